@@ -1,0 +1,182 @@
+import { mkdirSync } from 'node:fs';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
+import type { DatabaseConfig } from './config';
+import { isConnectionError } from './errors';
+import * as schema from './schema';
+
+export type Schema = typeof schema;
+/** The one database type the rest of the code sees, whichever driver is underneath. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** Query functions take either, so they compose inside a caller's transaction. */
+export type DbOrTx = Db | Tx;
+export type DriverName = DatabaseConfig['driver'];
+
+export interface Database {
+  db: Db;
+  driver: DriverName;
+  /** Round trips sent to the database since creation, counted at the driver (tests, benchmarks). */
+  readonly roundTrips: number;
+  /**
+   * Runs `fn` on one connection held for its whole duration (session-level locks, SET). Drivers
+   * without connections (PGlite: there is only one; Data API: none) run it on `db` directly.
+   */
+  withSession<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const drizzleOptions = { schema, casing: 'snake_case' } as const;
+
+/**
+ * Opens the database named by the configuration. PGlite is imported lazily: it is 27 MB and must
+ * never end up in a Lambda bundle.
+ */
+export async function createDatabase(config: DatabaseConfig): Promise<Database> {
+  switch (config.driver) {
+    case 'pglite':
+      return openPglite(config.dataDir);
+    case 'pg':
+      return openNodePostgres(config);
+    case 'data-api':
+      return openDataApi(config);
+  }
+}
+
+async function openPglite(dataDir: string | null): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const client = dataDir ? new PGlite(dataDir) : new PGlite();
+  await client.waitReady;
+  return wrapPglite(client);
+}
+
+/** Wraps an already open PGlite (tests clone a migrated instance instead of migrating again). */
+export async function wrapPglite(client: import('@electric-sql/pglite').PGlite): Promise<Database> {
+  const { drizzle } = await import('drizzle-orm/pglite');
+  let roundTrips = 0;
+  const count = <T extends (...args: never[]) => unknown>(fn: T): T =>
+    ((...args: Parameters<T>) => {
+      roundTrips++;
+      return fn(...args);
+    }) as T;
+  // PGlite runs in-process, so a "round trip" is one call into the engine.
+  client.query = count(client.query.bind(client));
+  client.exec = count(client.exec.bind(client));
+  const db = drizzle({ client, ...drizzleOptions }) as unknown as Db;
+  return {
+    db,
+    driver: 'pglite',
+    get roundTrips() {
+      return roundTrips;
+    },
+    withSession: (fn) => fn(db),
+    close: () => client.close(),
+  };
+}
+
+async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }>): Promise<Database> {
+  const { default: pg } = await import('pg');
+  const { drizzle } = await import('drizzle-orm/node-postgres');
+  const pool = new pg.Pool({
+    connectionString: config.connectionString,
+    host: config.host,
+    port: config.port,
+    database: config.database,
+    user: config.user,
+    password: config.password,
+    ssl: config.ssl,
+    max: config.poolMax,
+    allowExitOnIdle: config.allowExitOnIdle,
+    idleTimeoutMillis: config.idleTimeoutMillis,
+    connectionTimeoutMillis: 5_000,
+  });
+  // Mandatory: an idle client killed by the server (or a proxy) emits 'error' on the pool, and an
+  // unhandled 'error' event crashes the process. The pool discards that client by itself.
+  pool.on('error', (err) => {
+    console.warn(JSON.stringify({ level: 'warn', msg: 'idle database connection dropped', error: err.message }));
+  });
+
+  let roundTrips = 0;
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as { query: unknown }).query = (...args: unknown[]) => {
+      roundTrips++;
+      return query(...args);
+    };
+  });
+
+  // One retry when the pool handed out a connection that had already been dropped (idle kill,
+  // failover). Only pool.query is retried: statements inside a transaction never are.
+  const poolQuery = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+  (pool as { query: unknown }).query = async (...args: unknown[]) => {
+    try {
+      return await poolQuery(...args);
+    } catch (err) {
+      if (!isConnectionError(err)) throw err;
+      return poolQuery(...args);
+    }
+  };
+
+  const db = drizzle({ client: pool, ...drizzleOptions }) as unknown as Db;
+  return {
+    db,
+    driver: 'pg',
+    get roundTrips() {
+      return roundTrips;
+    },
+    async withSession(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn(drizzle({ client, ...drizzleOptions }) as unknown as Db);
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function openDataApi(config: Extract<DatabaseConfig, { driver: 'data-api' }>): Promise<Database> {
+  const { RDSDataClient } = await import('@aws-sdk/client-rds-data');
+  const { drizzle } = await import('drizzle-orm/aws-data-api/pg');
+  const client = new RDSDataClient({
+    region: config.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    endpoint: config.endpoint,
+  });
+  let roundTrips = 0;
+  client.middlewareStack.add(
+    (next) => (args) => {
+      roundTrips++;
+      return next(args);
+    },
+    { step: 'initialize', name: 'pipestoreRoundTripCounter' },
+  );
+  const db = drizzle(client, {
+    database: config.database,
+    resourceArn: config.resourceArn,
+    secretArn: config.secretArn,
+    ...drizzleOptions,
+  }) as unknown as Db;
+  return {
+    db,
+    driver: 'data-api',
+    get roundTrips() {
+      return roundTrips;
+    },
+    withSession: (fn) => fn(db),
+    close: async () => client.destroy(),
+  };
+}
+
+/** Reachability and latency of the database, for /health and `db check`. */
+export async function pingDatabase(db: Db): Promise<{ ok: true; latencyMs: number } | { ok: false; error: unknown }> {
+  const started = performance.now();
+  try {
+    await db.execute(sql`select 1`);
+    return { ok: true, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}

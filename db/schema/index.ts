@@ -1,0 +1,6 @@
+export * from './projects';
+export * from './pipelines';
+export * from './runs';
+export * from './registry';
+export * from './dlq';
+export * from './idempotency';

@@ -1,0 +1,87 @@
+import { sql } from 'drizzle-orm';
+import {
+  type AnyPgColumn,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  unique,
+  check,
+} from 'drizzle-orm/pg-core';
+import { mutableRow, timestamptz } from './columns';
+import { projects } from './projects';
+
+export type PipelineLabels = Record<string, string>;
+
+export interface PipelineTaskDefinition {
+  id: string;
+  task: string;
+  config?: Record<string, unknown>;
+}
+
+export interface PipelineStageDefinition {
+  id: string;
+  name?: string;
+  dependsOn?: string[];
+  tasks?: PipelineTaskDefinition[];
+  config?: Record<string, unknown>;
+}
+
+export interface PipelineDefinition {
+  stages: PipelineStageDefinition[];
+}
+
+export const pipelines = pgTable(
+  'pipelines',
+  {
+    id: text().primaryKey(),
+    projectId: text()
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    name: text().notNull(),
+    description: text(),
+    schedule: text(),
+    labels: jsonb().$type<PipelineLabels>().notNull().default({}),
+    activeVersionId: text().references((): AnyPgColumn => pipelineVersions.id, {
+      onDelete: 'set null',
+    }),
+    ...mutableRow,
+  },
+  (t) => [
+    // Names are the human handle (GET /v1/pipelines/{name}, sync): one per project.
+    unique('pipelines_project_id_name_key').on(t.projectId, t.name),
+    // GET /v1/pipelines: keyset pagination on (created_at, id) within a project.
+    index('pipelines_project_id_created_at_id_idx').on(t.projectId, t.createdAt, t.id),
+  ],
+);
+
+/** Immutable: a version is never updated, so it has no revision or updated_at. */
+export const pipelineVersions = pgTable(
+  'pipeline_versions',
+  {
+    id: text().primaryKey(),
+    projectId: text()
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    pipelineId: text().notNull(),
+    number: integer().notNull(),
+    hash: text().notNull(),
+    definition: jsonb().$type<PipelineDefinition>().notNull(),
+    sourceHash: text(),
+    createdAt: timestamptz().notNull().defaultNow(),
+  },
+  (t) => [
+    foreignKey({
+      name: 'pipeline_versions_pipeline_id_fk',
+      columns: [t.pipelineId],
+      foreignColumns: [pipelines.id],
+    }).onDelete('cascade'),
+    // Registering an existing definition returns the existing version; also serves lookup by hash.
+    unique('pipeline_versions_pipeline_id_hash_key').on(t.pipelineId, t.hash),
+    // Gapless numbering per pipeline; also serves lookup by number and "newest first" listing.
+    unique('pipeline_versions_pipeline_id_number_key').on(t.pipelineId, t.number),
+    check('pipeline_versions_number_positive', sql`${t.number} >= 1`),
+  ],
+);

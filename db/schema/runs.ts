@@ -1,0 +1,94 @@
+import { sql } from 'drizzle-orm';
+import { check, doublePrecision, index, integer, jsonb, pgTable, text, unique } from 'drizzle-orm/pg-core';
+import { isOneOf, mutableRow, timestamptz } from './columns';
+import { pipelines, pipelineVersions } from './pipelines';
+import { projects } from './projects';
+
+export const RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const TASK_RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+export type TaskRunStatus = (typeof TASK_RUN_STATUSES)[number];
+
+export const pipelineRuns = pgTable(
+  'pipeline_runs',
+  {
+    id: text().primaryKey(),
+    projectId: text()
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    pipelineId: text()
+      .notNull()
+      .references(() => pipelines.id, { onDelete: 'cascade' }),
+    // Pinned at creation: later activations never change what a run executes.
+    versionId: text()
+      .notNull()
+      .references(() => pipelineVersions.id),
+    status: text().$type<RunStatus>().notNull().default('pending'),
+    currentStage: text(),
+    stageResults: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+    input: jsonb(),
+    output: jsonb(),
+    error: jsonb(),
+    startedAt: timestamptz(),
+    completedAt: timestamptz(),
+    heartbeatAt: timestamptz(),
+    ...mutableRow,
+  },
+  (t) => [
+    check('pipeline_runs_status_check', isOneOf(t.status, RUN_STATUSES)),
+    // GET /v1/pipelines/{id}/runs: newest runs of a pipeline, keyset on (created_at, id).
+    index('pipeline_runs_pipeline_id_created_at_id_idx').on(t.pipelineId, t.createdAt.desc(), t.id.desc()),
+    // GET /v1/pipelines/{id}/runs?status=: the same list filtered by status.
+    index('pipeline_runs_pipeline_id_status_created_at_id_idx').on(
+      t.pipelineId,
+      t.status,
+      t.createdAt.desc(),
+      t.id.desc(),
+    ),
+    // Cleanup: running runs whose heartbeat went stale (partial: only live runs are indexed).
+    index('pipeline_runs_heartbeat_at_idx')
+      .on(t.heartbeatAt)
+      .where(sql`${t.status} = 'running'`),
+    // Cleanup: terminal runs past RUN_RETENTION_DAYS.
+    index('pipeline_runs_completed_at_idx')
+      .on(t.completedAt)
+      .where(sql`${t.completedAt} is not null`),
+  ],
+);
+
+export const taskRuns = pgTable(
+  'task_runs',
+  {
+    id: text().primaryKey(),
+    projectId: text()
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    runId: text()
+      .notNull()
+      .references(() => pipelineRuns.id, { onDelete: 'cascade' }),
+    stageId: text().notNull(),
+    // The task's id within its stage in the pinned definition.
+    taskId: text().notNull(),
+    // The registry task it executes (definition `task`), which supplies max_attempts.
+    taskName: text(),
+    attempt: integer().notNull().default(1),
+    status: text().$type<TaskRunStatus>().notNull().default('pending'),
+    progress: doublePrecision().notNull().default(0),
+    messages: jsonb().$type<string[]>().notNull().default([]),
+    input: jsonb(),
+    output: jsonb(),
+    error: jsonb(),
+    startedAt: timestamptz(),
+    completedAt: timestamptz(),
+    heartbeatAt: timestamptz(),
+    ...mutableRow,
+  },
+  (t) => [
+    check('task_runs_status_check', isOneOf(t.status, TASK_RUN_STATUSES)),
+    check('task_runs_progress_check', sql`${t.progress} >= 0 and ${t.progress} <= 1`),
+    check('task_runs_attempt_check', sql`${t.attempt} >= 1`),
+    // One row per attempt; also serves GET /v1/runs/{id}/tasks (prefix run_id).
+    unique('task_runs_run_id_stage_id_task_id_attempt_key').on(t.runId, t.stageId, t.taskId, t.attempt),
+  ],
+);
