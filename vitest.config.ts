@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
     // Integration tests share one migrated database per worker (see test/support/database.ts).
     pool: 'forks',
     testTimeout: 30_000,

@@ -7,8 +7,7 @@ CREATE TABLE "api_keys" (
 	"last_four" text NOT NULL,
 	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"expires_at" timestamp (3) with time zone,
-	"revoked_at" timestamp (3) with time zone,
-	"last_used_at" timestamp (3) with time zone
+	"revoked_at" timestamp (3) with time zone
 );
 --> statement-breakpoint
 CREATE TABLE "projects" (

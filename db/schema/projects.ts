@@ -29,7 +29,6 @@ export const apiKeys = pgTable(
     createdAt: timestamptz().notNull().defaultNow(),
     expiresAt: timestamptz(),
     revokedAt: timestamptz(),
-    lastUsedAt: timestamptz(),
   },
   (t) => [
     // Authentication of every request: look the presented key up by its hash.
