@@ -40,14 +40,14 @@ describe('meta routes', () => {
   });
 
   it('answers an unknown route with a problem+json 404 carrying the request id', async () => {
-    const res = await app.request('/v1/nothing-here', { headers: { 'X-Request-Id': 'req-123' } });
+    const res = await app.request('/nothing-here', { headers: { 'X-Request-Id': 'req-123' } });
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect(await res.json()).toEqual({
       type: 'https://pipestore.dev/problems/route_not_found',
       title: 'Not Found',
       status: 404,
-      detail: 'no route for GET /v1/nothing-here',
+      detail: 'no route for GET /nothing-here',
       code: 'route_not_found',
       requestId: 'req-123',
     });
