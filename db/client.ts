@@ -61,9 +61,19 @@ export async function wrapPglite(client: import('@electric-sql/pglite').PGlite):
       roundTrips++;
       return fn(...args);
     }) as T;
-  // PGlite runs in-process, so a "round trip" is one call into the engine.
+  // PGlite runs in-process, so a "round trip" is one call into the engine; BEGIN and COMMIT are
+  // counted like node-postgres sends them, so both drivers report the same numbers.
   client.query = count(client.query.bind(client));
   client.exec = count(client.exec.bind(client));
+  const transaction = client.transaction.bind(client);
+  client.transaction = (fn) => {
+    roundTrips += 2;
+    return transaction((tx) => {
+      tx.query = count(tx.query.bind(tx));
+      tx.exec = count(tx.exec.bind(tx));
+      return fn(tx);
+    });
+  };
   const db = drizzle({ client, ...drizzleOptions }) as unknown as Db;
   return {
     db,

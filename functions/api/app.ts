@@ -2,8 +2,15 @@ import { requestId } from 'hono/request-id';
 import type { AppConfig } from '../../db/config';
 import type { Database } from '../../db/client';
 import type { App } from './env';
+import { setLogLevel } from '../log';
 import { handleError, problem, problemResponse } from './problem';
+import { swaggerUI } from '@hono/swagger-ui';
+import { authorize } from './auth';
+import { limitBodySize, requireJsonBody } from './http';
 import { healthRoutes } from './routes/health';
+import { pipelineRoutes } from './routes/pipelines';
+import { projectRoutes } from './routes/projects';
+import { versionRoutes } from './routes/versions';
 import { createRouter } from './validation';
 
 export interface AppDependencies {
@@ -16,6 +23,7 @@ export interface AppDependencies {
  * with their own dependencies; nothing here reads the environment.
  */
 export function createApp({ database, config }: AppDependencies): App {
+  setLogLevel(config.logLevel);
   const app = createRouter();
 
   app.use(requestId());
@@ -27,14 +35,27 @@ export function createApp({ database, config }: AppDependencies): App {
 
   app.route('/', healthRoutes);
 
+  app.use('/v1/*', limitBodySize, requireJsonBody, authorize);
+  app.route('/v1/projects', projectRoutes);
+  app.route('/v1/pipelines', pipelineRoutes);
+  app.route('/v1/pipelines', versionRoutes);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A project API key (ps_…), or the admin token for /v1/projects',
+  });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
+    security: [{ bearerAuth: [] }],
     info: {
       title: 'pipestore',
       version: '1.0.0',
       description: 'Durable state for pipeline platforms: pipelines, versions, runs, task runs, registry, DLQ.',
     },
   });
+
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'pipestore API' }));
 
   app.notFound((c) => problemResponse(c, problem(404, 'route_not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError(handleError);

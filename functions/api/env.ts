@@ -5,6 +5,8 @@ import type { Database } from '../../db/client';
 /** What every handler can read from `c.var`. */
 export interface AppVariables {
   requestId: string;
+  /** The project of the presented API key; set by the auth middleware on project routes. */
+  projectId: string;
   database: Database;
   config: AppConfig;
 }

@@ -101,6 +101,7 @@ export function toProblem(err: unknown): Problem {
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
     if (status === 413) return problem(413, 'payload_too_large', 'the request body exceeds the size limit');
+    if (status === 400 && /malformed json/i.test(err.message)) return problem(400, 'malformed_json', 'the request body is not valid JSON');
     return problem(status, 'http_error', err.message || TITLES[status] || 'request failed');
   }
   const dbError = asDatabaseError(err);

@@ -3,19 +3,23 @@ import type { Hook } from '@hono/zod-openapi';
 import type { AppEnv } from './env';
 import { problem, problemResponse } from './problem';
 
-type Issue = { path: PropertyKey[]; message: string };
+type Issue = { path: PropertyKey[]; message: string; code?: string; keys?: string[] };
 
-/** zod issues as problem+json `errors[]`, with `path` in JSON-pointer-ish dotted form. */
+const dotted = (...parts: PropertyKey[]) => parts.map(String).filter(Boolean).join('.');
+
+/** zod issues as problem+json `errors[]`: `path` is dotted, from the request part (body, query…). */
 export const issuesToFieldErrors = (issues: Issue[], prefix = '') =>
-  issues.map((issue) => ({
-    path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.'),
-    message: issue.message,
-  }));
+  issues.flatMap((issue) =>
+    // An unknown field is reported at its own path, so the client sees which one to remove.
+    issue.code === 'unrecognized_keys' && issue.keys
+      ? issue.keys.map((key) => ({ path: dotted(prefix, ...issue.path, key), message: 'unknown field' }))
+      : [{ path: dotted(prefix, ...issue.path), message: issue.message }],
+  );
 
 // Every route's request validation fails the same way: a 400 naming each offending field.
 const validationHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
   if (result.success) return;
-  const errors = issuesToFieldErrors(result.error.issues, result.target);
+  const errors = issuesToFieldErrors(result.error.issues, result.target === 'json' ? '' : result.target);
   return problemResponse(c, problem(400, 'validation_failed', 'the request is invalid', { errors }));
 };
 

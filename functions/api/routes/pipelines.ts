@@ -1,0 +1,206 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { scheduleError } from '../../core/definitions';
+import {
+  activateVersion,
+  createPipeline,
+  deletePipeline,
+  getPipeline,
+  listPipelines,
+  updatePipeline,
+} from '../../core/pipelines';
+import { etag, ifMatchRevision } from '../http';
+import {
+  Definition,
+  ETagHeader,
+  IfMatchHeaders,
+  PageQuery,
+  commonErrors,
+  conflict,
+  jsonBody,
+  jsonResponse,
+  notFound,
+  pageOf,
+  preconditionFailed,
+  slug,
+} from '../schemas';
+import { createRouter } from '../validation';
+import { Version } from './versions';
+
+const schedule = z
+  .string()
+  .max(200)
+  .superRefine((value, ctx) => {
+    const error = scheduleError(value);
+    if (error) ctx.addIssue({ code: 'custom', message: error });
+  })
+  .openapi({ description: 'Cron expression (5 fields, or 6 with seconds; @daily etc.), evaluated in UTC' });
+const labels = z
+  .record(z.string().min(1).max(100), z.string().max(500))
+  .refine((l) => Object.keys(l).length <= 50, 'at most 50 labels');
+
+const Pipeline = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    schedule: z.string().nullable(),
+    labels: z.record(z.string(), z.string()),
+    activeVersion: z.number().int().nullable(),
+    revision: z.number().int(),
+    createdAt: z.string().datetime(),
+    updatedAt: z.string().datetime(),
+  })
+  .openapi('Pipeline');
+
+const CreatePipeline = z
+  .strictObject({
+    name: slug,
+    description: z.string().max(2000).nullable().optional(),
+    schedule: schedule.nullable().optional(),
+    labels: labels.optional(),
+    definition: Definition,
+  })
+  .openapi('CreatePipeline');
+const UpdatePipeline = z
+  .strictObject({
+    name: slug.optional(),
+    description: z.string().max(2000).nullable().optional(),
+    schedule: schedule.nullable().optional(),
+    labels: labels.optional(),
+  })
+  .openapi('UpdatePipeline');
+
+const IdParams = z.object({ id: z.string().min(1).max(100) });
+const tags = ['pipelines'];
+
+export const pipelineRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/',
+      tags,
+      summary: 'Create a pipeline with its first definition (version 1, active)',
+      request: { body: jsonBody(CreatePipeline) },
+      responses: {
+        201: { ...jsonResponse(Pipeline.extend({ version: Version }), 'The new pipeline'), headers: ETagHeader },
+        ...commonErrors,
+        ...conflict,
+      },
+    }),
+    async (c) => {
+      const { pipeline, version } = await createPipeline({
+        db: c.var.database.db,
+        input: { ...c.req.valid('json'), projectId: c.var.projectId },
+      });
+      c.header('ETag', etag(pipeline.revision));
+      c.header('Location', `/v1/pipelines/${pipeline.id}`);
+      return c.json({ ...pipeline, version }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags,
+      summary: 'List pipelines, oldest first',
+      request: { query: PageQuery },
+      responses: { 200: jsonResponse(pageOf(Pipeline, 'PipelinePage'), 'A page of pipelines'), ...commonErrors },
+    }),
+    async (c) =>
+      c.json(await listPipelines({ db: c.var.database.db, input: { ...c.req.valid('query'), projectId: c.var.projectId } }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/{idOrName}',
+      tags,
+      summary: 'Get a pipeline by id or name',
+      request: { params: z.object({ idOrName: z.string().min(1).max(100) }) },
+      responses: {
+        200: { ...jsonResponse(Pipeline, 'The pipeline'), headers: ETagHeader },
+        ...commonErrors,
+        ...notFound,
+      },
+    }),
+    async (c) => {
+      const pipeline = await getPipeline({
+        db: c.var.database.db,
+        input: { projectId: c.var.projectId, idOrName: c.req.valid('param').idOrName },
+      });
+      c.header('ETag', etag(pipeline.revision));
+      return c.json(pipeline, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'patch',
+      path: '/{id}',
+      tags,
+      summary: 'Update pipeline metadata',
+      request: { params: IdParams, headers: IfMatchHeaders, body: jsonBody(UpdatePipeline) },
+      responses: {
+        200: { ...jsonResponse(Pipeline, 'The updated pipeline'), headers: ETagHeader },
+        ...commonErrors,
+        ...notFound,
+        ...conflict,
+        ...preconditionFailed,
+      },
+    }),
+    async (c) => {
+      const pipeline = await updatePipeline({
+        db: c.var.database.db,
+        input: { projectId: c.var.projectId, id: c.req.valid('param').id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') },
+      });
+      c.header('ETag', etag(pipeline.revision));
+      return c.json(pipeline, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/{id}',
+      tags,
+      summary: 'Delete a pipeline with its versions and runs',
+      request: { params: IdParams, headers: IfMatchHeaders },
+      responses: { 204: { description: 'Deleted' }, ...commonErrors, ...notFound, ...preconditionFailed },
+    }),
+    async (c) => {
+      await deletePipeline({
+        db: c.var.database.db,
+        input: { projectId: c.var.projectId, id: c.req.valid('param').id, ifMatch: ifMatchRevision(c) },
+      });
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/activate',
+      tags,
+      summary: 'Make a version the active one (rollback = activate an older version)',
+      request: {
+        params: IdParams,
+        headers: IfMatchHeaders,
+        body: jsonBody(z.strictObject({ version: z.number().int().min(1) })),
+      },
+      responses: {
+        200: { ...jsonResponse(Pipeline, 'The pipeline with its new active version'), headers: ETagHeader },
+        ...commonErrors,
+        ...notFound,
+        ...preconditionFailed,
+      },
+    }),
+    async (c) => {
+      const pipeline = await activateVersion({
+        db: c.var.database.db,
+        input: {
+          projectId: c.var.projectId,
+          id: c.req.valid('param').id,
+          version: c.req.valid('json').version,
+          ifMatch: ifMatchRevision(c),
+        },
+      });
+      c.header('ETag', etag(pipeline.revision));
+      return c.json(pipeline, 200);
+    },
+  );

@@ -1,0 +1,85 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createApiKey, createProject, listProjects, revokeApiKey } from '../../core/projects';
+import { PageQuery, commonErrors, jsonBody, jsonResponse, notFound, optionalJsonBody, pageOf } from '../schemas';
+import { createRouter } from '../validation';
+
+const Project = z
+  .object({ id: z.string(), name: z.string(), createdAt: z.string().datetime() })
+  .openapi('Project');
+const ApiKey = z
+  .object({
+    id: z.string(),
+    key: z.string().openapi({ description: 'The secret. Shown only in this response; store it now.' }),
+    prefix: z.string(),
+    lastFour: z.string(),
+    name: z.string().nullable(),
+    createdAt: z.string().datetime(),
+    expiresAt: z.string().datetime().nullable(),
+  })
+  .openapi('ApiKey');
+const ProjectParams = z.object({ id: z.string().min(1).max(100) });
+
+const tags = ['admin'];
+
+export const projectRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/',
+      tags,
+      summary: 'Create a project',
+      request: { body: jsonBody(z.strictObject({ name: z.string().trim().min(1).max(100) })) },
+      responses: { 201: jsonResponse(Project, 'The new project'), ...commonErrors },
+    }),
+    async (c) => c.json(await createProject({ db: c.var.database.db, input: c.req.valid('json') }), 201),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags,
+      summary: 'List projects, oldest first',
+      request: { query: PageQuery },
+      responses: { 200: jsonResponse(pageOf(Project, 'ProjectPage'), 'A page of projects'), ...commonErrors },
+    }),
+    async (c) => c.json(await listProjects({ db: c.var.database.db, input: c.req.valid('query') }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/keys',
+      tags,
+      summary: 'Create an API key for a project (the key is shown once)',
+      request: {
+        params: ProjectParams,
+        body: optionalJsonBody(
+          z.strictObject({
+            name: z.string().trim().min(1).max(100).optional(),
+            expiresAt: z.coerce.date().optional().openapi({ type: 'string', format: 'date-time' }),
+          }),
+        ),
+      },
+      responses: { 201: jsonResponse(ApiKey, 'The new key'), ...commonErrors, ...notFound },
+    }),
+    async (c) => {
+      const body = c.req.valid('json') ?? {};
+      const key = await createApiKey({ db: c.var.database.db, input: { projectId: c.req.valid('param').id, ...body } });
+      c.header('Cache-Control', 'no-store');
+      return c.json(key, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/{id}/keys/{keyId}',
+      tags,
+      summary: 'Revoke an API key',
+      request: { params: ProjectParams.extend({ keyId: z.string().min(1).max(100) }) },
+      responses: { 204: { description: 'Revoked (also when it already was)' }, ...commonErrors, ...notFound },
+    }),
+    async (c) => {
+      const { id, keyId } = c.req.valid('param');
+      await revokeApiKey({ db: c.var.database.db, input: { projectId: id, keyId } });
+      return c.body(null, 204);
+    },
+  );

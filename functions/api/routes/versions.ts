@@ -1,0 +1,80 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { getVersion, listVersions, registerVersion } from '../../core/versions';
+import { Definition, PageQuery, commonErrors, jsonBody, jsonResponse, notFound, pageOf } from '../schemas';
+import { createRouter } from '../validation';
+
+export const Version = z
+  .object({
+    id: z.string(),
+    pipelineId: z.string(),
+    number: z.number().int(),
+    hash: z.string().openapi({ description: 'SHA-256 of the RFC 8785 canonical JSON of the definition' }),
+    definition: Definition,
+    sourceHash: z.string().nullable(),
+    createdAt: z.string().datetime(),
+  })
+  .openapi('Version');
+
+const IdParams = z.object({ id: z.string().min(1).max(100) });
+const tags = ['versions'];
+
+export const versionRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/versions',
+      tags,
+      summary: 'Register a definition: 201 with a new version, or 200 with the existing one of the same hash',
+      request: {
+        params: IdParams,
+        body: jsonBody(
+          z.strictObject({ definition: Definition, sourceHash: z.string().regex(/^[0-9a-f]{64}$/).optional() }),
+        ),
+      },
+      responses: {
+        200: jsonResponse(Version, 'The definition was already registered'),
+        201: jsonResponse(Version, 'A new version'),
+        ...commonErrors,
+        ...notFound,
+      },
+    }),
+    async (c) => {
+      const { version, created } = await registerVersion({
+        db: c.var.database.db,
+        input: { ...c.req.valid('json'), projectId: c.var.projectId, pipelineId: c.req.valid('param').id },
+      });
+      return created ? c.json(version, 201) : c.json(version, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/versions',
+      tags,
+      summary: 'List versions, newest first',
+      request: { params: IdParams, query: PageQuery },
+      responses: { 200: jsonResponse(pageOf(Version, 'VersionPage'), 'A page of versions'), ...commonErrors, ...notFound },
+    }),
+    async (c) =>
+      c.json(
+        await listVersions({
+          db: c.var.database.db,
+          input: { ...c.req.valid('query'), projectId: c.var.projectId, pipelineId: c.req.valid('param').id },
+        }),
+        200,
+      ),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/versions/{numberOrHash}',
+      tags,
+      summary: 'Get a version by number or content hash',
+      request: { params: IdParams.extend({ numberOrHash: z.string().min(1).max(64) }) },
+      responses: { 200: jsonResponse(Version, 'The version'), ...commonErrors, ...notFound },
+    }),
+    async (c) => {
+      const { id, numberOrHash } = c.req.valid('param');
+      return c.json(await getVersion({ db: c.var.database.db, input: { projectId: c.var.projectId, pipelineId: id, numberOrHash } }), 200);
+    },
+  );

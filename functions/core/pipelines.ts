@@ -1,0 +1,227 @@
+import { and, asc, eq, getTableColumns, or, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client';
+import { UniqueViolationError, asDatabaseError } from '../../db/errors';
+import { type PipelineDefinition, type PipelineLabels, pipelines, pipelineVersions } from '../../db/schema';
+import { prepareDefinition } from './definitions';
+import { NotFoundError, PreconditionFailedError, StateConflictError } from './errors';
+import { newId } from './ids';
+import { afterCursor, decodeCursor, pageSize, toPage, type PageRequest } from './pagination';
+import { toVersion } from './versions';
+
+/**
+ * A pipeline row with the number of its active version, read through a join on
+ * pipeline_versions (the caller adds it) so that one round trip returns both. A join rather than a
+ * correlated subquery: Drizzle leaves columns unqualified in single-table queries, which would
+ * make a subquery's `id` silently mean the inner table's.
+ */
+const pipelineWithActiveVersion = {
+  ...getTableColumns(pipelines),
+  activeVersion: pipelineVersions.number,
+};
+const isActiveVersion = eq(pipelineVersions.id, pipelines.activeVersionId);
+
+type PipelineRow = typeof pipelines.$inferSelect & { activeVersion: number | null };
+
+export const toPipeline = (row: PipelineRow) => ({
+  id: row.id,
+  name: row.name,
+  description: row.description,
+  schedule: row.schedule,
+  labels: row.labels,
+  activeVersion: row.activeVersion,
+  revision: row.revision,
+  createdAt: row.createdAt.toISOString(),
+  updatedAt: row.updatedAt.toISOString(),
+});
+export type Pipeline = ReturnType<typeof toPipeline>;
+
+export interface PipelineMetadata {
+  name: string;
+  description?: string | null;
+  schedule?: string | null;
+  labels?: PipelineLabels;
+}
+
+const nameTaken = (name: string) =>
+  new StateConflictError('pipeline_name_taken', `a pipeline named "${name}" already exists in this project`);
+
+function rethrowNameConflict(err: unknown, name: string | undefined): never {
+  const typed = asDatabaseError(err);
+  if (name && typed instanceof UniqueViolationError && typed.constraint === 'pipelines_project_id_name_key') throw nameTaken(name);
+  throw err;
+}
+
+/** Creates the pipeline with its first definition as version 1, active. */
+export async function createPipeline({
+  db,
+  input,
+}: {
+  db: DbOrTx;
+  input: PipelineMetadata & { projectId: string; definition: PipelineDefinition; sourceHash?: string };
+}) {
+  const { definition, hash } = prepareDefinition(input.definition);
+  const pipelineId = newId('pipeline');
+  const versionId = newId('version');
+  try {
+    return await db.transaction(async (tx) => {
+      // The active version cannot be set on insert: the version row needs the pipeline first.
+      await tx.insert(pipelines).values({
+        id: pipelineId,
+        projectId: input.projectId,
+        name: input.name,
+        description: input.description ?? null,
+        schedule: input.schedule ?? null,
+        labels: input.labels ?? {},
+      });
+      const [version] = await tx
+        .insert(pipelineVersions)
+        .values({ id: versionId, projectId: input.projectId, pipelineId, number: 1, hash, definition, sourceHash: input.sourceHash })
+        .returning();
+      const [pipeline] = await tx
+        .update(pipelines)
+        .set({ activeVersionId: versionId })
+        .where(eq(pipelines.id, pipelineId))
+        .returning();
+      return { pipeline: toPipeline({ ...pipeline!, activeVersion: 1 }), version: toVersion(version!) };
+    });
+  } catch (err) {
+    rethrowNameConflict(err, input.name);
+  }
+}
+
+export async function listPipelines({ db, input }: { db: DbOrTx; input: PageRequest & { projectId: string } }) {
+  const limit = pageSize(input);
+  const position = input.cursor ? decodeCursor('pipelines', input.cursor) : undefined;
+  const rows = await db
+    .select(pipelineWithActiveVersion)
+    .from(pipelines)
+    .leftJoin(pipelineVersions, isActiveVersion)
+    .where(and(eq(pipelines.projectId, input.projectId), afterCursor(pipelines, position, 'asc')))
+    .orderBy(asc(pipelines.createdAt), asc(pipelines.id))
+    .limit(limit + 1);
+  return toPage('pipelines', rows, limit, toPipeline);
+}
+
+/** By id or by name: names are slugs and ids contain "_", so the two never collide. */
+export async function getPipeline({ db, input }: { db: DbOrTx; input: { projectId: string; idOrName: string } }) {
+  const [row] = await db
+    .select(pipelineWithActiveVersion)
+    .from(pipelines)
+    .leftJoin(pipelineVersions, isActiveVersion)
+    .where(
+      and(
+        eq(pipelines.projectId, input.projectId),
+        or(eq(pipelines.id, input.idOrName), eq(pipelines.name, input.idOrName)),
+      ),
+    );
+  if (!row) throw new NotFoundError('pipeline', input.idOrName);
+  return toPipeline(row);
+}
+
+/**
+ * After a conditional write matched nothing: 404 when the pipeline is not there, 412 when it is
+ * but its revision moved on.
+ */
+async function explainMissedWrite(db: DbOrTx, projectId: string, id: string): Promise<never> {
+  const [current] = await db
+    .select({ revision: pipelines.revision })
+    .from(pipelines)
+    .where(and(eq(pipelines.id, id), eq(pipelines.projectId, projectId)));
+  if (!current) throw new NotFoundError('pipeline', id);
+  throw new PreconditionFailedError(current.revision);
+}
+
+const revisionMatches = (ifMatch: number | undefined) =>
+  ifMatch === undefined ? undefined : eq(pipelines.revision, ifMatch);
+
+export async function updatePipeline({
+  db,
+  input,
+}: {
+  db: DbOrTx;
+  input: { projectId: string; id: string; ifMatch?: number; patch: Partial<PipelineMetadata> };
+}) {
+  const { patch } = input;
+  try {
+    const [row] = await db
+      .update(pipelines)
+      .set({
+        ...(patch.name !== undefined && { name: patch.name }),
+        ...(patch.description !== undefined && { description: patch.description }),
+        ...(patch.schedule !== undefined && { schedule: patch.schedule }),
+        ...(patch.labels !== undefined && { labels: patch.labels }),
+        revision: sql`${pipelines.revision} + 1`,
+        updatedAt: sql`now()`,
+      })
+      // Every pipeline has an active version from creation on, so an inner join loses no row.
+      .from(pipelineVersions)
+      .where(
+        and(
+          eq(pipelines.id, input.id),
+          eq(pipelines.projectId, input.projectId),
+          revisionMatches(input.ifMatch),
+          isActiveVersion,
+        ),
+      )
+      .returning(pipelineWithActiveVersion);
+    if (!row) return await explainMissedWrite(db, input.projectId, input.id);
+    return toPipeline(row);
+  } catch (err) {
+    rethrowNameConflict(err, patch.name);
+  }
+}
+
+export async function deletePipeline({
+  db,
+  input,
+}: {
+  db: DbOrTx;
+  input: { projectId: string; id: string; ifMatch?: number };
+}) {
+  const [row] = await db
+    .delete(pipelines)
+    .where(and(eq(pipelines.id, input.id), eq(pipelines.projectId, input.projectId), revisionMatches(input.ifMatch)))
+    .returning({ id: pipelines.id });
+  if (!row) await explainMissedWrite(db, input.projectId, input.id);
+}
+
+/** Moves the active version (rollback is activating an older one): one conditional UPDATE. */
+export async function activateVersion({
+  db,
+  input,
+}: {
+  db: DbOrTx;
+  input: { projectId: string; id: string; version: number; ifMatch?: number };
+}) {
+  const [row] = await db
+    .update(pipelines)
+    .set({
+      activeVersionId: sql`${pipelineVersions.id}`,
+      revision: sql`${pipelines.revision} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .from(pipelineVersions)
+    .where(
+      and(
+        eq(pipelines.id, input.id),
+        eq(pipelines.projectId, input.projectId),
+        revisionMatches(input.ifMatch),
+        eq(pipelineVersions.pipelineId, pipelines.id),
+        eq(pipelineVersions.number, input.version),
+      ),
+    )
+    .returning({ ...getTableColumns(pipelines), activeVersion: pipelineVersions.number });
+  if (row) return toPipeline(row);
+
+  const [current] = await db
+    .select({ revision: pipelines.revision, version: pipelineVersions.id })
+    .from(pipelines)
+    .leftJoin(
+      pipelineVersions,
+      and(eq(pipelineVersions.pipelineId, pipelines.id), eq(pipelineVersions.number, input.version)),
+    )
+    .where(and(eq(pipelines.id, input.id), eq(pipelines.projectId, input.projectId)));
+  if (!current) throw new NotFoundError('pipeline', input.id);
+  if (!current.version) throw new NotFoundError('version', String(input.version));
+  throw new PreconditionFailedError(current.revision);
+}

@@ -1,0 +1,91 @@
+import { eq } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { apiKeys } from '../../db/schema';
+import { ADMIN_TOKEN, testApi, type TestApi } from '../support/api';
+
+describe('projects and API keys', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await testApi();
+  });
+  const admin = (method: string, path: string, body?: unknown) => api.call(method, path, { token: ADMIN_TOKEN, body });
+
+  it('creates a project and returns its id and name', async () => {
+    const res = await admin('POST', '/v1/projects', { name: 'Acme data' });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ id: expect.stringMatching(/^proj_/), name: 'Acme data' });
+  });
+
+  it('shows a key once and stores only its SHA-256, prefix and last four', async () => {
+    const project = (await admin('POST', '/v1/projects', { name: 'keys' })).body;
+    const res = await admin('POST', `/v1/projects/${project.id}/keys`, { name: 'ci' });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const { id, key } = res.body;
+    expect(key).toMatch(/^ps_[A-Za-z0-9_-]{43}$/);
+    expect(res.body).toMatchObject({ id: expect.stringMatching(/^key_/), name: 'ci', lastFour: key.slice(-4) });
+
+    const [stored] = await api.database.db.select().from(apiKeys).where(eq(apiKeys.id, id));
+    expect(Object.values(stored!)).not.toContain(key);
+    expect(stored!.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored!.prefix).toBe(key.slice(0, 10));
+    expect((await api.call('GET', '/v1/pipelines', { token: key })).status).toBe(200);
+  });
+
+  it('creates a key without a body too', async () => {
+    const project = (await admin('POST', '/v1/projects', { name: 'no-body' })).body;
+    expect((await api.call('POST', `/v1/projects/${project.id}/keys`, { token: ADMIN_TOKEN })).status).toBe(201);
+  });
+
+  it('rejects a key for a project that does not exist with 404', async () => {
+    expect((await admin('POST', '/v1/projects/proj_missing/keys', {})).status).toBe(404);
+  });
+
+  it('makes a revoked key useless immediately, and revoking twice is fine', async () => {
+    const project = (await admin('POST', '/v1/projects', { name: 'revoke' })).body;
+    const { id, key } = (await admin('POST', `/v1/projects/${project.id}/keys`, {})).body;
+    expect((await admin('DELETE', `/v1/projects/${project.id}/keys/${id}`)).status).toBe(204);
+    expect((await admin('DELETE', `/v1/projects/${project.id}/keys/${id}`)).status).toBe(204);
+    expect((await api.call('GET', '/v1/pipelines', { token: key })).status).toBe(401);
+  });
+
+  it("does not revoke a key through another project's path", async () => {
+    const a = (await admin('POST', '/v1/projects', { name: 'a' })).body;
+    const b = (await admin('POST', '/v1/projects', { name: 'b' })).body;
+    const { id, key } = (await admin('POST', `/v1/projects/${a.id}/keys`, {})).body;
+    expect((await admin('DELETE', `/v1/projects/${b.id}/keys/${id}`)).status).toBe(404);
+    expect((await api.call('GET', '/v1/pipelines', { token: key })).status).toBe(200);
+  });
+
+  it('rejects an expired key', async () => {
+    const project = (await admin('POST', '/v1/projects', { name: 'expiry' })).body;
+    const past = (await admin('POST', `/v1/projects/${project.id}/keys`, { expiresAt: '2020-01-01T00:00:00Z' })).body;
+    const future = (await admin('POST', `/v1/projects/${project.id}/keys`, { expiresAt: '2999-01-01T00:00:00Z' })).body;
+    expect((await api.call('GET', '/v1/pipelines', { token: past.key })).status).toBe(401);
+    expect((await api.call('GET', '/v1/pipelines', { token: future.key })).status).toBe(200);
+  });
+
+  it('pages through projects with a cursor, oldest first, without repeats', async () => {
+    const created: string[] = [];
+    for (let i = 0; i < 3; i++) created.push((await admin('POST', '/v1/projects', { name: `page-${i}` })).body.id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await admin(
+        'GET',
+        `/v1/projects?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      expect(res.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...res.body.items.map((p) => p.id));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.slice(-3)).toEqual(created);
+  });
+
+  it('rejects a project without a name', async () => {
+    const res = await admin('POST', '/v1/projects', { name: '  ' });
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ path: 'name', message: expect.any(String) }]);
+  });
+});

@@ -1,0 +1,40 @@
+/**
+ * Round-trip budgets, counted at the driver (db/client.ts). A regression here is a latency
+ * regression on every call: change the numbers only with a reason.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { newPipeline, newProject, testApi, type TestApi } from '../support/api';
+
+describe('database round trips per request', () => {
+  let api: TestApi;
+  let key: string;
+  beforeAll(async () => {
+    api = await testApi();
+    key = (await newProject(api)).key;
+  });
+
+  const roundTripsOf = async (method: string, path: string, body?: unknown) => {
+    const before = api.database.roundTrips;
+    const res = await api.call(method, path, { token: key, body });
+    expect(res.status).toBeLessThan(300);
+    return api.database.roundTrips - before;
+  };
+
+  it('GET /v1/pipelines/{id}: key lookup + one select', async () => {
+    const { id } = await newPipeline(api, key);
+    expect(await roundTripsOf('GET', `/v1/pipelines/${id}`)).toBe(2);
+  });
+
+  it('POST /v1/pipelines/{id}/versions: 2 for a known definition, 6 for a new one', async () => {
+    const { id } = await newPipeline(api, key);
+    const definition = { stages: [{ id: 'new-stage' }] };
+    // key lookup, hash lookup, then begin, lock the pipeline, insert the next number, commit.
+    expect(await roundTripsOf('POST', `/v1/pipelines/${id}/versions`, { definition })).toBe(6);
+    expect(await roundTripsOf('POST', `/v1/pipelines/${id}/versions`, { definition })).toBe(2);
+  });
+
+  it('POST /v1/pipelines/{id}/activate: key lookup + one conditional update', async () => {
+    const { id } = await newPipeline(api, key);
+    expect(await roundTripsOf('POST', `/v1/pipelines/${id}/activate`, { version: 1 })).toBe(2);
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * The shared security suite: every authenticated route, with every kind of wrong credential.
+ * A new route joins by being listed in ROUTES; the last test fails when the OpenAPI document
+ * has a /v1 route that is not listed here.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, newPipeline, newProject, simpleDefinition, testApi, type TestApi } from '../support/api';
+
+interface Fixture {
+  pipelineId: string;
+  pipelineName: string;
+  projectId: string;
+  keyId: string;
+  version: string;
+}
+
+interface RouteCase {
+  method: string;
+  path: (f: Fixture) => string;
+  body?: (f: Fixture) => unknown;
+  /** Admin routes take the admin token; all others a project key. */
+  admin?: boolean;
+  /** Names a resource of the owning project: another project's key must get 404. */
+  scoped?: boolean;
+}
+
+export const ROUTES: RouteCase[] = [
+  { method: 'POST', path: () => '/v1/projects', body: () => ({ name: 'x' }), admin: true },
+  { method: 'GET', path: () => '/v1/projects', admin: true },
+  { method: 'POST', path: (f) => `/v1/projects/${f.projectId}/keys`, body: () => ({}), admin: true },
+  { method: 'DELETE', path: (f) => `/v1/projects/${f.projectId}/keys/${f.keyId}`, admin: true },
+  { method: 'POST', path: () => '/v1/pipelines', body: () => ({ name: 'sec', definition: simpleDefinition() }) },
+  { method: 'GET', path: () => '/v1/pipelines' },
+  { method: 'GET', path: (f) => `/v1/pipelines/${f.pipelineId}`, scoped: true },
+  { method: 'GET', path: (f) => `/v1/pipelines/${f.pipelineName}`, scoped: true },
+  { method: 'PATCH', path: (f) => `/v1/pipelines/${f.pipelineId}`, body: () => ({ description: 'x' }), scoped: true },
+  { method: 'DELETE', path: (f) => `/v1/pipelines/${f.pipelineId}`, scoped: true },
+  {
+    method: 'POST',
+    path: (f) => `/v1/pipelines/${f.pipelineId}/versions`,
+    body: () => ({ definition: simpleDefinition('-v2') }),
+    scoped: true,
+  },
+  { method: 'GET', path: (f) => `/v1/pipelines/${f.pipelineId}/versions`, scoped: true },
+  { method: 'GET', path: (f) => `/v1/pipelines/${f.pipelineId}/versions/${f.version}`, scoped: true },
+  { method: 'POST', path: (f) => `/v1/pipelines/${f.pipelineId}/activate`, body: () => ({ version: 1 }), scoped: true },
+];
+
+const label = (r: RouteCase) => `${r.method} ${r.path({ pipelineId: '{id}', pipelineName: '{name}', projectId: '{id}', keyId: '{keyId}', version: '{n}' })}`;
+
+describe('security', () => {
+  let api: TestApi;
+  let owner: Awaited<ReturnType<typeof newProject>>;
+  let stranger: Awaited<ReturnType<typeof newProject>>;
+  let revokedKey: string;
+  let fixture: Fixture;
+
+  beforeAll(async () => {
+    api = await testApi();
+    owner = await newProject(api, 'owner');
+    stranger = await newProject(api, 'stranger');
+    const revoked = await api.call('POST', `/v1/projects/${owner.id}/keys`, { token: ADMIN_TOKEN, body: {} });
+    revokedKey = revoked.body.key;
+    expect((await api.call('DELETE', `/v1/projects/${owner.id}/keys/${revoked.body.id}`, { token: ADMIN_TOKEN })).status).toBe(204);
+    const pipeline = await newPipeline(api, owner.key);
+    fixture = { pipelineId: pipeline.id, pipelineName: pipeline.name, projectId: owner.id, keyId: owner.keyId, version: '1' };
+  });
+
+  const send = (route: RouteCase, token?: string, headers?: Record<string, string>) =>
+    api.call(route.method, route.path(fixture), { token, body: route.body?.(fixture), headers });
+
+  describe.each(ROUTES.map((r) => [label(r), r] as const))('%s', (_, route) => {
+    it('rejects a request without credentials with 401 problem+json', async () => {
+      const res = await send(route);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      expect(res.body.code).toBe('unauthorized');
+    });
+
+    it('rejects a malformed Authorization header with 401', async () => {
+      expect((await send(route, undefined, { Authorization: 'Basic dXNlcjpwYXNz' })).status).toBe(401);
+    });
+
+    it('rejects an unknown key with 401', async () => {
+      expect((await send(route, 'ps_this-key-does-not-exist')).status).toBe(401);
+    });
+
+    it('rejects a revoked key with 401', async () => {
+      expect((await send(route, revokedKey)).status).toBe(401);
+    });
+
+    if (route.admin) {
+      it('refuses a project key with 403', async () => {
+        const res = await send(route, owner.key);
+        expect(res.status).toBe(403);
+        expect(res.body.code).toBe('admin_required');
+      });
+    } else {
+      it('refuses the admin token with 403', async () => {
+        const res = await send(route, ADMIN_TOKEN);
+        expect(res.status).toBe(403);
+        expect(res.body.code).toBe('project_key_required');
+      });
+    }
+
+    if (route.scoped) {
+      it("answers another project's key with 404, never 403", async () => {
+        const res = await send(route, stranger.key);
+        expect(res.status).toBe(404);
+        expect(res.body.code).toBe('not_found');
+      });
+    }
+  });
+
+  it("never lists another project's pipelines", async () => {
+    const res = await api.call('GET', '/v1/pipelines', { token: stranger.key });
+    expect(res.status).toBe(200);
+    expect(res.body.items.map((p: { id: string }) => p.id)).not.toContain(fixture.pipelineId);
+  });
+
+  it('covers every /v1 route of the OpenAPI document', async () => {
+    const doc = (await api.call('GET', '/openapi.json')).body;
+    const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>)
+      .filter(([path]) => path.startsWith('/v1/'))
+      .flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`));
+    const normalize = (s: string) => s.replace(/\{[^}]+\}/g, '{}');
+    const listed = new Set(ROUTES.map((r) => normalize(label(r))));
+    expect(documented.map(normalize).filter((route) => !listed.has(route))).toEqual([]);
+  });
+});
