@@ -154,6 +154,7 @@ CREATE TABLE "idempotency_keys" (
 	"state" text DEFAULT 'in_flight' NOT NULL,
 	"response_status" integer,
 	"response_body" jsonb,
+	"response_headers" jsonb,
 	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"expires_at" timestamp (3) with time zone NOT NULL,
 	CONSTRAINT "idempotency_keys_pkey" PRIMARY KEY("project_id","scope","key"),

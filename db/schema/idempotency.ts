@@ -24,6 +24,8 @@ export const idempotencyKeys = pgTable(
     state: text().$type<IdempotencyState>().notNull().default('in_flight'),
     responseStatus: integer(),
     responseBody: jsonb(),
+    // The few headers a replay must repeat (Location, ETag, Content-Type).
+    responseHeaders: jsonb().$type<Record<string, string>>(),
     createdAt: timestamptz().notNull().defaultNow(),
     expiresAt: timestamptz().notNull(),
   },
