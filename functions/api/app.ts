@@ -11,6 +11,9 @@ import { healthRoutes } from './routes/health';
 import { pipelineRoutes } from './routes/pipelines';
 import { projectRoutes } from './routes/projects';
 import { versionRoutes } from './routes/versions';
+import { dlqRoutes } from './routes/dlq';
+import { pipelineRunRoutes, runRoutes } from './routes/runs';
+import { runTaskRoutes, taskRunRoutes } from './routes/task-runs';
 import { createRouter } from './validation';
 
 export interface AppDependencies {
@@ -39,6 +42,11 @@ export function createApp({ database, config }: AppDependencies): App {
   app.route('/v1/projects', projectRoutes);
   app.route('/v1/pipelines', pipelineRoutes);
   app.route('/v1/pipelines', versionRoutes);
+  app.route('/v1/pipelines', pipelineRunRoutes);
+  app.route('/v1/runs', runRoutes);
+  app.route('/v1/runs', runTaskRoutes);
+  app.route('/v1/task-runs', taskRunRoutes);
+  app.route('/v1/dlq', dlqRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

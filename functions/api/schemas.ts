@@ -58,6 +58,12 @@ export const optionalJsonBody = <T extends z.ZodTypeAny>(schema: T) => ({
   required: false,
   content: { 'application/json': { schema } },
 });
+/** Any JSON value, refused when its serialized size is over `maxBytes` (bodies are 1 MiB at most). */
+export const boundedJson = <T extends z.ZodTypeAny>(schema: T, maxBytes: number) =>
+  schema.refine((value) => value === undefined || Buffer.byteLength(JSON.stringify(value)) <= maxBytes, {
+    message: `larger than ${maxBytes / 1024} KiB`,
+  });
+
 export const jsonResponse = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
   description,
   content: { 'application/json': { schema } },

@@ -12,6 +12,9 @@ interface Fixture {
   projectId: string;
   keyId: string;
   version: string;
+  runId: string;
+  taskRunId: string;
+  dlqId: string;
 }
 
 interface RouteCase {
@@ -44,9 +47,37 @@ export const ROUTES: RouteCase[] = [
   { method: 'GET', path: (f) => `/v1/pipelines/${f.pipelineId}/versions`, scoped: true },
   { method: 'GET', path: (f) => `/v1/pipelines/${f.pipelineId}/versions/${f.version}`, scoped: true },
   { method: 'POST', path: (f) => `/v1/pipelines/${f.pipelineId}/activate`, body: () => ({ version: 1 }), scoped: true },
+  { method: 'POST', path: (f) => `/v1/pipelines/${f.pipelineId}/runs`, body: () => ({}), scoped: true },
+  { method: 'GET', path: (f) => `/v1/pipelines/${f.pipelineId}/runs`, scoped: true },
+  { method: 'GET', path: (f) => `/v1/runs/${f.runId}`, scoped: true },
+  { method: 'PATCH', path: (f) => `/v1/runs/${f.runId}`, body: () => ({ currentStage: 'fetch' }), scoped: true },
+  { method: 'POST', path: (f) => `/v1/runs/${f.runId}/heartbeat`, scoped: true },
+  { method: 'POST', path: (f) => `/v1/runs/${f.runId}/cancel`, scoped: true },
+  {
+    method: 'POST',
+    path: (f) => `/v1/runs/${f.runId}/tasks`,
+    body: () => ({ stageId: 'fetch', taskId: 'download', attempt: 9 }),
+    scoped: true,
+  },
+  { method: 'GET', path: (f) => `/v1/runs/${f.runId}/tasks`, scoped: true },
+  { method: 'PATCH', path: (f) => `/v1/task-runs/${f.taskRunId}`, body: () => ({ progress: 0.5 }), scoped: true },
+  { method: 'GET', path: () => '/v1/dlq' },
+  { method: 'GET', path: (f) => `/v1/dlq/${f.dlqId}`, scoped: true },
+  { method: 'POST', path: (f) => `/v1/dlq/${f.dlqId}/replay`, scoped: true },
+  { method: 'DELETE', path: (f) => `/v1/dlq/${f.dlqId}`, scoped: true },
 ];
 
-const label = (r: RouteCase) => `${r.method} ${r.path({ pipelineId: '{id}', pipelineName: '{name}', projectId: '{id}', keyId: '{keyId}', version: '{n}' })}`;
+const PLACEHOLDERS: Fixture = {
+  pipelineId: '{id}',
+  pipelineName: '{name}',
+  projectId: '{id}',
+  keyId: '{keyId}',
+  version: '{n}',
+  runId: '{id}',
+  taskRunId: '{id}',
+  dlqId: '{id}',
+};
+const label = (r: RouteCase) => `${r.method} ${r.path(PLACEHOLDERS)}`;
 
 describe('security', () => {
   let api: TestApi;
@@ -63,7 +94,24 @@ describe('security', () => {
     revokedKey = revoked.body.key;
     expect((await api.call('DELETE', `/v1/projects/${owner.id}/keys/${revoked.body.id}`, { token: ADMIN_TOKEN })).status).toBe(204);
     const pipeline = await newPipeline(api, owner.key);
-    fixture = { pipelineId: pipeline.id, pipelineName: pipeline.name, projectId: owner.id, keyId: owner.keyId, version: '1' };
+    const asOwner = (method: string, path: string, body?: unknown) => api.call(method, path, { token: owner.key, body });
+    const run = (await asOwner('POST', `/v1/pipelines/${pipeline.id}/runs`, {})).body;
+    await asOwner('PATCH', `/v1/runs/${run.id}`, { status: 'running' });
+    const taskRun = (await asOwner('POST', `/v1/runs/${run.id}/tasks`, { stageId: 'fetch', taskId: 'download', status: 'running' })).body;
+    // Attempt 3 of an unregistered task exhausts the default budget: a DLQ entry.
+    const failing = (await asOwner('POST', `/v1/runs/${run.id}/tasks`, { stageId: 'build', taskId: 'compile', attempt: 3, status: 'running' })).body;
+    await asOwner('PATCH', `/v1/task-runs/${failing.id}`, { status: 'failed' });
+    const dlqId = (await asOwner('GET', '/v1/dlq')).body.items[0].id;
+    fixture = {
+      pipelineId: pipeline.id,
+      pipelineName: pipeline.name,
+      projectId: owner.id,
+      keyId: owner.keyId,
+      version: '1',
+      runId: run.id,
+      taskRunId: taskRun.id,
+      dlqId,
+    };
   });
 
   const send = (route: RouteCase, token?: string, headers?: Record<string, string>) =>

@@ -1,0 +1,84 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { deleteDlqEntry, getDlqEntry, listDlq, replayDlqEntry } from '../../core/dlq';
+import { PageQuery, commonErrors, jsonResponse, notFound, pageOf } from '../schemas';
+import { createRouter } from '../validation';
+import { TaskRun } from './task-runs';
+
+const DlqEntry = z
+  .object({
+    id: z.string(),
+    runId: z.string(),
+    taskRunId: z.string(),
+    payload: z.unknown(),
+    error: z.unknown(),
+    attempts: z.number().int(),
+    failedAt: z.string().datetime(),
+    replayedAt: z.string().datetime().nullable(),
+    replayTaskRunId: z.string().nullable(),
+    createdAt: z.string().datetime(),
+  })
+  .openapi('DlqEntry');
+
+const IdParams = z.object({ id: z.string().min(1).max(100) });
+const tags = ['dead-letter queue'];
+
+export const dlqRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags,
+      summary: 'List dead-lettered task runs, newest first',
+      request: { query: PageQuery },
+      responses: { 200: jsonResponse(pageOf(DlqEntry, 'DlqPage'), 'A page of entries'), ...commonErrors },
+    }),
+    async (c) => c.json(await listDlq({ db: c.var.database.db, input: { ...c.req.valid('query'), projectId: c.var.projectId } }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}',
+      tags,
+      summary: 'Get a DLQ entry',
+      request: { params: IdParams },
+      responses: { 200: jsonResponse(DlqEntry, 'The entry'), ...commonErrors, ...notFound },
+    }),
+    async (c) =>
+      c.json(await getDlqEntry({ db: c.var.database.db, input: { projectId: c.var.projectId, id: c.req.valid('param').id } }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/replay',
+      tags,
+      summary: 'Replay: create the next attempt as a pending task run (idempotent: a second replay returns the same one)',
+      request: { params: IdParams },
+      responses: {
+        200: jsonResponse(TaskRun, 'Already replayed: the task run of the first replay'),
+        201: jsonResponse(TaskRun, 'The new attempt'),
+        ...commonErrors,
+        ...notFound,
+      },
+    }),
+    async (c) => {
+      const { taskRun, created } = await replayDlqEntry({
+        db: c.var.database.db,
+        input: { projectId: c.var.projectId, id: c.req.valid('param').id },
+      });
+      return created ? c.json(taskRun, 201) : c.json(taskRun, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/{id}',
+      tags,
+      summary: 'Delete a DLQ entry',
+      request: { params: IdParams },
+      responses: { 204: { description: 'Deleted' }, ...commonErrors, ...notFound },
+    }),
+    async (c) => {
+      await deleteDlqEntry({ db: c.var.database.db, input: { projectId: c.var.projectId, id: c.req.valid('param').id } });
+      return c.body(null, 204);
+    },
+  );

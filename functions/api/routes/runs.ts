@@ -1,0 +1,194 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { RUN_STATUSES } from '../../../db/schema';
+import { cancelRun, createRun, getRun, heartbeatRun, listRuns, updateRun } from '../../core/runs';
+import { etag, ifMatchRevision } from '../http';
+import {
+  ETagHeader,
+  IfMatchHeaders,
+  PageQuery,
+  boundedJson,
+  commonErrors,
+  conflict,
+  jsonBody,
+  jsonResponse,
+  notFound,
+  optionalJsonBody,
+  pageOf,
+  preconditionFailed,
+} from '../schemas';
+import { createRouter } from '../validation';
+
+const Run = z
+  .object({
+    id: z.string(),
+    pipelineId: z.string(),
+    version: z.number().int().openapi({ description: 'The version number the run is pinned to' }),
+    status: z.enum(RUN_STATUSES),
+    currentStage: z.string().nullable(),
+    stageResults: z.record(z.string(), z.unknown()),
+    input: z.unknown(),
+    output: z.unknown(),
+    error: z.unknown(),
+    startedAt: z.string().datetime().nullable(),
+    completedAt: z.string().datetime().nullable(),
+    heartbeatAt: z.string().datetime().nullable(),
+    revision: z.number().int(),
+    createdAt: z.string().datetime(),
+    updatedAt: z.string().datetime(),
+  })
+  .openapi('Run');
+
+const RunPatch = z
+  .strictObject({
+    status: z.enum(RUN_STATUSES).exclude(['pending']).optional(),
+    currentStage: z.string().min(1).max(64).nullable().optional(),
+    stageResults: boundedJson(z.record(z.string().max(64), z.unknown()), 256 * 1024).optional(),
+    output: boundedJson(z.unknown(), 256 * 1024).optional(),
+    error: boundedJson(z.unknown(), 64 * 1024).optional(),
+  })
+  .openapi('RunPatch');
+
+const RunParams = z.object({ id: z.string().min(1).max(100) });
+const tags = ['runs'];
+
+const respondWithRun = <T extends { revision: number }>(c: { header(name: string, value: string): void }, run: T) => {
+  c.header('ETag', etag(run.revision));
+  return run;
+};
+
+/** Routes under /v1/pipelines/{id}/runs. */
+export const pipelineRunRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/runs',
+      tags,
+      summary: 'Start a run (pending), pinned to the active version unless one is named',
+      request: {
+        params: RunParams,
+        body: optionalJsonBody(
+          z.strictObject({ version: z.number().int().min(1).optional(), input: boundedJson(z.unknown(), 256 * 1024).optional() }),
+        ),
+      },
+      responses: { 201: { ...jsonResponse(Run, 'The new run'), headers: ETagHeader }, ...commonErrors, ...notFound },
+    }),
+    async (c) => {
+      const body = c.req.valid('json') ?? {};
+      const run = await createRun({
+        db: c.var.database.db,
+        input: { projectId: c.var.projectId, pipelineId: c.req.valid('param').id, version: body.version, input: body.input },
+      });
+      c.header('Location', `/v1/runs/${run.id}`);
+      return c.json(respondWithRun(c, run), 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/runs',
+      tags,
+      summary: 'List runs of a pipeline, newest first, optionally by status',
+      request: { params: RunParams, query: PageQuery.extend({ status: z.enum(RUN_STATUSES).optional() }) },
+      responses: { 200: jsonResponse(pageOf(Run, 'RunPage'), 'A page of runs'), ...commonErrors, ...notFound },
+    }),
+    async (c) =>
+      c.json(
+        await listRuns({
+          db: c.var.database.db,
+          input: { ...c.req.valid('query'), projectId: c.var.projectId, pipelineId: c.req.valid('param').id },
+        }),
+        200,
+      ),
+  );
+
+/** Routes under /v1/runs. */
+export const runRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}',
+      tags,
+      summary: 'Get a run',
+      request: { params: RunParams },
+      responses: { 200: { ...jsonResponse(Run, 'The run'), headers: ETagHeader }, ...commonErrors, ...notFound },
+    }),
+    async (c) => {
+      const run = await getRun({ db: c.var.database.db, input: { projectId: c.var.projectId, runId: c.req.valid('param').id } });
+      return c.json(respondWithRun(c, run), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'patch',
+      path: '/{id}',
+      tags,
+      summary: 'Transition a run, set its current stage, merge stage results',
+      description:
+        'pending -> running -> succeeded | failed | timed_out, pending|running -> cancelled. Terminal states are final: 409 with currentStatus.',
+      request: { params: RunParams, headers: IfMatchHeaders, body: jsonBody(RunPatch) },
+      responses: {
+        200: { ...jsonResponse(Run, 'The updated run'), headers: ETagHeader },
+        ...commonErrors,
+        ...notFound,
+        ...conflict,
+        ...preconditionFailed,
+      },
+    }),
+    async (c) => {
+      const run = await updateRun({
+        db: c.var.database.db,
+        input: { projectId: c.var.projectId, runId: c.req.valid('param').id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') },
+      });
+      return c.json(respondWithRun(c, run), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/heartbeat',
+      tags,
+      summary: 'Record that a running run is alive (does not change its revision)',
+      request: { params: RunParams },
+      responses: {
+        200: jsonResponse(z.object({ id: z.string(), status: z.enum(RUN_STATUSES), heartbeatAt: z.string().datetime() }), 'Recorded'),
+        ...commonErrors,
+        ...notFound,
+        ...conflict,
+      },
+    }),
+    async (c) =>
+      c.json(await heartbeatRun({ db: c.var.database.db, input: { projectId: c.var.projectId, runId: c.req.valid('param').id } }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/cancel',
+      tags,
+      summary: 'Cancel a pending or running run and its unfinished task runs',
+      request: {
+        params: RunParams,
+        headers: IfMatchHeaders,
+        body: optionalJsonBody(z.strictObject({ reason: z.string().max(2000).optional() })),
+      },
+      responses: {
+        200: { ...jsonResponse(Run, 'The cancelled run'), headers: ETagHeader },
+        ...commonErrors,
+        ...notFound,
+        ...conflict,
+        ...preconditionFailed,
+      },
+    }),
+    async (c) => {
+      const reason = (c.req.valid('json') ?? {}).reason;
+      const run = await cancelRun({
+        db: c.var.database.db,
+        input: {
+          projectId: c.var.projectId,
+          runId: c.req.valid('param').id,
+          ifMatch: ifMatchRevision(c),
+          ...(reason !== undefined && { reason: { message: reason } }),
+        },
+      });
+      return c.json(respondWithRun(c, run), 200);
+    },
+  );

@@ -1,0 +1,138 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { TASK_RUN_STATUSES } from '../../../db/schema';
+import { listTaskRuns, startTaskRun, updateTaskRun } from '../../core/task-runs';
+import { etag, ifMatchRevision } from '../http';
+import {
+  ETagHeader,
+  IfMatchHeaders,
+  PageQuery,
+  boundedJson,
+  commonErrors,
+  conflict,
+  jsonBody,
+  jsonResponse,
+  notFound,
+  pageOf,
+  preconditionFailed,
+} from '../schemas';
+import { createRouter } from '../validation';
+
+export const TaskRun = z
+  .object({
+    id: z.string(),
+    runId: z.string(),
+    stageId: z.string(),
+    taskId: z.string(),
+    taskName: z.string().nullable(),
+    attempt: z.number().int(),
+    status: z.enum(TASK_RUN_STATUSES),
+    progress: z.number(),
+    messages: z.array(z.string()),
+    input: z.unknown(),
+    output: z.unknown(),
+    error: z.unknown(),
+    startedAt: z.string().datetime().nullable(),
+    completedAt: z.string().datetime().nullable(),
+    heartbeatAt: z.string().datetime().nullable(),
+    revision: z.number().int(),
+    createdAt: z.string().datetime(),
+    updatedAt: z.string().datetime(),
+  })
+  .openapi('TaskRun');
+
+const StartTaskRun = z
+  .strictObject({
+    stageId: z.string().min(1).max(64),
+    taskId: z.string().min(1).max(64),
+    attempt: z.number().int().min(1).max(1000).optional(),
+    status: z.enum(['pending', 'running']).optional(),
+    input: boundedJson(z.unknown(), 256 * 1024).optional(),
+  })
+  .openapi('StartTaskRun');
+
+const TaskRunPatch = z
+  .strictObject({
+    status: z.enum(TASK_RUN_STATUSES).exclude(['pending']).optional(),
+    progress: z.number().min(0).max(1).optional(),
+    messages: z.array(z.string().max(4096)).max(100).optional().openapi({ description: 'Appended to the messages' }),
+    output: boundedJson(z.unknown(), 256 * 1024).optional(),
+    error: boundedJson(z.unknown(), 64 * 1024).optional(),
+  })
+  .openapi('TaskRunPatch');
+
+const IdParams = z.object({ id: z.string().min(1).max(100) });
+const tags = ['task runs'];
+
+/** Routes under /v1/runs/{id}/tasks. */
+export const runTaskRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/tasks',
+      tags,
+      summary: 'Start a task run of a stage task of the run (an attempt, 1 by default)',
+      request: { params: IdParams, body: jsonBody(StartTaskRun) },
+      responses: {
+        201: { ...jsonResponse(TaskRun, 'The new task run'), headers: ETagHeader },
+        ...commonErrors,
+        ...notFound,
+        ...conflict,
+      },
+    }),
+    async (c) => {
+      const taskRun = await startTaskRun({
+        db: c.var.database.db,
+        input: { ...c.req.valid('json'), projectId: c.var.projectId, runId: c.req.valid('param').id },
+      });
+      c.header('ETag', etag(taskRun.revision));
+      c.header('Location', `/v1/task-runs/${taskRun.id}`);
+      return c.json(taskRun, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/tasks',
+      tags,
+      summary: 'List the task runs of a run, oldest first',
+      request: { params: IdParams, query: PageQuery },
+      responses: { 200: jsonResponse(pageOf(TaskRun, 'TaskRunPage'), 'A page of task runs'), ...commonErrors, ...notFound },
+    }),
+    async (c) =>
+      c.json(
+        await listTaskRuns({
+          db: c.var.database.db,
+          input: { ...c.req.valid('query'), projectId: c.var.projectId, runId: c.req.valid('param').id },
+        }),
+        200,
+      ),
+  );
+
+/** Routes under /v1/task-runs. */
+export const taskRunRoutes = createRouter().openapi(
+  createRoute({
+    method: 'patch',
+    path: '/{id}',
+    tags,
+    summary: 'Report progress, append messages, transition a task run',
+    description:
+      'pending -> running -> succeeded | failed | skipped | cancelled; pending -> skipped | cancelled. A failure with the ' +
+      "task's attempts exhausted (registry max_attempts, default 3) writes a DLQ entry in the same transaction.",
+    request: { params: IdParams, headers: IfMatchHeaders, body: jsonBody(TaskRunPatch) },
+    responses: {
+      200: { ...jsonResponse(TaskRun, 'The updated task run'), headers: ETagHeader },
+      ...commonErrors,
+      ...notFound,
+      ...conflict,
+      ...preconditionFailed,
+    },
+  }),
+  async (c) => {
+    const taskRun = await updateTaskRun({
+      db: c.var.database.db,
+      input: { projectId: c.var.projectId, taskRunId: c.req.valid('param').id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') },
+    });
+    c.header('ETag', etag(taskRun.revision));
+    return c.json(taskRun, 200);
+  },
+);

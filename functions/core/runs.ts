@@ -1,0 +1,246 @@
+import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client';
+import { asDatabaseError } from '../../db/errors';
+import { type RunStatus, pipelineRuns, pipelines, pipelineVersions, taskRuns } from '../../db/schema';
+import { NotFoundError, PreconditionFailedError, StateConflictError } from './errors';
+import { newId } from './ids';
+import { afterCursor, decodeCursor, pageSize, toPage, type PageRequest } from './pagination';
+
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+const LIVE_RUN_STATUSES: readonly RunStatus[] = ['pending', 'running'];
+
+/** Which statuses a run may be in for it to move to each target (DESIGN §4). */
+const RUN_TRANSITIONS: Record<Exclude<RunStatus, 'pending'>, readonly RunStatus[]> = {
+  running: ['pending'],
+  succeeded: ['running'],
+  failed: ['running'],
+  timed_out: ['running'],
+  cancelled: ['pending', 'running'],
+};
+
+// Raw and fully qualified on purpose: Drizzle leaves columns unqualified in single-table
+// statements, and inside a subquery an unqualified `id` would mean pipeline_versions.id.
+const versionNumber = sql<number>`(select v.number from pipeline_versions v where v.id = "pipeline_runs"."version_id")`
+  .mapWith(Number)
+  .as('version_number');
+const runWithVersion = { ...getTableColumns(pipelineRuns), version: versionNumber };
+
+type RunRow = typeof pipelineRuns.$inferSelect;
+
+export const toRun = ({ version, ...run }: RunRow & { version: number }) => ({
+  id: run.id,
+  pipelineId: run.pipelineId,
+  version,
+  status: run.status,
+  currentStage: run.currentStage,
+  stageResults: run.stageResults,
+  input: run.input,
+  output: run.output,
+  error: run.error,
+  startedAt: run.startedAt?.toISOString() ?? null,
+  completedAt: run.completedAt?.toISOString() ?? null,
+  heartbeatAt: run.heartbeatAt?.toISOString() ?? null,
+  revision: run.revision,
+  createdAt: run.createdAt.toISOString(),
+  updatedAt: run.updatedAt.toISOString(),
+});
+export type Run = ReturnType<typeof toRun>;
+
+const NOT_NULL_VIOLATION = '23502';
+
+/**
+ * Creates a pending run pinned to the active version, or to the named one. One statement: the
+ * version id comes from a subquery scoped to the project, and when it finds nothing the NOT NULL
+ * constraint rejects the row, which we then explain as a 404.
+ */
+export async function createRun({
+  db,
+  input,
+}: {
+  db: DbOrTx;
+  input: { projectId: string; pipelineId: string; version?: number; input?: unknown };
+}) {
+  const { projectId, pipelineId } = input;
+  const versionId =
+    input.version === undefined
+      ? sql`(select p.active_version_id from pipelines p where p.id = ${pipelineId} and p.project_id = ${projectId})`
+      : sql`(select v.id from pipeline_versions v where v.pipeline_id = ${pipelineId} and v.project_id = ${projectId} and v.number = ${input.version})`;
+  try {
+    const [row] = await db
+      .insert(pipelineRuns)
+      .values({ id: newId('run'), projectId, pipelineId, versionId, input: input.input ?? null })
+      .returning(runWithVersion);
+    return toRun(row!);
+  } catch (err) {
+    if (asDatabaseError(err)?.sqlState !== NOT_NULL_VIOLATION && !isForeignKeyOnPipeline(err)) throw err;
+    const [pipeline] = await db
+      .select({ id: pipelines.id })
+      .from(pipelines)
+      .where(and(eq(pipelines.id, pipelineId), eq(pipelines.projectId, projectId)));
+    if (!pipeline) throw new NotFoundError('pipeline', pipelineId);
+    throw new NotFoundError('version', String(input.version));
+  }
+}
+
+const isForeignKeyOnPipeline = (err: unknown) => asDatabaseError(err)?.sqlState === '23503';
+
+export async function getRun({ db, input }: { db: DbOrTx; input: { projectId: string; runId: string } }) {
+  const [row] = await db
+    .select(runWithVersion)
+    .from(pipelineRuns)
+    .where(and(eq(pipelineRuns.id, input.runId), eq(pipelineRuns.projectId, input.projectId)));
+  if (!row) throw new NotFoundError('run', input.runId);
+  return toRun(row);
+}
+
+/** Newest first, keyset on (created_at, id) descending, optionally filtered by status. */
+export async function listRuns({
+  db,
+  input,
+}: {
+  db: DbOrTx;
+  input: PageRequest & { projectId: string; pipelineId: string; status?: RunStatus };
+}) {
+  const limit = pageSize(input);
+  const position = input.cursor ? decodeCursor('runs', input.cursor) : undefined;
+  const rows = await db
+    .select(runWithVersion)
+    .from(pipelineRuns)
+    .where(
+      and(
+        eq(pipelineRuns.pipelineId, input.pipelineId),
+        eq(pipelineRuns.projectId, input.projectId),
+        input.status ? eq(pipelineRuns.status, input.status) : undefined,
+        afterCursor(pipelineRuns, position, 'desc'),
+      ),
+    )
+    .orderBy(desc(pipelineRuns.createdAt), desc(pipelineRuns.id))
+    .limit(limit + 1);
+  if (rows.length === 0 && !position) {
+    // An empty first page must still tell an unknown pipeline (404) from one without runs.
+    const [pipeline] = await db
+      .select({ id: pipelines.id })
+      .from(pipelines)
+      .where(and(eq(pipelines.id, input.pipelineId), eq(pipelines.projectId, input.projectId)));
+    if (!pipeline) throw new NotFoundError('pipeline', input.pipelineId);
+  }
+  return toPage('runs', rows, limit, toRun);
+}
+
+export interface RunPatch {
+  status?: Exclude<RunStatus, 'pending'>;
+  currentStage?: string | null;
+  /** Merged into stage_results key by key (top level), not replaced. */
+  stageResults?: Record<string, unknown>;
+  output?: unknown;
+  error?: unknown;
+}
+
+/**
+ * One conditional UPDATE: the WHERE clause holds the allowed source statuses (and the If-Match
+ * revision), so two racing transitions can never both apply; the loser matches nothing.
+ */
+export async function updateRun({
+  db,
+  input,
+}: {
+  db: DbOrTx;
+  input: { projectId: string; runId: string; ifMatch?: number; patch: RunPatch };
+}) {
+  const { patch } = input;
+  const target = patch.status;
+  const sources = target ? RUN_TRANSITIONS[target] : LIVE_RUN_STATUSES;
+  const terminal = target !== undefined && TERMINAL_RUN_STATUSES.includes(target);
+  const [row] = await db
+    .update(pipelineRuns)
+    .set({
+      ...(target && { status: target }),
+      ...(target === 'running' && { startedAt: sql`coalesce(${pipelineRuns.startedAt}, now())`, heartbeatAt: sql`now()` }),
+      ...(terminal && { completedAt: sql`now()` }),
+      ...(patch.currentStage !== undefined && { currentStage: patch.currentStage }),
+      ...(patch.stageResults !== undefined && {
+        stageResults: sql`${pipelineRuns.stageResults} || ${JSON.stringify(patch.stageResults)}::jsonb`,
+      }),
+      ...(patch.output !== undefined && { output: patch.output }),
+      ...(patch.error !== undefined && { error: patch.error }),
+      revision: sql`${pipelineRuns.revision} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(
+        eq(pipelineRuns.id, input.runId),
+        eq(pipelineRuns.projectId, input.projectId),
+        inArray(pipelineRuns.status, [...sources]),
+        input.ifMatch === undefined ? undefined : eq(pipelineRuns.revision, input.ifMatch),
+      ),
+    )
+    .returning(runWithVersion);
+  if (row) return toRun(row);
+  return explainRejectedUpdate(db, input, target);
+}
+
+/** After an update matched nothing: 404, 412 (stale If-Match) or 409 (illegal from here). */
+async function explainRejectedUpdate(
+  db: DbOrTx,
+  input: { projectId: string; runId: string; ifMatch?: number },
+  target: RunStatus | undefined,
+): Promise<never> {
+  const [current] = await db
+    .select({ status: pipelineRuns.status, revision: pipelineRuns.revision })
+    .from(pipelineRuns)
+    .where(and(eq(pipelineRuns.id, input.runId), eq(pipelineRuns.projectId, input.projectId)));
+  if (!current) throw new NotFoundError('run', input.runId);
+  if (input.ifMatch !== undefined && current.revision !== input.ifMatch) throw new PreconditionFailedError(current.revision);
+  throw new StateConflictError(
+    'illegal_transition',
+    target
+      ? `a run cannot go from ${current.status} to ${target}`
+      : `a ${current.status} run can no longer be updated`,
+    { currentStatus: current.status, ...(target && { requestedStatus: target }) },
+  );
+}
+
+/** Liveness only: does not bump the revision, so it never invalidates a client's ETag. */
+export async function heartbeatRun({ db, input }: { db: DbOrTx; input: { projectId: string; runId: string } }) {
+  const [row] = await db
+    .update(pipelineRuns)
+    .set({ heartbeatAt: sql`now()` })
+    .where(
+      and(eq(pipelineRuns.id, input.runId), eq(pipelineRuns.projectId, input.projectId), eq(pipelineRuns.status, 'running')),
+    )
+    .returning({ id: pipelineRuns.id, status: pipelineRuns.status, heartbeatAt: pipelineRuns.heartbeatAt });
+  if (row) return { id: row.id, status: row.status, heartbeatAt: row.heartbeatAt!.toISOString() };
+  return explainRejectedUpdate(db, input, undefined);
+}
+
+/** Cancels the run and, in the same transaction, its task runs that have not finished. */
+export async function cancelRun({
+  db,
+  input,
+}: {
+  db: DbOrTx;
+  input: { projectId: string; runId: string; ifMatch?: number; reason?: unknown };
+}) {
+  return db.transaction(async (tx) => {
+    const run = await updateRun({
+      db: tx,
+      input: { ...input, patch: { status: 'cancelled', ...(input.reason !== undefined && { error: input.reason }) } },
+    });
+    await tx
+      .update(taskRuns)
+      .set({ status: 'cancelled', completedAt: sql`now()`, revision: sql`${taskRuns.revision} + 1`, updatedAt: sql`now()` })
+      .where(and(eq(taskRuns.runId, input.runId), eq(taskRuns.projectId, input.projectId), inArray(taskRuns.status, ['pending', 'running'])));
+    return run;
+  });
+}
+
+/** The run (project-scoped) with its pinned definition, for task-run validation. */
+export async function getRunWithDefinition(db: DbOrTx, projectId: string, runId: string) {
+  const [row] = await db
+    .select({ status: pipelineRuns.status, definition: pipelineVersions.definition })
+    .from(pipelineRuns)
+    .innerJoin(pipelineVersions, eq(pipelineVersions.id, pipelineRuns.versionId))
+    .where(and(eq(pipelineRuns.id, runId), eq(pipelineRuns.projectId, projectId)));
+  if (!row) throw new NotFoundError('run', runId);
+  return row;
+}
