@@ -6,14 +6,17 @@ import { setLogLevel } from '../log';
 import { handleError, problem, problemResponse } from './problem';
 import { swaggerUI } from '@hono/swagger-ui';
 import { authorize } from './auth';
+import { idempotency } from './idempotency';
 import { limitBodySize, requireJsonBody } from './http';
 import { healthRoutes } from './routes/health';
 import { pipelineRoutes } from './routes/pipelines';
 import { projectRoutes } from './routes/projects';
 import { versionRoutes } from './routes/versions';
 import { dlqRoutes } from './routes/dlq';
+import { idempotencyRoutes } from './routes/idempotency';
 import { pipelineRunRoutes, runRoutes } from './routes/runs';
 import { runTaskRoutes, taskRunRoutes } from './routes/task-runs';
+import { serviceRoutes, taskRoutes } from './routes/registry';
 import { createRouter } from './validation';
 
 export interface AppDependencies {
@@ -39,6 +42,8 @@ export function createApp({ database, config }: AppDependencies): App {
   app.route('/', healthRoutes);
 
   app.use('/v1/*', limitBodySize, requireJsonBody, authorize);
+  // After authorize: a key belongs to the project it sets (admin routes have none and pass through).
+  app.on('POST', '/v1/*', idempotency);
   app.route('/v1/projects', projectRoutes);
   app.route('/v1/pipelines', pipelineRoutes);
   app.route('/v1/pipelines', versionRoutes);
@@ -47,6 +52,9 @@ export function createApp({ database, config }: AppDependencies): App {
   app.route('/v1/runs', runTaskRoutes);
   app.route('/v1/task-runs', taskRunRoutes);
   app.route('/v1/dlq', dlqRoutes);
+  app.route('/v1/idempotency', idempotencyRoutes);
+  app.route('/v1/services', serviceRoutes);
+  app.route('/v1/tasks', taskRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -15,7 +15,8 @@ const config = z.record(z.string(), z.unknown());
 export const TaskDefinitionSchema = z
   .strictObject({
     id: identifier,
-    task: z.string().min(1).max(200),
+    // The registry task it runs: the same alphabet the registry accepts for task ids.
+    task: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/, 'must name a registry task (letters, digits, "_", ".", "-")'),
     config: config.optional(),
   })
   .meta({ id: 'TaskDefinition' });

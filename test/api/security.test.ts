@@ -15,6 +15,9 @@ interface Fixture {
   runId: string;
   taskRunId: string;
   dlqId: string;
+  serviceId: string;
+  taskName: string;
+  taskKey: string;
 }
 
 interface RouteCase {
@@ -65,6 +68,17 @@ export const ROUTES: RouteCase[] = [
   { method: 'GET', path: (f) => `/v1/dlq/${f.dlqId}`, scoped: true },
   { method: 'POST', path: (f) => `/v1/dlq/${f.dlqId}/replay`, scoped: true },
   { method: 'DELETE', path: (f) => `/v1/dlq/${f.dlqId}`, scoped: true },
+  // Not scoped: another project's key registers a service of its own (201), never sees ours.
+  {
+    method: 'PUT',
+    path: (f) => `/v1/services/${f.serviceId}`,
+    body: () => ({ tasks: [{ id: 'sec.task', codeHash: 'sha256-sec' }] }),
+  },
+  { method: 'GET', path: () => '/v1/services' },
+  { method: 'GET', path: (f) => `/v1/tasks/${f.taskName}/history`, scoped: true },
+  // Not scoped: another project's key stores an entry of its own under the same key.
+  { method: 'PUT', path: (f) => `/v1/idempotency/${f.taskKey}`, body: () => ({ result: { ok: true } }) },
+  { method: 'GET', path: (f) => `/v1/idempotency/${f.taskKey}`, scoped: true },
 ];
 
 const PLACEHOLDERS: Fixture = {
@@ -76,6 +90,9 @@ const PLACEHOLDERS: Fixture = {
   runId: '{id}',
   taskRunId: '{id}',
   dlqId: '{id}',
+  serviceId: '{id}',
+  taskName: '{id}',
+  taskKey: '{key}',
 };
 const label = (r: RouteCase) => `${r.method} ${r.path(PLACEHOLDERS)}`;
 
@@ -102,6 +119,9 @@ describe('security', () => {
     const failing = (await asOwner('POST', `/v1/runs/${run.id}/tasks`, { stageId: 'build', taskId: 'compile', attempt: 3, status: 'running' })).body;
     await asOwner('PATCH', `/v1/task-runs/${failing.id}`, { status: 'failed' });
     const dlqId = (await asOwner('GET', '/v1/dlq')).body.items[0].id;
+    const registered = await asOwner('PUT', '/v1/services/sec-worker', { tasks: [{ id: 'sec.task', codeHash: 'sha256-sec' }] });
+    expect(registered.status).toBe(201);
+    await asOwner('PUT', '/v1/idempotency/sec-task', { result: { ok: true } });
     fixture = {
       pipelineId: pipeline.id,
       pipelineName: pipeline.name,
@@ -111,6 +131,9 @@ describe('security', () => {
       runId: run.id,
       taskRunId: taskRun.id,
       dlqId,
+      serviceId: 'sec-worker',
+      taskName: 'sec.task',
+      taskKey: 'sec-task',
     };
   });
 

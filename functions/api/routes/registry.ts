@@ -1,0 +1,144 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { SERVICE_STATUSES } from '../../../db/schema';
+import { listServices, listTaskHistory, registerService } from '../../core/registry';
+import { DEFAULT_MAX_ATTEMPTS } from '../../core/task-runs';
+import { etag } from '../http';
+import { ETagHeader, PageQuery, commonErrors, jsonBody, jsonResponse, notFound, pageOf } from '../schemas';
+import { createRouter } from '../validation';
+
+// The identifier alphabet of pipeline definitions. Task names may be as long as a definition's
+// `task` field (200), so every task a definition can name fits.
+const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const IDENTIFIER_MESSAGE = 'must be letters, digits, "_", "." or "-", starting with a letter or digit';
+const serviceId = z.string().min(1).max(100).regex(IDENTIFIER, IDENTIFIER_MESSAGE);
+const taskName = z.string().min(1).max(200).regex(IDENTIFIER, IDENTIFIER_MESSAGE);
+export const MAX_TASKS_PER_SERVICE = 500;
+
+const ServiceTask = z
+  .object({
+    id: z.string().openapi({ description: 'Task name, as referenced by `task` in pipeline definitions' }),
+    codeHash: z.string(),
+    maxAttempts: z.number().int(),
+    timeoutSeconds: z.number().int().nullable(),
+    updatedAt: z.string().datetime(),
+  })
+  .openapi('ServiceTask');
+
+const Service = z
+  .object({
+    id: z.string(),
+    version: z.string().nullable(),
+    baseUrl: z.string().nullable(),
+    status: z.enum(SERVICE_STATUSES),
+    lastSeenAt: z.string().datetime(),
+    revision: z.number().int(),
+    createdAt: z.string().datetime(),
+    updatedAt: z.string().datetime(),
+    tasks: z.array(ServiceTask),
+  })
+  .openapi('Service');
+
+const TaskCodeChange = z
+  .object({
+    id: z.string(),
+    taskId: z.string(),
+    serviceId: z.string().openapi({ description: 'The service whose registration changed the hash' }),
+    previousHash: z.string().nullable().openapi({ description: 'null for the first registration' }),
+    newHash: z.string(),
+    changedAt: z.string().datetime(),
+  })
+  .openapi('TaskCodeChange');
+
+const TaskRegistration = z
+  .strictObject({
+    id: taskName,
+    codeHash: z.string().min(1).max(128).openapi({ description: 'Hash of the task code, e.g. SHA-256 hex' }),
+    maxAttempts: z.number().int().min(1).max(100).optional().openapi({ default: DEFAULT_MAX_ATTEMPTS }),
+    timeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+  })
+  .openapi('TaskRegistration');
+
+const RegisterService = z
+  .strictObject({
+    version: z.string().min(1).max(200).optional(),
+    baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000).optional(),
+    status: z.enum(SERVICE_STATUSES).optional().openapi({ default: 'active' }),
+    tasks: z
+      .array(TaskRegistration)
+      .max(MAX_TASKS_PER_SERVICE)
+      .superRefine((list, ctx) => {
+        // Reported at the duplicate's own path so the client sees which entry to drop.
+        const seen = new Set<string>();
+        list.forEach((task, i) => {
+          if (seen.has(task.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate task id "${task.id}"` });
+          seen.add(task.id);
+        });
+      }),
+  })
+  .openapi('RegisterService', {
+    description: 'Fields left out are reset (PUT); tasks left out keep their current registration',
+  });
+
+const tags = ['registry'];
+
+/** Routes under /v1/services. */
+export const serviceRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: 'put',
+      path: '/{id}',
+      tags,
+      summary: 'Register or refresh a worker service with its tasks (a named task of another service moves here)',
+      request: { params: z.object({ id: serviceId }), body: jsonBody(RegisterService) },
+      responses: {
+        200: { ...jsonResponse(Service, 'Refreshed: revision + 1, lastSeenAt = now'), headers: ETagHeader },
+        201: { ...jsonResponse(Service, 'Registered for the first time'), headers: ETagHeader },
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      const { service, created } = await registerService({
+        db: c.var.database.db,
+        input: { ...c.req.valid('json'), projectId: c.var.projectId, id: c.req.valid('param').id },
+      });
+      c.header('ETag', etag(service.revision));
+      return created ? c.json(service, 201) : c.json(service, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags,
+      summary: 'List worker services with their tasks, oldest first',
+      request: { query: PageQuery },
+      responses: { 200: jsonResponse(pageOf(Service, 'ServicePage'), 'A page of services'), ...commonErrors },
+    }),
+    async (c) =>
+      c.json(await listServices({ db: c.var.database.db, input: { ...c.req.valid('query'), projectId: c.var.projectId } }), 200),
+  );
+
+/** Routes under /v1/tasks. */
+export const taskRoutes = createRouter().openapi(
+  createRoute({
+    method: 'get',
+    path: '/{id}/history',
+    tags,
+    summary: "A task's code-hash changes, newest first",
+    // Looser than registration on purpose: any unknown name is a 404, not a 400.
+    request: { params: z.object({ id: z.string().min(1).max(200) }), query: PageQuery },
+    responses: {
+      200: jsonResponse(pageOf(TaskCodeChange, 'TaskCodeChangePage'), 'A page of changes'),
+      ...commonErrors,
+      ...notFound,
+    },
+  }),
+  async (c) =>
+    c.json(
+      await listTaskHistory({
+        db: c.var.database.db,
+        input: { ...c.req.valid('query'), projectId: c.var.projectId, taskId: c.req.valid('param').id },
+      }),
+      200,
+    ),
+);
