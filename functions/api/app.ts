@@ -18,6 +18,9 @@ import { pipelineRunRoutes, runRoutes } from './routes/runs';
 import { runTaskRoutes, taskRunRoutes } from './routes/task-runs';
 import { serviceRoutes, taskRoutes } from './routes/registry';
 import { createRouter } from './validation';
+import { CachedReads } from '../cache/cached-reads';
+import { MemoryCache } from '../cache/memory-cache';
+import { logCacheStats, markStaleResponse } from './stale';
 
 export interface AppDependencies {
   database: Database;
@@ -33,10 +36,15 @@ export function createApp({ database, config }: AppDependencies): App {
   const app = createRouter();
 
   app.use(requestId());
+  const cache = new MemoryCache(config.cache);
   app.use(async (c, next) => {
     c.set('database', database);
     c.set('config', config);
+    c.set('cache', cache);
+    c.set('reads', new CachedReads(cache, database.db));
     await next();
+    markStaleResponse(c);
+    logCacheStats(cache);
   });
 
   app.route('/', healthRoutes);

@@ -1,6 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { authenticateApiKey } from '../core/projects';
 import type { AppEnv } from './env';
 import { ApiError, problem } from './problem';
 
@@ -29,13 +28,13 @@ export const authorize: MiddlewareHandler<AppEnv> = async (c, next) => {
 
   if (ADMIN_PATH.test(c.req.path)) {
     if (isAdmin) return next();
-    const key = await authenticateApiKey({ db: c.var.database.db, input: { key: token } });
+    const key = await c.var.reads.authenticateApiKey({ key: token });
     if (key) throw new ApiError(problem(403, 'admin_required', 'this route needs the admin token, not a project key'));
     throw unauthorized('invalid admin token');
   }
 
   if (isAdmin) throw new ApiError(problem(403, 'project_key_required', 'this route needs a project API key'));
-  const key = await authenticateApiKey({ db: c.var.database.db, input: { key: token } });
+  const key = await c.var.reads.authenticateApiKey({ key: token });
   if (!key) throw unauthorized('unknown, revoked or expired API key');
   c.set('projectId', key.projectId);
   return next();

@@ -1,6 +1,8 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppConfig } from '../../db/config';
 import type { Database } from '../../db/client';
+import type { CachedReads } from '../cache/cached-reads';
+import type { MemoryCache } from '../cache/memory-cache';
 
 /** What every handler can read from `c.var`. */
 export interface AppVariables {
@@ -9,6 +11,10 @@ export interface AppVariables {
   projectId: string;
   database: Database;
   config: AppConfig;
+  /** The process-wide memory layer (one per app, i.e. per warm container). */
+  cache: MemoryCache;
+  /** Cached core reads for this request (request-scoped de-duplication, stale tracking). */
+  reads: CachedReads;
 }
 
 export type AppEnv = { Variables: AppVariables };

@@ -5,7 +5,41 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { newPipeline, newProject, testApi, type TestApi } from '../support/api';
 
-describe('database round trips per request', () => {
+async function roundTripsOf(api: TestApi, key: string, method: string, path: string, body?: unknown) {
+  const before = api.database.roundTrips;
+  const res = await api.call(method, path, { token: key, body });
+  expect(res.status).toBeLessThan(300);
+  return api.database.roundTrips - before;
+}
+
+describe('database round trips per request, without the memory layer (CACHE_TTL_MS=0)', () => {
+  let api: TestApi;
+  let key: string;
+  beforeAll(async () => {
+    api = await testApi({ CACHE_TTL_MS: '0' });
+    key = (await newProject(api)).key;
+  });
+
+  it('GET /v1/pipelines/{id}: key lookup + one select', async () => {
+    const { id } = await newPipeline(api, key);
+    expect(await roundTripsOf(api, key, 'GET', `/v1/pipelines/${id}`)).toBe(2);
+  });
+
+  it('POST /v1/pipelines/{id}/versions: 2 for a known definition, 6 for a new one', async () => {
+    const { id } = await newPipeline(api, key);
+    const definition = { stages: [{ id: 'new-stage' }] };
+    // key lookup, hash lookup, then begin, lock the pipeline, insert the next number, commit.
+    expect(await roundTripsOf(api, key, 'POST', `/v1/pipelines/${id}/versions`, { definition })).toBe(6);
+    expect(await roundTripsOf(api, key, 'POST', `/v1/pipelines/${id}/versions`, { definition })).toBe(2);
+  });
+
+  it('POST /v1/pipelines/{id}/activate: key lookup + one conditional update', async () => {
+    const { id } = await newPipeline(api, key);
+    expect(await roundTripsOf(api, key, 'POST', `/v1/pipelines/${id}/activate`, { version: 1 })).toBe(2);
+  });
+});
+
+describe('database round trips with the memory layer (defaults)', () => {
   let api: TestApi;
   let key: string;
   beforeAll(async () => {
@@ -13,28 +47,21 @@ describe('database round trips per request', () => {
     key = (await newProject(api)).key;
   });
 
-  const roundTripsOf = async (method: string, path: string, body?: unknown) => {
-    const before = api.database.roundTrips;
-    const res = await api.call(method, path, { token: key, body });
-    expect(res.status).toBeLessThan(300);
-    return api.database.roundTrips - before;
-  };
-
-  it('GET /v1/pipelines/{id}: key lookup + one select', async () => {
+  it('a repeated GET /v1/pipelines/{id} costs none after the first', async () => {
     const { id } = await newPipeline(api, key);
-    expect(await roundTripsOf('GET', `/v1/pipelines/${id}`)).toBe(2);
+    expect(await roundTripsOf(api, key, 'GET', `/v1/pipelines/${id}`)).toBe(1);
+    expect(await roundTripsOf(api, key, 'GET', `/v1/pipelines/${id}`)).toBe(0);
+    expect(await roundTripsOf(api, key, 'GET', `/v1/pipelines/${id}`)).toBe(0);
   });
 
-  it('POST /v1/pipelines/{id}/versions: 2 for a known definition, 6 for a new one', async () => {
+  it('a repeated GET /v1/pipelines/{id}/versions/{n} costs none after the first', async () => {
     const { id } = await newPipeline(api, key);
-    const definition = { stages: [{ id: 'new-stage' }] };
-    // key lookup, hash lookup, then begin, lock the pipeline, insert the next number, commit.
-    expect(await roundTripsOf('POST', `/v1/pipelines/${id}/versions`, { definition })).toBe(6);
-    expect(await roundTripsOf('POST', `/v1/pipelines/${id}/versions`, { definition })).toBe(2);
+    expect(await roundTripsOf(api, key, 'GET', `/v1/pipelines/${id}/versions/1`)).toBe(1);
+    expect(await roundTripsOf(api, key, 'GET', `/v1/pipelines/${id}/versions/1`)).toBe(0);
   });
 
-  it('POST /v1/pipelines/{id}/activate: key lookup + one conditional update', async () => {
+  it('writes still go to the database: a new version is one lookup + a 4-statement transaction', async () => {
     const { id } = await newPipeline(api, key);
-    expect(await roundTripsOf('POST', `/v1/pipelines/${id}/activate`, { version: 1 })).toBe(2);
+    expect(await roundTripsOf(api, key, 'POST', `/v1/pipelines/${id}/versions`, { definition: { stages: [{ id: 'x' }] } })).toBe(5);
   });
 });

@@ -10,6 +10,13 @@ const HealthSchema = z
       reachable: z.boolean(),
       latencyMs: z.number().optional(),
     }),
+    cache: z.object({
+      entries: z.number().int(),
+      hits: z.number().int(),
+      misses: z.number().int(),
+      staleServes: z.number().int(),
+      evictions: z.number().int(),
+    }),
   })
   .openapi('Health');
 
@@ -31,6 +38,7 @@ export const healthRoutes = createRouter().openapi(healthRoute, async (c) => {
   const body = {
     status: ping.ok ? ('ok' as const) : ('unavailable' as const),
     database: { driver: database.driver, reachable: ping.ok, ...(ping.ok ? { latencyMs: ping.latencyMs } : {}) },
+    cache: c.var.cache.stats(),
   };
   c.header('Cache-Control', 'no-store');
   return ping.ok ? c.json(body, 200) : c.json(body, 503);

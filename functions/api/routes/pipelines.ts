@@ -1,13 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { scheduleError } from '../../core/definitions';
-import {
-  activateVersion,
-  createPipeline,
-  deletePipeline,
-  getPipeline,
-  listPipelines,
-  updatePipeline,
-} from '../../core/pipelines';
+import { invalidating, tags as cacheTags } from '../../cache/cached-reads';
+import { activateVersion, createPipeline, deletePipeline, updatePipeline } from '../../core/pipelines';
 import { etag, ifMatchRevision } from '../http';
 import {
   Definition,
@@ -106,8 +100,7 @@ export const pipelineRoutes = createRouter()
       request: { query: PageQuery },
       responses: { 200: jsonResponse(pageOf(Pipeline, 'PipelinePage'), 'A page of pipelines'), ...commonErrors },
     }),
-    async (c) =>
-      c.json(await listPipelines({ db: c.var.database.db, input: { ...c.req.valid('query'), projectId: c.var.projectId } }), 200),
+    async (c) => c.json(await c.var.reads.listPipelines({ ...c.req.valid('query'), projectId: c.var.projectId }), 200),
   )
   .openapi(
     createRoute({
@@ -123,10 +116,7 @@ export const pipelineRoutes = createRouter()
       },
     }),
     async (c) => {
-      const pipeline = await getPipeline({
-        db: c.var.database.db,
-        input: { projectId: c.var.projectId, idOrName: c.req.valid('param').idOrName },
-      });
+      const pipeline = await c.var.reads.getPipeline({ projectId: c.var.projectId, idOrName: c.req.valid('param').idOrName });
       c.header('ETag', etag(pipeline.revision));
       return c.json(pipeline, 200);
     },
@@ -147,10 +137,8 @@ export const pipelineRoutes = createRouter()
       },
     }),
     async (c) => {
-      const pipeline = await updatePipeline({
-        db: c.var.database.db,
-        input: { projectId: c.var.projectId, id: c.req.valid('param').id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') },
-      });
+      const input = { projectId: c.var.projectId, id: c.req.valid('param').id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') };
+      const pipeline = await invalidating(c.var.cache, [cacheTags.pipelines(input.projectId)], updatePipeline({ db: c.var.database.db, input }));
       c.header('ETag', etag(pipeline.revision));
       return c.json(pipeline, 200);
     },
@@ -165,10 +153,9 @@ export const pipelineRoutes = createRouter()
       responses: { 204: { description: 'Deleted' }, ...commonErrors, ...notFound, ...preconditionFailed },
     }),
     async (c) => {
-      await deletePipeline({
-        db: c.var.database.db,
-        input: { projectId: c.var.projectId, id: c.req.valid('param').id, ifMatch: ifMatchRevision(c) },
-      });
+      const input = { projectId: c.var.projectId, id: c.req.valid('param').id, ifMatch: ifMatchRevision(c) };
+      const dropped = [cacheTags.pipelines(input.projectId), cacheTags.versions(input.projectId, input.id)];
+      await invalidating(c.var.cache, dropped, deletePipeline({ db: c.var.database.db, input }));
       return c.body(null, 204);
     },
   )
@@ -191,15 +178,13 @@ export const pipelineRoutes = createRouter()
       },
     }),
     async (c) => {
-      const pipeline = await activateVersion({
-        db: c.var.database.db,
-        input: {
-          projectId: c.var.projectId,
-          id: c.req.valid('param').id,
-          version: c.req.valid('json').version,
-          ifMatch: ifMatchRevision(c),
-        },
-      });
+      const input = {
+        projectId: c.var.projectId,
+        id: c.req.valid('param').id,
+        version: c.req.valid('json').version,
+        ifMatch: ifMatchRevision(c),
+      };
+      const pipeline = await invalidating(c.var.cache, [cacheTags.pipelines(input.projectId)], activateVersion({ db: c.var.database.db, input }));
       c.header('ETag', etag(pipeline.revision));
       return c.json(pipeline, 200);
     },

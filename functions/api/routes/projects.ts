@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { invalidating, tags as cacheTags } from '../../cache/cached-reads';
 import { createApiKey, createProject, listProjects, revokeApiKey } from '../../core/projects';
 import { PageQuery, commonErrors, jsonBody, jsonResponse, notFound, optionalJsonBody, pageOf } from '../schemas';
 import { createRouter } from '../validation';
@@ -79,7 +80,7 @@ export const projectRoutes = createRouter()
     }),
     async (c) => {
       const { id, keyId } = c.req.valid('param');
-      await revokeApiKey({ db: c.var.database.db, input: { projectId: id, keyId } });
+      await invalidating(c.var.cache, [cacheTags.apiKeys], revokeApiKey({ db: c.var.database.db, input: { projectId: id, keyId } }));
       return c.body(null, 204);
     },
   );

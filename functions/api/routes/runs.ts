@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { RUN_STATUSES } from '../../../db/schema';
-import { cancelRun, createRun, getRun, heartbeatRun, listRuns, updateRun } from '../../core/runs';
+import { invalidating, tags as cacheTags } from '../../cache/cached-reads';
+import { cancelRun, createRun, heartbeatRun, updateRun } from '../../core/runs';
 import { etag, ifMatchRevision } from '../http';
 import {
   ETagHeader,
@@ -92,13 +93,7 @@ export const pipelineRunRoutes = createRouter()
       responses: { 200: jsonResponse(pageOf(Run, 'RunPage'), 'A page of runs'), ...commonErrors, ...notFound },
     }),
     async (c) =>
-      c.json(
-        await listRuns({
-          db: c.var.database.db,
-          input: { ...c.req.valid('query'), projectId: c.var.projectId, pipelineId: c.req.valid('param').id },
-        }),
-        200,
-      ),
+      c.json(await c.var.reads.listRuns({ ...c.req.valid('query'), projectId: c.var.projectId, pipelineId: c.req.valid('param').id }), 200),
   );
 
 /** Routes under /v1/runs. */
@@ -113,7 +108,7 @@ export const runRoutes = createRouter()
       responses: { 200: { ...jsonResponse(Run, 'The run'), headers: ETagHeader }, ...commonErrors, ...notFound },
     }),
     async (c) => {
-      const run = await getRun({ db: c.var.database.db, input: { projectId: c.var.projectId, runId: c.req.valid('param').id } });
+      const run = await c.var.reads.getRun({ projectId: c.var.projectId, runId: c.req.valid('param').id });
       return c.json(respondWithRun(c, run), 200);
     },
   )
@@ -135,10 +130,8 @@ export const runRoutes = createRouter()
       },
     }),
     async (c) => {
-      const run = await updateRun({
-        db: c.var.database.db,
-        input: { projectId: c.var.projectId, runId: c.req.valid('param').id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') },
-      });
+      const input = { projectId: c.var.projectId, runId: c.req.valid('param').id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') };
+      const run = await invalidating(c.var.cache, [cacheTags.run(input.projectId, input.runId)], updateRun({ db: c.var.database.db, input }));
       return c.json(respondWithRun(c, run), 200);
     },
   )
@@ -156,8 +149,11 @@ export const runRoutes = createRouter()
         ...conflict,
       },
     }),
-    async (c) =>
-      c.json(await heartbeatRun({ db: c.var.database.db, input: { projectId: c.var.projectId, runId: c.req.valid('param').id } }), 200),
+    async (c) => {
+      const input = { projectId: c.var.projectId, runId: c.req.valid('param').id };
+      const dropped = [cacheTags.run(input.projectId, input.runId)];
+      return c.json(await invalidating(c.var.cache, dropped, heartbeatRun({ db: c.var.database.db, input })), 200);
+    },
   )
   .openapi(
     createRoute({
@@ -180,15 +176,13 @@ export const runRoutes = createRouter()
     }),
     async (c) => {
       const reason = (c.req.valid('json') ?? {}).reason;
-      const run = await cancelRun({
-        db: c.var.database.db,
-        input: {
-          projectId: c.var.projectId,
-          runId: c.req.valid('param').id,
-          ifMatch: ifMatchRevision(c),
-          ...(reason !== undefined && { reason: { message: reason } }),
-        },
-      });
+      const input = {
+        projectId: c.var.projectId,
+        runId: c.req.valid('param').id,
+        ifMatch: ifMatchRevision(c),
+        ...(reason !== undefined && { reason: { message: reason } }),
+      };
+      const run = await invalidating(c.var.cache, [cacheTags.run(input.projectId, input.runId)], cancelRun({ db: c.var.database.db, input }));
       return c.json(respondWithRun(c, run), 200);
     },
   );

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { getVersion, listVersions, registerVersion } from '../../core/versions';
+import { registerVersion } from '../../core/versions';
 import { Definition, PageQuery, commonErrors, jsonBody, jsonResponse, notFound, pageOf } from '../schemas';
 import { createRouter } from '../validation';
 
@@ -56,13 +56,7 @@ export const versionRoutes = createRouter()
       responses: { 200: jsonResponse(pageOf(Version, 'VersionPage'), 'A page of versions'), ...commonErrors, ...notFound },
     }),
     async (c) =>
-      c.json(
-        await listVersions({
-          db: c.var.database.db,
-          input: { ...c.req.valid('query'), projectId: c.var.projectId, pipelineId: c.req.valid('param').id },
-        }),
-        200,
-      ),
+      c.json(await c.var.reads.listVersions({ ...c.req.valid('query'), projectId: c.var.projectId, pipelineId: c.req.valid('param').id }), 200),
   )
   .openapi(
     createRoute({
@@ -75,6 +69,6 @@ export const versionRoutes = createRouter()
     }),
     async (c) => {
       const { id, numberOrHash } = c.req.valid('param');
-      return c.json(await getVersion({ db: c.var.database.db, input: { projectId: c.var.projectId, pipelineId: id, numberOrHash } }), 200);
+      return c.json(await c.var.reads.getVersion({ projectId: c.var.projectId, pipelineId: id, numberOrHash }), 200);
     },
   );

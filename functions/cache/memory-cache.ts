@@ -1,0 +1,161 @@
+import { LRUCache } from 'lru-cache';
+import { DatabaseUnavailableError, asDatabaseError } from '../../db/errors';
+
+export interface CacheOptions {
+  maxEntries: number;
+  /** Freshness of mutable entries; immutable ones never expire (only eviction removes them). */
+  ttlMs: number;
+  /** How long past expiry an entry may still be served while the database is unreachable. */
+  staleIfErrorMs: number;
+  now?: () => number;
+}
+
+export interface CacheStats {
+  entries: number;
+  hits: number;
+  misses: number;
+  staleServes: number;
+  evictions: number;
+}
+
+export interface ReadPolicy {
+  immutable?: boolean;
+  /** Invalidation handles: a write to the thing a tag names drops every entry carrying it. */
+  tags: string[];
+}
+
+interface Entry {
+  value: unknown;
+  expiresAt: number;
+  tags: string[];
+}
+
+const isUnavailable = (err: unknown) => asDatabaseError(err) instanceof DatabaseUnavailableError;
+
+/**
+ * The memory layer in front of Postgres (DESIGN §6): a bounded LRU that lives as long as the
+ * process (a warm Lambda container), single-flight loads, tag invalidation by this process's own
+ * writes, and stale-if-error when the database is unreachable. Postgres stays the source of truth:
+ * nothing is ever written here that did not come from it.
+ */
+export class MemoryCache {
+  private readonly entries: LRUCache<string, Entry>;
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly keysByTag = new Map<string, Set<string>>();
+  // Bumped by every invalidation: a load that started before a write must not store its result.
+  private readonly tagGenerations = new Map<string, number>();
+  private readonly now: () => number;
+  private readonly counters = { hits: 0, misses: 0, staleServes: 0, evictions: 0 };
+
+  constructor(private readonly options: CacheOptions) {
+    this.now = options.now ?? Date.now;
+    this.entries = new LRUCache<string, Entry>({
+      max: options.maxEntries,
+      dispose: (entry, key, reason) => {
+        if (reason === 'evict') this.counters.evictions++;
+        if (reason !== 'set') this.untag(key, entry.tags);
+      },
+    });
+  }
+
+  stats(): CacheStats {
+    return { entries: this.entries.size, ...this.counters };
+  }
+
+  /**
+   * A fresh entry, or the loader's result (one load per key at a time). When the loader fails
+   * because the database is unreachable, an entry expired less than staleIfErrorMs ago is served
+   * with `stale: true`; anything else rethrows.
+   */
+  async read<T>(key: string, policy: ReadPolicy, load: () => Promise<T>): Promise<{ value: T; stale: boolean }> {
+    const entry = this.entries.get(key);
+    if (entry && this.now() < entry.expiresAt) {
+      this.counters.hits++;
+      return { value: entry.value as T, stale: false };
+    }
+    try {
+      return { value: await this.loadOnce(key, policy, load), stale: false };
+    } catch (err) {
+      if (entry && isUnavailable(err) && this.now() - entry.expiresAt <= this.options.staleIfErrorMs) {
+        this.counters.staleServes++;
+        return { value: entry.value as T, stale: true };
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Lists prefer the durable store: always loaded, and the last good page is kept only as the
+   * fallback for when the database is unreachable (served with `stale: true`, no age limit but
+   * the LRU's). Untagged: an outdated last page is still better than an error during an outage,
+   * and the response says it is stale.
+   */
+  async readThrough<T>(key: string, load: () => Promise<T>): Promise<{ value: T; stale: boolean }> {
+    try {
+      const value = await load();
+      this.counters.misses++;
+      this.store(key, value, { immutable: true, tags: [] }, []);
+      return { value, stale: false };
+    } catch (err) {
+      const entry = this.entries.get(key);
+      if (entry && isUnavailable(err)) {
+        this.counters.staleServes++;
+        return { value: entry.value as T, stale: true };
+      }
+      throw err;
+    }
+  }
+
+  /** Called after a write has committed: drops every entry that carries one of the tags. */
+  invalidate(...tags: string[]): void {
+    for (const tag of tags) {
+      this.tagGenerations.set(tag, (this.tagGenerations.get(tag) ?? 0) + 1);
+      for (const key of [...(this.keysByTag.get(tag) ?? [])]) this.entries.delete(key);
+    }
+  }
+
+  private async loadOnce<T>(key: string, policy: ReadPolicy, load: () => Promise<T>): Promise<T> {
+    const pending = this.inflight.get(key);
+    if (pending) return pending as Promise<T>;
+    const generations = this.generationsOf(policy.tags);
+    const promise = load().then((value) => {
+      this.counters.misses++;
+      this.store(key, value, policy, generations);
+      return value;
+    });
+    this.inflight.set(key, promise);
+    try {
+      return await promise;
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  private store(key: string, value: unknown, policy: ReadPolicy, generations: number[]): void {
+    // "Not there" is never cached: the next read must ask the database again.
+    if (value === undefined) return;
+    const current = this.generationsOf(policy.tags);
+    if (current.some((g, i) => g !== generations[i])) return;
+    const expiresAt = policy.immutable ? Number.POSITIVE_INFINITY : this.now() + this.options.ttlMs;
+    const previous = this.entries.get(key);
+    if (previous) this.untag(key, previous.tags);
+    this.entries.set(key, { value, expiresAt, tags: policy.tags });
+    for (const tag of policy.tags) {
+      let keys = this.keysByTag.get(tag);
+      if (!keys) this.keysByTag.set(tag, (keys = new Set()));
+      keys.add(key);
+    }
+  }
+
+  private untag(key: string, tags: string[]): void {
+    for (const tag of tags) {
+      const keys = this.keysByTag.get(tag);
+      keys?.delete(key);
+      if (keys?.size === 0) this.keysByTag.delete(tag);
+    }
+  }
+
+  private generationsOf(tags: string[]): number[] {
+    return tags.map((tag) => this.tagGenerations.get(tag) ?? 0);
+  }
+}
