@@ -18,13 +18,16 @@ export const tags = {
   run: (projectId: string, runId: string) => `run:${projectId}:${runId}`,
 };
 
-/** Runs a committed-or-failed write, then drops what it may have changed (always safe). */
+/**
+ * Drops what a write changed once it has committed. A failed write changed nothing we can know
+ * of, so the cache keeps its entries: during an outage they are exactly what stale-if-error
+ * serves. (A commit whose acknowledgement was lost is corrected by the TTL once the database is
+ * back.)
+ */
 export async function invalidating<T>(cache: MemoryCache, dropped: string[], write: Promise<T>): Promise<T> {
-  try {
-    return await write;
-  } finally {
-    cache.invalidate(...dropped);
-  }
+  const result = await write;
+  cache.invalidate(...dropped);
+  return result;
 }
 
 type Args<F> = F extends (args: { db: DbOrTx; input: infer I }) => unknown ? I : never;
