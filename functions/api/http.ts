@@ -11,10 +11,10 @@ export const limitBodySize = bodyLimit({
     problemResponse(c, problem(413, 'payload_too_large', `the request body exceeds ${MAX_BODY_BYTES} bytes`)),
 });
 
-/** A body we would otherwise misread (form data, text) is refused before any validation. */
+/** A body we would otherwise misread (form data, text) is refused before any validation (POST, PUT, PATCH). */
 export const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   const hasBody = c.req.raw.body !== null && c.req.header('content-length') !== '0';
-  if (hasBody && ['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
+  if (hasBody) {
     const type = c.req.header('content-type') ?? '';
     if (!/^application\/([a-z.+-]*\+)?json\s*(;|$)/i.test(type)) {
       throw new ApiError(

@@ -91,7 +91,7 @@ export const idempotency: MiddlewareHandler<AppEnv> = async (c, next) => {
   const key = idempotencyKey(c);
   if (key === undefined) return next();
 
-  const db = c.var.database.db;
+  const db = c.get('database').db;
   const claim = await claimOrWait(db, { projectId, key, fingerprint: await fingerprint(c) });
   switch (claim.outcome) {
     case 'replay': {
@@ -126,7 +126,7 @@ export const idempotency: MiddlewareHandler<AppEnv> = async (c, next) => {
     const release = () =>
       releaseHttpKey({ db, input: claimed }).catch((error: unknown) =>
         // The claim then lapses with its lease (IN_FLIGHT_LEASE_SECONDS): retries get 409 until then.
-        log.warn('could not release an idempotency key', { requestId: c.var.requestId, error: String(error) }),
+        log.warn('could not release an idempotency key', { requestId: c.get('requestId'), error: String(error) }),
       );
     try {
       // Errors below are turned into responses by onError before they reach us; this is for the rest.
@@ -143,12 +143,12 @@ export const idempotency: MiddlewareHandler<AppEnv> = async (c, next) => {
     try {
       await completeHttpKey({
         db,
-        input: { ...claimed, ttlHours: c.var.config.idempotencyTtlHours, response: await snapshot(c.res) },
+        input: { ...claimed, ttlHours: c.get('config').idempotencyTtlHours, response: await snapshot(c.res) },
       });
     } catch (error) {
       // The work is done and committed: answer it. Releasing the key would let a retry do it twice;
       // kept in flight, retries get 409 until the lease lapses.
-      log.error('could not store an idempotent response', { requestId: c.var.requestId, error: String(error) });
+      log.error('could not store an idempotent response', { requestId: c.get('requestId'), error: String(error) });
     }
   }
 };

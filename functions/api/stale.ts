@@ -8,7 +8,7 @@ import type { AppEnv } from './env';
  * for clients that read it, and the classic `Warning: 110` that proxies and humans know.
  */
 export function markStaleResponse(c: Context<AppEnv>): void {
-  const { reads } = c.var;
+  const reads = c.get('reads');
   if (!reads.stale && !reads.staleList) return;
   c.header('Cache-Status', `pipestore; hit; detail=${reads.staleList ? 'last-known-page' : 'stale-if-error'}`);
   c.header('Warning', '110 - "Response is Stale"');

@@ -51,7 +51,7 @@ export class CachedReads {
 
   authenticateApiKey(input: Args<typeof authenticateApiKey>) {
     // Keyed by the key's hash: the clear key is never held anywhere it could be dumped from.
-    return this.read(`auth:${sha256Hex(input.key)}`, { tags: [tags.apiKeys] }, () =>
+    return this.read(`auth:${input.keyHash ?? sha256Hex(input.key)}`, { tags: [tags.apiKeys] }, () =>
       authenticateApiKey({ db: this.db, input }),
     );
   }

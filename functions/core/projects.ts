@@ -87,14 +87,14 @@ export async function revokeApiKey({ db, input }: { db: DbOrTx; input: { project
 }
 
 /** The project a presented key belongs to, or undefined when it is unknown, revoked or expired. */
-export async function authenticateApiKey({ db, input }: { db: DbOrTx; input: { key: string } }) {
+export async function authenticateApiKey({ db, input }: { db: DbOrTx; input: { key: string; keyHash?: string } }) {
   if (!input.key.startsWith(KEY_PREFIX)) return undefined;
   const [row] = await db
     .select({ projectId: apiKeys.projectId, keyId: apiKeys.id })
     .from(apiKeys)
     .where(
       and(
-        eq(apiKeys.hash, sha256Hex(input.key)),
+        eq(apiKeys.hash, input.keyHash ?? sha256Hex(input.key)),
         isNull(apiKeys.revokedAt),
         or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, sql`now()`)),
       ),

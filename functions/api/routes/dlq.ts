@@ -32,7 +32,7 @@ export const dlqRoutes = createRouter()
       request: { query: PageQuery },
       responses: { 200: jsonResponse(pageOf(DlqEntry, 'DlqPage'), 'A page of entries'), ...commonErrors },
     }),
-    async (c) => c.json(await listDlq({ db: c.var.database.db, input: { ...c.req.valid('query'), projectId: c.var.projectId } }), 200),
+    async (c) => c.json(await listDlq({ db: c.get('database').db, input: { ...c.req.valid('query'), projectId: c.get('projectId') } }), 200),
   )
   .openapi(
     createRoute({
@@ -44,7 +44,7 @@ export const dlqRoutes = createRouter()
       responses: { 200: jsonResponse(DlqEntry, 'The entry'), ...commonErrors, ...notFound },
     }),
     async (c) =>
-      c.json(await getDlqEntry({ db: c.var.database.db, input: { projectId: c.var.projectId, id: c.req.valid('param').id } }), 200),
+      c.json(await getDlqEntry({ db: c.get('database').db, input: { projectId: c.get('projectId'), id: c.req.valid('param').id } }), 200),
   )
   .openapi(
     createRoute({
@@ -62,8 +62,8 @@ export const dlqRoutes = createRouter()
     }),
     async (c) => {
       const { taskRun, created } = await replayDlqEntry({
-        db: c.var.database.db,
-        input: { projectId: c.var.projectId, id: c.req.valid('param').id },
+        db: c.get('database').db,
+        input: { projectId: c.get('projectId'), id: c.req.valid('param').id },
       });
       return created ? c.json(taskRun, 201) : c.json(taskRun, 200);
     },
@@ -78,7 +78,7 @@ export const dlqRoutes = createRouter()
       responses: { 204: { description: 'Deleted' }, ...commonErrors, ...notFound },
     }),
     async (c) => {
-      await deleteDlqEntry({ db: c.var.database.db, input: { projectId: c.var.projectId, id: c.req.valid('param').id } });
+      await deleteDlqEntry({ db: c.get('database').db, input: { projectId: c.get('projectId'), id: c.req.valid('param').id } });
       return c.body(null, 204);
     },
   );

@@ -33,12 +33,12 @@ const healthRoute = createRoute({
 });
 
 export const healthRoutes = createRouter().openapi(healthRoute, async (c) => {
-  const { database } = c.var;
+  const database = c.get('database');
   const ping = await pingDatabase(database.db);
   const body = {
     status: ping.ok ? ('ok' as const) : ('unavailable' as const),
     database: { driver: database.driver, reachable: ping.ok, ...(ping.ok ? { latencyMs: ping.latencyMs } : {}) },
-    cache: c.var.cache.stats(),
+    cache: c.get('cache').stats(),
   };
   c.header('Cache-Control', 'no-store');
   return ping.ok ? c.json(body, 200) : c.json(body, 503);

@@ -52,8 +52,8 @@ export const idempotencyRoutes = createRouter()
       const { key } = c.req.valid('param');
       const { result, ttlSeconds } = c.req.valid('json');
       const { entry, created } = await putTaskResult({
-        db: c.var.database.db,
-        input: { projectId: c.var.projectId, key, result, ttlSeconds: ttlSeconds ?? c.var.config.idempotencyTtlHours * 3600 },
+        db: c.get('database').db,
+        input: { projectId: c.get('projectId'), key, result, ttlSeconds: ttlSeconds ?? c.get('config').idempotencyTtlHours * 3600 },
       });
       if (!created) return c.json(entry, 200);
       c.header('Location', `/v1/idempotency/${encodeURIComponent(key)}`);
@@ -70,5 +70,5 @@ export const idempotencyRoutes = createRouter()
       responses: { 200: jsonResponse(TaskResult, 'The stored result'), ...commonErrors, ...notFound },
     }),
     async (c) =>
-      c.json(await getTaskResult({ db: c.var.database.db, input: { projectId: c.var.projectId, key: c.req.valid('param').key } }), 200),
+      c.json(await getTaskResult({ db: c.get('database').db, input: { projectId: c.get('projectId'), key: c.req.valid('param').key } }), 200),
   );

@@ -83,8 +83,8 @@ export const pipelineRoutes = createRouter()
     }),
     async (c) => {
       const { pipeline, version } = await createPipeline({
-        db: c.var.database.db,
-        input: { ...c.req.valid('json'), projectId: c.var.projectId },
+        db: c.get('database').db,
+        input: { ...c.req.valid('json'), projectId: c.get('projectId') },
       });
       c.header('ETag', etag(pipeline.revision));
       c.header('Location', `/v1/pipelines/${pipeline.id}`);
@@ -100,7 +100,7 @@ export const pipelineRoutes = createRouter()
       request: { query: PageQuery },
       responses: { 200: jsonResponse(pageOf(Pipeline, 'PipelinePage'), 'A page of pipelines'), ...commonErrors },
     }),
-    async (c) => c.json(await c.var.reads.listPipelines({ ...c.req.valid('query'), projectId: c.var.projectId }), 200),
+    async (c) => c.json(await c.get('reads').listPipelines({ ...c.req.valid('query'), projectId: c.get('projectId') }), 200),
   )
   .openapi(
     createRoute({
@@ -116,7 +116,7 @@ export const pipelineRoutes = createRouter()
       },
     }),
     async (c) => {
-      const pipeline = await c.var.reads.getPipeline({ projectId: c.var.projectId, idOrName: c.req.valid('param').idOrName });
+      const pipeline = await c.get('reads').getPipeline({ projectId: c.get('projectId'), idOrName: c.req.valid('param').idOrName });
       c.header('ETag', etag(pipeline.revision));
       return c.json(pipeline, 200);
     },
@@ -137,8 +137,8 @@ export const pipelineRoutes = createRouter()
       },
     }),
     async (c) => {
-      const input = { projectId: c.var.projectId, id: c.req.valid('param').id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') };
-      const pipeline = await invalidating(c.var.cache, [cacheTags.pipelines(input.projectId)], updatePipeline({ db: c.var.database.db, input }));
+      const input = { projectId: c.get('projectId'), id: c.req.valid('param').id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') };
+      const pipeline = await invalidating(c.get('cache'), [cacheTags.pipelines(input.projectId)], updatePipeline({ db: c.get('database').db, input }));
       c.header('ETag', etag(pipeline.revision));
       return c.json(pipeline, 200);
     },
@@ -153,9 +153,9 @@ export const pipelineRoutes = createRouter()
       responses: { 204: { description: 'Deleted' }, ...commonErrors, ...notFound, ...preconditionFailed },
     }),
     async (c) => {
-      const input = { projectId: c.var.projectId, id: c.req.valid('param').id, ifMatch: ifMatchRevision(c) };
+      const input = { projectId: c.get('projectId'), id: c.req.valid('param').id, ifMatch: ifMatchRevision(c) };
       const dropped = [cacheTags.pipelines(input.projectId), cacheTags.versions(input.projectId, input.id)];
-      await invalidating(c.var.cache, dropped, deletePipeline({ db: c.var.database.db, input }));
+      await invalidating(c.get('cache'), dropped, deletePipeline({ db: c.get('database').db, input }));
       return c.body(null, 204);
     },
   )
@@ -179,12 +179,12 @@ export const pipelineRoutes = createRouter()
     }),
     async (c) => {
       const input = {
-        projectId: c.var.projectId,
+        projectId: c.get('projectId'),
         id: c.req.valid('param').id,
         version: c.req.valid('json').version,
         ifMatch: ifMatchRevision(c),
       };
-      const pipeline = await invalidating(c.var.cache, [cacheTags.pipelines(input.projectId)], activateVersion({ db: c.var.database.db, input }));
+      const pipeline = await invalidating(c.get('cache'), [cacheTags.pipelines(input.projectId)], activateVersion({ db: c.get('database').db, input }));
       c.header('ETag', etag(pipeline.revision));
       return c.json(pipeline, 200);
     },

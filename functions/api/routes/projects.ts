@@ -32,7 +32,7 @@ export const projectRoutes = createRouter()
       request: { body: jsonBody(z.strictObject({ name: z.string().trim().min(1).max(100) })) },
       responses: { 201: jsonResponse(Project, 'The new project'), ...commonErrors },
     }),
-    async (c) => c.json(await createProject({ db: c.var.database.db, input: c.req.valid('json') }), 201),
+    async (c) => c.json(await createProject({ db: c.get('database').db, input: c.req.valid('json') }), 201),
   )
   .openapi(
     createRoute({
@@ -43,7 +43,7 @@ export const projectRoutes = createRouter()
       request: { query: PageQuery },
       responses: { 200: jsonResponse(pageOf(Project, 'ProjectPage'), 'A page of projects'), ...commonErrors },
     }),
-    async (c) => c.json(await listProjects({ db: c.var.database.db, input: c.req.valid('query') }), 200),
+    async (c) => c.json(await listProjects({ db: c.get('database').db, input: c.req.valid('query') }), 200),
   )
   .openapi(
     createRoute({
@@ -64,7 +64,7 @@ export const projectRoutes = createRouter()
     }),
     async (c) => {
       const body = c.req.valid('json') ?? {};
-      const key = await createApiKey({ db: c.var.database.db, input: { projectId: c.req.valid('param').id, ...body } });
+      const key = await createApiKey({ db: c.get('database').db, input: { projectId: c.req.valid('param').id, ...body } });
       c.header('Cache-Control', 'no-store');
       return c.json(key, 201);
     },
@@ -80,7 +80,7 @@ export const projectRoutes = createRouter()
     }),
     async (c) => {
       const { id, keyId } = c.req.valid('param');
-      await invalidating(c.var.cache, [cacheTags.apiKeys], revokeApiKey({ db: c.var.database.db, input: { projectId: id, keyId } }));
+      await invalidating(c.get('cache'), [cacheTags.apiKeys], revokeApiKey({ db: c.get('database').db, input: { projectId: id, keyId } }));
       return c.body(null, 204);
     },
   );

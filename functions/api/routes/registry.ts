@@ -98,8 +98,8 @@ export const serviceRoutes = createRouter()
     }),
     async (c) => {
       const { service, created } = await registerService({
-        db: c.var.database.db,
-        input: { ...c.req.valid('json'), projectId: c.var.projectId, id: c.req.valid('param').id },
+        db: c.get('database').db,
+        input: { ...c.req.valid('json'), projectId: c.get('projectId'), id: c.req.valid('param').id },
       });
       c.header('ETag', etag(service.revision));
       return created ? c.json(service, 201) : c.json(service, 200);
@@ -115,7 +115,7 @@ export const serviceRoutes = createRouter()
       responses: { 200: jsonResponse(pageOf(Service, 'ServicePage'), 'A page of services'), ...commonErrors },
     }),
     async (c) =>
-      c.json(await listServices({ db: c.var.database.db, input: { ...c.req.valid('query'), projectId: c.var.projectId } }), 200),
+      c.json(await listServices({ db: c.get('database').db, input: { ...c.req.valid('query'), projectId: c.get('projectId') } }), 200),
   );
 
 /** Routes under /v1/tasks. */
@@ -136,8 +136,8 @@ export const taskRoutes = createRouter().openapi(
   async (c) =>
     c.json(
       await listTaskHistory({
-        db: c.var.database.db,
-        input: { ...c.req.valid('query'), projectId: c.var.projectId, taskId: c.req.valid('param').id },
+        db: c.get('database').db,
+        input: { ...c.req.valid('query'), projectId: c.get('projectId'), taskId: c.req.valid('param').id },
       }),
       200,
     ),

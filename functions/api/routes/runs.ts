@@ -76,8 +76,8 @@ export const pipelineRunRoutes = createRouter()
     async (c) => {
       const body = c.req.valid('json') ?? {};
       const run = await createRun({
-        db: c.var.database.db,
-        input: { projectId: c.var.projectId, pipelineId: c.req.valid('param').id, version: body.version, input: body.input },
+        db: c.get('database').db,
+        input: { projectId: c.get('projectId'), pipelineId: c.req.valid('param').id, version: body.version, input: body.input },
       });
       c.header('Location', `/v1/runs/${run.id}`);
       return c.json(respondWithRun(c, run), 201);
@@ -93,7 +93,7 @@ export const pipelineRunRoutes = createRouter()
       responses: { 200: jsonResponse(pageOf(Run, 'RunPage'), 'A page of runs'), ...commonErrors, ...notFound },
     }),
     async (c) =>
-      c.json(await c.var.reads.listRuns({ ...c.req.valid('query'), projectId: c.var.projectId, pipelineId: c.req.valid('param').id }), 200),
+      c.json(await c.get('reads').listRuns({ ...c.req.valid('query'), projectId: c.get('projectId'), pipelineId: c.req.valid('param').id }), 200),
   );
 
 /** Routes under /v1/runs. */
@@ -108,7 +108,7 @@ export const runRoutes = createRouter()
       responses: { 200: { ...jsonResponse(Run, 'The run'), headers: ETagHeader }, ...commonErrors, ...notFound },
     }),
     async (c) => {
-      const run = await c.var.reads.getRun({ projectId: c.var.projectId, runId: c.req.valid('param').id });
+      const run = await c.get('reads').getRun({ projectId: c.get('projectId'), runId: c.req.valid('param').id });
       return c.json(respondWithRun(c, run), 200);
     },
   )
@@ -130,8 +130,8 @@ export const runRoutes = createRouter()
       },
     }),
     async (c) => {
-      const input = { projectId: c.var.projectId, runId: c.req.valid('param').id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') };
-      const run = await invalidating(c.var.cache, [cacheTags.run(input.projectId, input.runId)], updateRun({ db: c.var.database.db, input }));
+      const input = { projectId: c.get('projectId'), runId: c.req.valid('param').id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') };
+      const run = await invalidating(c.get('cache'), [cacheTags.run(input.projectId, input.runId)], updateRun({ db: c.get('database').db, input }));
       return c.json(respondWithRun(c, run), 200);
     },
   )
@@ -150,9 +150,9 @@ export const runRoutes = createRouter()
       },
     }),
     async (c) => {
-      const input = { projectId: c.var.projectId, runId: c.req.valid('param').id };
+      const input = { projectId: c.get('projectId'), runId: c.req.valid('param').id };
       const dropped = [cacheTags.run(input.projectId, input.runId)];
-      return c.json(await invalidating(c.var.cache, dropped, heartbeatRun({ db: c.var.database.db, input })), 200);
+      return c.json(await invalidating(c.get('cache'), dropped, heartbeatRun({ db: c.get('database').db, input })), 200);
     },
   )
   .openapi(
@@ -177,12 +177,12 @@ export const runRoutes = createRouter()
     async (c) => {
       const reason = (c.req.valid('json') ?? {}).reason;
       const input = {
-        projectId: c.var.projectId,
+        projectId: c.get('projectId'),
         runId: c.req.valid('param').id,
         ifMatch: ifMatchRevision(c),
         ...(reason !== undefined && { reason: { message: reason } }),
       };
-      const run = await invalidating(c.var.cache, [cacheTags.run(input.projectId, input.runId)], cancelRun({ db: c.var.database.db, input }));
+      const run = await invalidating(c.get('cache'), [cacheTags.run(input.projectId, input.runId)], cancelRun({ db: c.get('database').db, input }));
       return c.json(respondWithRun(c, run), 200);
     },
   );

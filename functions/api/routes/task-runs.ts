@@ -81,8 +81,8 @@ export const runTaskRoutes = createRouter()
     }),
     async (c) => {
       const taskRun = await startTaskRun({
-        db: c.var.database.db,
-        input: { ...c.req.valid('json'), projectId: c.var.projectId, runId: c.req.valid('param').id },
+        db: c.get('database').db,
+        input: { ...c.req.valid('json'), projectId: c.get('projectId'), runId: c.req.valid('param').id },
       });
       c.header('ETag', etag(taskRun.revision));
       c.header('Location', `/v1/task-runs/${taskRun.id}`);
@@ -101,8 +101,8 @@ export const runTaskRoutes = createRouter()
     async (c) =>
       c.json(
         await listTaskRuns({
-          db: c.var.database.db,
-          input: { ...c.req.valid('query'), projectId: c.var.projectId, runId: c.req.valid('param').id },
+          db: c.get('database').db,
+          input: { ...c.req.valid('query'), projectId: c.get('projectId'), runId: c.req.valid('param').id },
         }),
         200,
       ),
@@ -129,8 +129,8 @@ export const taskRunRoutes = createRouter().openapi(
   }),
   async (c) => {
     const taskRun = await updateTaskRun({
-      db: c.var.database.db,
-      input: { projectId: c.var.projectId, taskRunId: c.req.valid('param').id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') },
+      db: c.get('database').db,
+      input: { projectId: c.get('projectId'), taskRunId: c.req.valid('param').id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') },
     });
     c.header('ETag', etag(taskRun.revision));
     return c.json(taskRun, 200);

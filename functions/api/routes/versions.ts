@@ -40,8 +40,8 @@ export const versionRoutes = createRouter()
     }),
     async (c) => {
       const { version, created } = await registerVersion({
-        db: c.var.database.db,
-        input: { ...c.req.valid('json'), projectId: c.var.projectId, pipelineId: c.req.valid('param').id },
+        db: c.get('database').db,
+        input: { ...c.req.valid('json'), projectId: c.get('projectId'), pipelineId: c.req.valid('param').id },
       });
       return created ? c.json(version, 201) : c.json(version, 200);
     },
@@ -56,7 +56,7 @@ export const versionRoutes = createRouter()
       responses: { 200: jsonResponse(pageOf(Version, 'VersionPage'), 'A page of versions'), ...commonErrors, ...notFound },
     }),
     async (c) =>
-      c.json(await c.var.reads.listVersions({ ...c.req.valid('query'), projectId: c.var.projectId, pipelineId: c.req.valid('param').id }), 200),
+      c.json(await c.get('reads').listVersions({ ...c.req.valid('query'), projectId: c.get('projectId'), pipelineId: c.req.valid('param').id }), 200),
   )
   .openapi(
     createRoute({
@@ -69,6 +69,6 @@ export const versionRoutes = createRouter()
     }),
     async (c) => {
       const { id, numberOrHash } = c.req.valid('param');
-      return c.json(await c.var.reads.getVersion({ projectId: c.var.projectId, pipelineId: id, numberOrHash }), 200);
+      return c.json(await c.get('reads').getVersion({ projectId: c.get('projectId'), pipelineId: id, numberOrHash }), 200);
     },
   );
