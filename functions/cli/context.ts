@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import { createDatabase, type Database } from '../../db/client';
+import { type AppConfig, ConfigError, loadConfig } from '../../db/config';
+import { DatabaseUnavailableError, asDatabaseError } from '../../db/errors';
+import { CliError, EXIT } from './exit-codes';
+
+export interface GlobalOptions {
+  json?: boolean;
+  databaseUrl?: string;
+}
+
+/** The options shared by every command (`--json`, `--database-url`), wherever they were given. */
+export const globalOptions = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
+
+/** Same configuration as the server (DESIGN §2), with the CLI's pool of one that exits on idle. */
+export function cliConfig(options: GlobalOptions): AppConfig {
+  const env = options.databaseUrl ? { ...process.env, DATABASE_URL: options.databaseUrl } : process.env;
+  try {
+    return loadConfig(env, 'cli');
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, EXIT.config);
+    throw err;
+  }
+}
+
+/** Opens the configured database for one command and always closes it. */
+export async function withDatabase<T>(
+  options: GlobalOptions,
+  run: (database: Database, config: AppConfig) => Promise<T>,
+): Promise<T> {
+  const config = cliConfig(options);
+  const database = await createDatabase(config.database);
+  try {
+    return await run(database, config);
+  } catch (err) {
+    if (asDatabaseError(err) instanceof DatabaseUnavailableError) {
+      throw new CliError(`database unreachable: ${describeTarget(config)}`, EXIT.unavailable);
+    }
+    throw err;
+  } finally {
+    await database.close();
+  }
+}
+
+export function describeTarget(config: AppConfig): string {
+  const db = config.database;
+  if (db.driver === 'pglite') return db.dataDir ? `embedded (${db.dataDir})` : 'embedded (in memory)';
+  if (db.driver === 'data-api') return `RDS Data API (${db.resourceArn}, database ${db.database})`;
+  if (db.connectionString) {
+    const url = new URL(db.connectionString);
+    url.password = url.password ? '***' : '';
+    return `postgres ${url.host}${url.pathname}`;
+  }
+  return `postgres ${db.host}:${db.port}/${db.database}`;
+}
+
+/** Human text on stdout, or one JSON document with --json (never both). */
+export function report(options: GlobalOptions, json: unknown, human: () => string): void {
+  process.stdout.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : `${human()}\n`);
+}
+
+/** Progress for long work: only on an interactive terminal, never in --json mode, on stderr. */
+export function progress(options: GlobalOptions) {
+  const enabled = !options.json && process.stderr.isTTY === true;
+  return {
+    update(message: string) {
+      if (enabled) process.stderr.write(`\r\x1b[2K${message}`);
+    },
+    done() {
+      if (enabled) process.stderr.write('\r\x1b[2K');
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { Command, CommanderError } from 'commander';
+import { registerDbCommands } from './commands/db';
+import { CliError, EXIT } from './exit-codes';
+
+export function buildProgram(): Command {
+  const program = new Command('pipestore')
+    .description('Operate a pipestore database: migrations, status, cleanup, sync of code-defined pipelines, import/export.')
+    .option('--json', 'machine-readable output on stdout')
+    .option('--database-url <url>', 'database to use (overrides DATABASE_URL; same forms as the server)')
+    .showHelpAfterError()
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Configuration: the same environment variables as the server (DATABASE_URL, DB_*, the Data API triple).
+Exit codes: 0 ok, 1 check failed, 2 bad usage, 3 bad configuration, 4 database unreachable, 5 invalid input files.`,
+    );
+  registerDbCommands(program);
+  return program;
+}
+
+/** Runs the CLI and returns its exit code (the bin shim sets process.exitCode). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version land here too, with exit code 0.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof CliError) {
+      const json = program.opts<{ json?: boolean }>().json;
+      if (json) process.stdout.write(`${JSON.stringify({ error: err.message, details: err.details }, null, 2)}\n`);
+      else process.stderr.write(`pipestore: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`pipestore: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return EXIT.checkFailed;
+  }
+}
