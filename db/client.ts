@@ -29,6 +29,25 @@ export interface Database {
 
 const drizzleOptions = { schema, casing: 'snake_case' } as const;
 
+// Databases whose driver may share one prepared statement between concurrent executions.
+const sharesPreparedStatements = new WeakSet<object>();
+const preparedStatements = new WeakMap<object, Map<string, unknown>>();
+
+/**
+ * A statement built once per database and reused: on node-postgres a named prepared statement
+ * skips the query builder and the server's parse/plan, which brings hot reads to raw `pg` speed.
+ * Undefined on the Data API (its driver sends the last call's parameters for every concurrent
+ * execution of one prepared statement) and inside transactions: callers then build the query.
+ */
+export function preparedFor<T>(db: DbOrTx, name: string, build: (db: Db) => T): T | undefined {
+  if (!sharesPreparedStatements.has(db)) return undefined;
+  let statements = preparedStatements.get(db);
+  if (!statements) preparedStatements.set(db, (statements = new Map()));
+  let statement = statements.get(name) as T | undefined;
+  if (!statement) statements.set(name, (statement = build(db as Db)));
+  return statement;
+}
+
 /**
  * Opens the database named by the configuration. PGlite is imported lazily: it is 27 MB and must
  * never end up in a Lambda bundle.
@@ -75,6 +94,7 @@ export async function wrapPglite(client: import('@electric-sql/pglite').PGlite):
     });
   };
   const db = drizzle({ client, ...drizzleOptions }) as unknown as Db;
+  sharesPreparedStatements.add(db);
   return {
     db,
     driver: 'pglite',
@@ -130,6 +150,7 @@ async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }
   };
 
   const db = drizzle({ client: pool, ...drizzleOptions }) as unknown as Db;
+  sharesPreparedStatements.add(db);
   return {
     db,
     driver: 'pg',

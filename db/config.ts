@@ -111,7 +111,8 @@ const envSchema = z.object({
     z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
   ),
   CACHE_TTL_MS: integer(0),
-  CACHE_MAX_ENTRIES: integer(1),
+  // 0 turns the memory layer off: every read goes to Postgres (benchmarks, debugging).
+  CACHE_MAX_ENTRIES: integer(0),
   CACHE_STALE_IF_ERROR_MS: integer(0),
   IDEMPOTENCY_TTL_HOURS: integer(1),
   DLQ_RETENTION_DAYS: integer(1),

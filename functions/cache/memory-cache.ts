@@ -47,10 +47,14 @@ export class MemoryCache {
   private readonly now: () => number;
   private readonly counters = { hits: 0, misses: 0, staleServes: 0, evictions: 0 };
 
+  /** maxEntries 0: no memory layer at all, every read is a database read (no coalescing either). */
+  private readonly enabled: boolean;
+
   constructor(private readonly options: CacheOptions) {
     this.now = options.now ?? Date.now;
+    this.enabled = options.maxEntries > 0;
     this.entries = new LRUCache<string, Entry>({
-      max: options.maxEntries,
+      max: Math.max(1, options.maxEntries),
       dispose: (entry, key, reason) => {
         if (reason === 'evict') this.counters.evictions++;
         if (reason !== 'set') this.untag(key, entry.tags);
@@ -68,6 +72,7 @@ export class MemoryCache {
    * with `stale: true`; anything else rethrows.
    */
   async read<T>(key: string, policy: ReadPolicy, load: () => Promise<T>): Promise<{ value: T; stale: boolean }> {
+    if (!this.enabled) return { value: await load(), stale: false };
     const entry = this.entries.get(key);
     if (entry && this.now() < entry.expiresAt) {
       this.counters.hits++;
@@ -91,6 +96,7 @@ export class MemoryCache {
    * and the response says it is stale.
    */
   async readThrough<T>(key: string, load: () => Promise<T>): Promise<{ value: T; stale: boolean }> {
+    if (!this.enabled) return { value: await load(), stale: false };
     try {
       const value = await load();
       this.counters.misses++;

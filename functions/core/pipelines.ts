@@ -1,5 +1,5 @@
-import { and, asc, eq, getTableColumns, or, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client';
+import { type Placeholder, and, asc, eq, getTableColumns, or, sql } from 'drizzle-orm';
+import { type DbOrTx, preparedFor } from '../../db/client';
 import { UniqueViolationError, asDatabaseError } from '../../db/errors';
 import { type PipelineDefinition, type PipelineLabels, pipelines, pipelineVersions } from '../../db/schema';
 import { prepareDefinition } from './definitions';
@@ -102,18 +102,19 @@ export async function listPipelines({ db, input }: { db: DbOrTx; input: PageRequ
   return toPage('pipelines', rows, limit, toPipeline);
 }
 
-/** By id or by name: names are slugs and ids contain "_", so the two never collide. */
-export async function getPipeline({ db, input }: { db: DbOrTx; input: { projectId: string; idOrName: string } }) {
-  const [row] = await db
+const pipelineByIdOrName = (db: DbOrTx, projectId: string | Placeholder, idOrName: string | Placeholder) =>
+  db
     .select(pipelineWithActiveVersion)
     .from(pipelines)
     .leftJoin(pipelineVersions, isActiveVersion)
-    .where(
-      and(
-        eq(pipelines.projectId, input.projectId),
-        or(eq(pipelines.id, input.idOrName), eq(pipelines.name, input.idOrName)),
-      ),
-    );
+    .where(and(eq(pipelines.projectId, projectId), or(eq(pipelines.id, idOrName), eq(pipelines.name, idOrName))));
+
+/** By id or by name: names are slugs and ids contain "_", so the two never collide. */
+export async function getPipeline({ db, input }: { db: DbOrTx; input: { projectId: string; idOrName: string } }) {
+  const prepared = preparedFor(db, 'pipeline_by_id_or_name', (d) =>
+    pipelineByIdOrName(d, sql.placeholder('projectId'), sql.placeholder('idOrName')).prepare('pipestore_pipeline_by_id_or_name'),
+  );
+  const [row] = prepared ? await prepared.execute(input) : await pipelineByIdOrName(db, input.projectId, input.idOrName);
   if (!row) throw new NotFoundError('pipeline', input.idOrName);
   return toPipeline(row);
 }

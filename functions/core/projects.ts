@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client';
+import { type Placeholder, and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import { type DbOrTx, preparedFor } from '../../db/client';
 import { ForeignKeyViolationError, asDatabaseError } from '../../db/errors';
 import { apiKeys, projects } from '../../db/schema';
 import { NotFoundError } from './errors';
@@ -86,18 +86,24 @@ export async function revokeApiKey({ db, input }: { db: DbOrTx; input: { project
   if (!row) throw new NotFoundError('api key', input.keyId);
 }
 
-/** The project a presented key belongs to, or undefined when it is unknown, revoked or expired. */
-export async function authenticateApiKey({ db, input }: { db: DbOrTx; input: { key: string; keyHash?: string } }) {
-  if (!input.key.startsWith(KEY_PREFIX)) return undefined;
-  const [row] = await db
+const keyByHash = (db: DbOrTx, hash: string | Placeholder) =>
+  db
     .select({ projectId: apiKeys.projectId, keyId: apiKeys.id })
     .from(apiKeys)
     .where(
       and(
-        eq(apiKeys.hash, input.keyHash ?? sha256Hex(input.key)),
+        eq(apiKeys.hash, hash),
         isNull(apiKeys.revokedAt),
         or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, sql`now()`)),
       ),
     );
+
+/** The project a presented key belongs to, or undefined when it is unknown, revoked or expired. */
+export async function authenticateApiKey({ db, input }: { db: DbOrTx; input: { key: string; keyHash?: string } }) {
+  if (!input.key.startsWith(KEY_PREFIX)) return undefined;
+  const hash = input.keyHash ?? sha256Hex(input.key);
+  // Every request runs this: prepared where the driver allows it.
+  const prepared = preparedFor(db, 'api_key_by_hash', (d) => keyByHash(d, sql.placeholder('hash')).prepare('pipestore_api_key_by_hash'));
+  const [row] = prepared ? await prepared.execute({ hash }) : await keyByHash(db, hash);
   return row;
 }

@@ -94,6 +94,14 @@ describe('memory cache', () => {
     await expect(cache.readThrough('other', async () => Promise.reject(unavailable()))).rejects.toBeInstanceOf(DatabaseUnavailableError);
   });
 
+  it('is off with maxEntries 0: every read loads, nothing is kept', async () => {
+    const { cache } = clockedCache({ maxEntries: 0 });
+    let loads = 0;
+    for (let i = 0; i < 3; i++) await cache.read('k', { immutable: true, tags: [] }, async () => ++loads);
+    expect(loads).toBe(3);
+    expect(cache.stats()).toMatchObject({ entries: 0, hits: 0 });
+  });
+
   it('stays within maxEntries under a stream of distinct keys, counting evictions', async () => {
     const { cache } = clockedCache({ maxEntries: 50 });
     for (let i = 0; i < 1_000; i++) await cache.read(`key-${i}`, { tags: [`tag-${i % 7}`] }, async () => ({ i }));

@@ -12,13 +12,18 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+export interface RunningServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
 /**
- * `functions/local.ts` (what `npm start` runs) as its own process, so the load generator and the
- * server do not share an event loop. Resolves once /health answers 200.
+ * A TypeScript server entry as its own process (so the load generator and the server never share
+ * an event loop), resolved once `readyPath` answers at all.
  */
-export async function startLocalServer(env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startServerProcess(entry: string, env: Record<string, string>, readyPath = '/health'): Promise<RunningServer> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'functions/local.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
     env: { ...process.env, TZ: 'UTC', LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -26,19 +31,21 @@ export async function startLocalServer(env: Record<string, string>): Promise<{ u
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    if (Date.now() > deadline) throw new Error('server did not become healthy');
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
-    if (ok) break;
+    if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error(`${entry} did not start`);
+    if (await fetch(`${url}${readyPath}`).then(() => true, () => false)) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
     url,
     stop: () =>
-      new Promise<void>((resolveStop) => {
-        if (child.exitCode !== null) return resolveStop();
-        child.once('exit', () => resolveStop());
+      new Promise<void>((done) => {
+        if (child.exitCode !== null) return done();
+        child.once('exit', () => done());
         child.kill('SIGTERM');
       }),
   };
 }
+
+/** `functions/local.ts`, i.e. what `npm start` runs. */
+export const startLocalServer = (env: Record<string, string>) => startServerProcess('functions/local.ts', env);
