@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerDbCommands } from './commands/db';
+import { registerSyncCommand } from './commands/sync';
+import { registerTransferCommands } from './commands/transfer';
 import { CliError, EXIT } from './exit-codes';
 
 export function buildProgram(): Command {
@@ -16,6 +18,8 @@ Configuration: the same environment variables as the server (DATABASE_URL, DB_*,
 Exit codes: 0 ok, 1 check failed, 2 bad usage, 3 bad configuration, 4 database unreachable, 5 invalid input files.`,
     );
   registerDbCommands(program);
+  registerSyncCommand(program);
+  registerTransferCommands(program);
   return program;
 }
 

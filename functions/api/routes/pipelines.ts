@@ -53,6 +53,11 @@ const CreatePipeline = z
     schedule: schedule.nullable().optional(),
     labels: labels.optional(),
     definition: Definition,
+    sourceHash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional()
+      .openapi({ description: 'SHA-256 of the source the definition was built from (sync skips unchanged files by it)' }),
   })
   .openapi('CreatePipeline');
 const UpdatePipeline = z

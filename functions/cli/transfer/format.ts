@@ -1,0 +1,172 @@
+/**
+ * The export tree of `pipestore export` / `pipestore import` (DESIGN §8), version 1:
+ *
+ *   export.json            { "format": "pipestore-export", "version": 1 }: marks the directory
+ *   images/<hash>.json     one pipeline definition, RFC 8785 canonical JSON + "\n"; <hash> is the
+ *                          SHA-256 of that canonical text, so equal definitions share one file
+ *   versions/<name>.json   one pipeline: metadata, active version number, versions in order
+ *   aliases.json           { "<pipeline name>": "<hash of its active version>" }
+ *   runs/<name>.jsonl      the pipeline's runs, one canonical JSON object per line, sorted by id,
+ *                          each with its task runs and DLQ entries (absent when there are none)
+ *
+ * Everything is written deterministically (sorted keys, sorted arrays, ISO-8601 UTC timestamps) so
+ * that export -> import -> export reproduces the tree byte for byte. Ids, revisions and timestamps
+ * are part of the tree and are preserved by import.
+ */
+import canonicalize from 'canonicalize';
+import { z } from 'zod';
+import { RUN_STATUSES, TASK_RUN_STATUSES } from '../../../db/schema';
+import { scheduleError } from '../../core/definitions';
+
+export const FORMAT = { format: 'pipestore-export', version: 1 } as const;
+export const FILES = {
+  manifest: 'export.json',
+  aliases: 'aliases.json',
+  images: 'images',
+  versions: 'versions',
+  runs: 'runs',
+} as const;
+
+/** Canonical JSON (RFC 8785) on one line: image files and run lines. */
+export const canonicalLine = (value: unknown): string => `${canonicalize(value)}\n`;
+
+/**
+ * Indented JSON with keys sorted the way RFC 8785 sorts them (UTF-16 code units), for the files
+ * people read and diff. JSON.stringify alone would keep insertion order, which differs by driver.
+ */
+export function prettyJson(value: unknown): string {
+  // Rendered by hand rather than by JSON.stringify of a key-sorted copy: a JS object always lists
+  // integer-like keys ("10", "2") first, whatever order they were inserted in.
+  const render = (v: unknown, indent: string): string => {
+    const inner = `${indent}  `;
+    if (Array.isArray(v)) {
+      if (v.length === 0) return '[]';
+      return `[\n${v.map((item) => inner + render(item, inner)).join(',\n')}\n${indent}]`;
+    }
+    if (v && typeof v === 'object') {
+      const entries = Object.entries(v).filter(([, item]) => item !== undefined);
+      if (entries.length === 0) return '{}';
+      entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      const body = entries.map(([k, item]) => `${inner}${JSON.stringify(k)}: ${render(item, inner)}`);
+      return `{\n${body.join(',\n')}\n${indent}}`;
+    }
+    return JSON.stringify(v ?? null);
+  };
+  return `${render(value, '')}\n`;
+}
+
+// ---- shapes (zod): what import accepts; export writes exactly these ----
+
+/** Ids are opaque to the tree but must be plain ASCII so that byte order is the sort order everywhere. */
+const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'must be 1-100 ASCII letters, digits, "_", "." or "-"');
+export const slug = z
+  .string()
+  .max(100)
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be a slug: lowercase letters, digits and single hyphens');
+export const hash = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits (SHA-256)');
+const timestamp = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 timestamp' });
+const nullableTimestamp = timestamp.nullable();
+const revision = z.number().int().min(1);
+/** Free JSON (inputs, outputs, errors): a missing value and null are the same thing. */
+const json = z.unknown().transform((v): unknown => (v === undefined ? null : v));
+
+export const ManifestSchema = z.strictObject({
+  format: z.literal(FORMAT.format, { error: `must be "${FORMAT.format}"` }),
+  version: z.literal(FORMAT.version, { error: `this pipestore reads version ${FORMAT.version} of the export format` }),
+});
+
+export const AliasesSchema = z.record(slug, hash);
+
+export const VersionEntrySchema = z.strictObject({
+  id,
+  number: z.number().int().min(1),
+  hash,
+  sourceHash: z.string().max(200).nullable(),
+  createdAt: timestamp,
+});
+
+export const PipelineFileSchema = z.strictObject({
+  id,
+  name: slug,
+  description: z.string().max(2000).nullable(),
+  schedule: z
+    .string()
+    .max(200)
+    .nullable()
+    .superRefine((value, ctx) => {
+      const error = value === null ? undefined : scheduleError(value);
+      if (error) ctx.addIssue({ code: 'custom', message: error });
+    }),
+  labels: z.record(z.string().min(1).max(100), z.string().max(500)),
+  activeVersion: z.number().int().min(1).nullable(),
+  revision,
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  versions: z.array(VersionEntrySchema).min(1, 'a pipeline has at least one version'),
+});
+export type PipelineFile = z.infer<typeof PipelineFileSchema>;
+
+export const TaskRunRecordSchema = z.strictObject({
+  id,
+  stageId: z.string().min(1).max(64),
+  taskId: z.string().min(1).max(64),
+  taskName: z.string().max(200).nullable(),
+  attempt: z.number().int().min(1),
+  status: z.enum(TASK_RUN_STATUSES),
+  progress: z.number().min(0).max(1),
+  messages: z.array(z.string()),
+  input: json,
+  output: json,
+  error: json,
+  startedAt: nullableTimestamp,
+  completedAt: nullableTimestamp,
+  heartbeatAt: nullableTimestamp,
+  revision,
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type TaskRunRecord = z.infer<typeof TaskRunRecordSchema>;
+
+export const DlqRecordSchema = z.strictObject({
+  id,
+  taskRunId: id,
+  payload: json,
+  error: json,
+  attempts: z.number().int().min(1),
+  failedAt: timestamp,
+  replayedAt: nullableTimestamp,
+  replayTaskRunId: id.nullable(),
+  revision,
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type DlqRecord = z.infer<typeof DlqRecordSchema>;
+
+/** One line of runs/<name>.jsonl. `version` is the number of a version in versions/<name>.json. */
+export const RunRecordSchema = z.strictObject({
+  id,
+  version: z.number().int().min(1),
+  status: z.enum(RUN_STATUSES),
+  currentStage: z.string().max(64).nullable(),
+  stageResults: z.record(z.string(), z.unknown()),
+  input: json,
+  output: json,
+  error: json,
+  startedAt: nullableTimestamp,
+  completedAt: nullableTimestamp,
+  heartbeatAt: nullableTimestamp,
+  revision,
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  taskRuns: z.array(TaskRunRecordSchema),
+  dlq: z.array(DlqRecordSchema),
+});
+export type RunRecord = z.infer<typeof RunRecordSchema>;
+
+/** "labels.team: expected string" for each zod issue. */
+export const zodReasons = (error: z.ZodError): string[] =>
+  error.issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
+
+/** Date columns as they appear in the tree. */
+export const iso = (date: Date): string => date.toISOString();
+export const isoOrNull = (date: Date | null): string | null => (date ? date.toISOString() : null);

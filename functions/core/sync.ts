@@ -1,0 +1,101 @@
+/**
+ * What `pipestore sync` needs from the domain: the shape of a code-defined pipeline (checked by
+ * `definePipeline()` and again by the CLI) and one read of a project's pipelines with the hashes
+ * of their active versions, which is what the sync plan is computed from.
+ */
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import type { DbOrTx } from '../../db/client';
+import { type PipelineLabels, pipelines, pipelineVersions, projects } from '../../db/schema';
+import { DefinitionSchema, definitionErrors, scheduleError } from './definitions';
+import type { FieldError } from './errors';
+
+/**
+ * The metadata rules are those of the API's CreatePipeline body (functions/api/routes/pipelines.ts
+ * and the `slug` of functions/api/schemas.ts): the core cannot import the API layer, and direct-mode
+ * sync writes through the core, which does not check names or labels itself. Keep the two in step
+ * (test/cli/sync-spec.test.ts sends the same cases through both).
+ */
+export const PipelineSpecSchema = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be a slug: lowercase letters, digits and single hyphens'),
+  description: z.string().max(2000).nullable().optional(),
+  schedule: z
+    .string()
+    .max(200)
+    .superRefine((value, ctx) => {
+      const error = scheduleError(value);
+      if (error) ctx.addIssue({ code: 'custom', message: error });
+    })
+    .nullable()
+    .optional(),
+  labels: z
+    .record(z.string().min(1).max(100), z.string().max(500))
+    .refine((l) => Object.keys(l).length <= 50, 'at most 50 labels')
+    .optional(),
+  stages: DefinitionSchema.shape.stages,
+});
+export type PipelineSpec = z.infer<typeof PipelineSpecSchema>;
+
+/** Every problem of a spec, with paths relative to the spec (`stages.1.dependsOn.0`). */
+export function pipelineSpecErrors(spec: unknown): FieldError[] {
+  const parsed = PipelineSpecSchema.safeParse(spec);
+  const errors: FieldError[] = parsed.success
+    ? []
+    : parsed.error.issues.flatMap((issue) =>
+        issue.code === 'unrecognized_keys'
+          ? issue.keys.map((key) => ({ path: [...issue.path, key].join('.'), message: 'unknown field' }))
+          : [{ path: issue.path.join('.'), message: issue.message }],
+      );
+  // The stage graph is checked whenever the stages are well-formed, so that a bad name does not
+  // hide a bad dependency: all problems of a file are reported at once.
+  const stages = PipelineSpecSchema.shape.stages.safeParse((spec as { stages?: unknown } | null)?.stages);
+  if (stages.success) {
+    // definitionErrors prefixes paths with `${prefix}.`; these are relative to the spec.
+    errors.push(...definitionErrors({ stages: stages.data }, '').map((e) => ({ ...e, path: e.path.replace(/^\./, '') })));
+  }
+  return errors;
+}
+
+/** A pipeline as sync compares it: metadata plus the hashes of its active version. */
+export interface SyncedPipeline {
+  id: string;
+  name: string;
+  description: string | null;
+  schedule: string | null;
+  labels: PipelineLabels;
+  revision: number;
+  activeVersion: number | null;
+  /** Content hash of the active definition: equal hashes mean an equal definition. */
+  activeHash: string | null;
+  /** Hash of the source file the active version was synced from (null when not made by sync). */
+  activeSourceHash: string | null;
+}
+
+/** All pipelines of a project with their active version's hashes, in one round trip. */
+export async function listSyncState({ db, input }: { db: DbOrTx; input: { projectId: string } }): Promise<SyncedPipeline[]> {
+  return db
+    .select({
+      id: pipelines.id,
+      name: pipelines.name,
+      description: pipelines.description,
+      schedule: pipelines.schedule,
+      labels: pipelines.labels,
+      revision: pipelines.revision,
+      activeVersion: pipelineVersions.number,
+      activeHash: pipelineVersions.hash,
+      activeSourceHash: pipelineVersions.sourceHash,
+    })
+    .from(pipelines)
+    .leftJoin(pipelineVersions, eq(pipelineVersions.id, pipelines.activeVersionId))
+    .where(eq(pipelines.projectId, input.projectId))
+    .orderBy(pipelines.name);
+}
+
+export async function projectExists({ db, input }: { db: DbOrTx; input: { projectId: string } }): Promise<boolean> {
+  const [row] = await db.select({ id: projects.id }).from(projects).where(eq(projects.id, input.projectId));
+  return Boolean(row);
+}
