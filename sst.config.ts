@@ -1,13 +1,39 @@
 /// <reference path="./.sst/platform/config.d.ts" />
-// Deployment (DESIGN §9) lives in infra/*.ts. SST's platform types are installed separately, so
-// this file is outside `npm run typecheck`.
+/**
+ * Deployment (DESIGN §9, README "Deploying to AWS"): one module per concern in infra/, each a
+ * function called from run(), where SST's globals ($app, sst, aws) exist. SST refuses top-level
+ * imports here (it evaluates this file before installing its providers), hence the dynamic ones.
+ * `npm run check:infra` type-checks this file against SST's platform types;
+ * test/infra/sst-config.test.ts runs it offline with the SST globals stubbed.
+ */
 export default $config({
   app(input) {
+    const production = input?.stage === 'production';
     return {
       name: 'pipestore',
       home: 'aws',
-      removal: input?.stage === 'production' ? 'retain' : 'remove',
+      // Production keeps its resources on `sst remove` and refuses to be removed at all.
+      removal: production ? 'retain' : 'remove',
+      protect: production,
     };
   },
-  async run() {},
+  async run() {
+    const { createDatabase } = await import('./infra/database');
+    const { createSecrets } = await import('./infra/secrets');
+    const { createMigrator } = await import('./infra/migrator');
+    const { createApi } = await import('./infra/api');
+    const { createCleanup } = await import('./infra/cleanup');
+    const database = createDatabase();
+    const { adminToken } = createSecrets();
+    const { migrator, invocation } = createMigrator({ database: database.link });
+    const { api, apiFunction } = createApi({ database: database.link, adminToken, after: invocation });
+    const { schedule } = createCleanup({ database: database.link });
+    return {
+      api: api.url,
+      apiFunction: apiFunction.name,
+      migrator: migrator.name,
+      cleanupSchedule: schedule,
+      database: database.aurora ? database.aurora.clusterArn : 'external Postgres (secret DatabaseUrl)',
+    };
+  },
 });

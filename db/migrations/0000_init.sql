@@ -194,4 +194,6 @@ CREATE INDEX "tasks_project_id_service_id_idx" ON "tasks" USING btree ("project_
 CREATE UNIQUE INDEX "dlq_task_run_id_idx" ON "dlq" USING btree ("task_run_id");--> statement-breakpoint
 CREATE INDEX "dlq_project_id_created_at_id_idx" ON "dlq" USING btree ("project_id","created_at","id");--> statement-breakpoint
 CREATE INDEX "dlq_failed_at_idx" ON "dlq" USING btree ("failed_at");--> statement-breakpoint
+CREATE INDEX "dlq_run_id_idx" ON "dlq" USING btree ("run_id");--> statement-breakpoint
+CREATE INDEX "dlq_replay_task_run_id_idx" ON "dlq" USING btree ("replay_task_run_id") WHERE "dlq"."replay_task_run_id" is not null;--> statement-breakpoint
 CREATE INDEX "idempotency_keys_expires_at_idx" ON "idempotency_keys" USING btree ("expires_at");

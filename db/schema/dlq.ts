@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { mutableRow, timestamptz } from './columns';
 import { projects } from './projects';
@@ -32,5 +33,11 @@ export const dlq = pgTable(
     index('dlq_project_id_created_at_id_idx').on(t.projectId, t.createdAt, t.id),
     // Cleanup: entries older than DLQ_RETENTION_DAYS.
     index('dlq_failed_at_idx').on(t.failedAt),
+    // Deleting runs (retention cleanup, pipeline delete) cascades here: without these the foreign
+    // key triggers scan the whole table for every deleted run and task run.
+    index('dlq_run_id_idx').on(t.runId),
+    index('dlq_replay_task_run_id_idx')
+      .on(t.replayTaskRunId)
+      .where(sql`${t.replayTaskRunId} is not null`),
   ],
 );

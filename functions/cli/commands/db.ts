@@ -5,6 +5,7 @@ import { getTableName, sql } from 'drizzle-orm';
 import { isTable } from 'drizzle-orm';
 import { pingDatabase, type Database } from '../../../db/client';
 import { DEFAULT_MIGRATIONS_FOLDER, migrateDatabase } from '../../../db/migrate';
+import { runCleanup } from '../../core/cleanup';
 import * as schema from '../../../db/schema';
 import { describeTarget, globalOptions, report, withDatabase } from '../context';
 import { CliError, EXIT } from '../exit-codes';
@@ -19,6 +20,12 @@ interface JournalEntry {
   idx: number;
   tag: string;
   when: number;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`expected a positive whole number, got ${JSON.stringify(value)}`, EXIT.usage);
+  return n;
 }
 
 const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
@@ -124,6 +131,43 @@ export function registerDbCommands(program: Command): void {
         );
       });
     });
+
+  db.command('cleanup')
+    .description('the scheduled cleanup, on demand: expired idempotency keys, old DLQ entries, old terminal runs, stale runs')
+    .option('--dlq-retention-days <days>', 'delete DLQ entries older than this (default: DLQ_RETENTION_DAYS)', positiveInt)
+    .option('--run-retention-days <days>', 'delete terminal runs older than this (default: RUN_RETENTION_DAYS, off when unset)', positiveInt)
+    .option('--stale-run-after <seconds>', 'time out running runs silent for this long (default: STALE_RUN_AFTER_S)', positiveInt)
+    .option('--budget <seconds>', 'stop after about this long; run again to continue', positiveInt, 600)
+    .option('--dry-run', 'only count what would be done')
+    .action(
+      async (
+        flags: { dlqRetentionDays?: number; runRetentionDays?: number; staleRunAfter?: number; budget: number; dryRun?: boolean },
+        command: Command,
+      ) => {
+        const options = globalOptions(command);
+        await withDatabase(options, async (database, config) => {
+          const result = await runCleanup({
+            db: database.db,
+            input: {
+              dlqRetentionDays: flags.dlqRetentionDays ?? config.dlqRetentionDays,
+              runRetentionDays: flags.runRetentionDays ?? config.runRetentionDays,
+              staleRunAfterSeconds: flags.staleRunAfter ?? config.staleRunAfterSeconds,
+              budgetMs: flags.budget * 1000,
+              dryRun: flags.dryRun,
+            },
+            logFields: { source: 'cli' },
+          });
+          report(options, result, () =>
+            [
+              `${result.dryRun ? 'would clean' : 'cleaned'} ${describeTarget(config)} in ${Math.round(result.durationMs)} ms:`,
+              ...Object.entries(result.steps).map(([step, n]) => `  ${step.padEnd(24)} ${n}${result.skipped.includes(step as never) ? ' (off)' : ''}`),
+              result.complete ? 'complete' : `not complete (${result.unfinished.join(', ')}): run it again`,
+            ].join('\n'),
+          );
+          if (!result.complete) process.exitCode = EXIT.checkFailed;
+        });
+      },
+    );
 
   db.command('reset')
     .description('DESTRUCTIVE: drop every pipestore table and re-apply the migrations')

@@ -1,0 +1,251 @@
+import { count, sql, type SQL } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/client';
+import { asDatabaseError, ConflictError } from '../../db/errors';
+import { dlq, idempotencyKeys, pipelineRuns } from '../../db/schema';
+import { log } from '../log';
+
+/**
+ * Scheduled cleanup (DESIGN §7), shared by the Lambda cron and the CLI's `db cleanup`.
+ *
+ * Every step works in batches, each one short transaction that locks its rows with
+ * `FOR UPDATE SKIP LOCKED` (rows a request is writing are left for the next round instead of
+ * waiting for them) under a `lock_timeout` (cascades can still meet a lock). The batch size adapts
+ * to the cost of a row (TARGET_STATEMENT_MS), and no batch starts that would not fit in the budget:
+ * then the result says `complete: false` and the next call carries on where this one stopped.
+ * Only SQL features that PGlite, node-postgres and the Data API all run are used, with no
+ * statements in parallel (the Data API forbids it inside a transaction).
+ */
+
+export type CleanupStep = 'staleRunsTimedOut' | 'expiredIdempotencyKeys' | 'dlqEntries' | 'terminalRuns';
+
+export interface CleanupInput {
+  /** The cleanup's notion of "now" (tests); the database clock otherwise. */
+  now?: Date;
+  dlqRetentionDays: number;
+  /** Terminal runs are kept forever unless this is set. */
+  runRetentionDays?: number;
+  staleRunAfterSeconds: number;
+  /** Wall time the call may take; work that would not fit is left for the next call. */
+  budgetMs: number;
+  /** Upper bound of rows per batch (the adaptive size never exceeds it). */
+  batchSize?: number;
+  /** Count what would be done, change nothing. */
+  dryRun?: boolean;
+}
+
+export interface CleanupResult {
+  /** Rows deleted (runs: timed out) per step; in a dry run, rows that would be. */
+  steps: Record<CleanupStep, number>;
+  /** False when the budget ran out or a step met locks it could not take: call again. */
+  complete: boolean;
+  dryRun: boolean;
+  /** Steps that did not finish (budget, lock timeout) or were switched off (runRetentionDays). */
+  unfinished: CleanupStep[];
+  skipped: CleanupStep[];
+  batches: number;
+  durationMs: number;
+  longestBatchMs: number;
+}
+
+export const DEFAULT_CLEANUP_BATCH_SIZE = 1000;
+/**
+ * What the DML statement of a batch should take: its rows stay locked from then until the commit.
+ * The transaction's fixed cost (BEGIN, settings, COMMIT: 1 ms on a local Postgres, tens of ms
+ * through the Data API) is left out of the sizing, or the Data API would shrink batches to nothing.
+ */
+const TARGET_STATEMENT_MS = 40;
+const FIRST_BATCH_SIZE = 50;
+const LOCK_TIMEOUT_MS = 1_000;
+/** A batch is never assumed to take less than this when deciding whether it still fits. */
+const MIN_BATCH_ESTIMATE_MS = 20;
+
+const TERMINAL = sql.raw(`('succeeded', 'failed', 'cancelled', 'timed_out')`);
+
+interface StepPlan {
+  name: CleanupStep;
+  /** The rows this step handles, over unqualified columns of `table`. */
+  table: string;
+  where: SQL;
+  /** Handles at most `limit` of those rows in `tx` and returns how many it did. */
+  batch(tx: Tx, limit: number): Promise<number>;
+  /** Rows in the first batch, before the cost of a row is known. */
+  firstBatch?: number;
+}
+
+/** `column = any(array(select … for update skip locked))`: the locked rows, fetched by key or TID. */
+const lockedRows = (key: string, table: string, where: SQL, limit: number) =>
+  sql`${sql.raw(key)} = any(array(select ${sql.raw(key)} from ${sql.raw(table)} where ${where} limit ${limit} for update skip locked))`;
+
+function plan(input: CleanupInput): { steps: StepPlan[]; skipped: CleanupStep[] } {
+  const now = input.now ? sql`${input.now.toISOString()}::timestamptz` : sql`now()`;
+  const ago = (seconds: number) => sql`(${now} - ${Math.round(seconds)}::int * interval '1 second')`;
+  const day = 24 * 60 * 60;
+
+  const staleCutoff = ago(input.staleRunAfterSeconds);
+  // A run that never heartbeated is judged by when it started. The partial index on heartbeat_at
+  // (status = 'running') serves both arms: NULLs are in a btree too.
+  const staleWhere = sql`status = 'running' and (heartbeat_at < ${staleCutoff} or (heartbeat_at is null and coalesce(started_at, created_at) < ${staleCutoff}))`;
+  const staleError = JSON.stringify({
+    code: 'heartbeat_timeout',
+    message: `no heartbeat for more than ${input.staleRunAfterSeconds} s: timed out by cleanup`,
+  });
+  const expiredWhere = sql`expires_at < ${now}`;
+  const dlqWhere = sql`failed_at < ${ago(input.dlqRetentionDays * day)}`;
+  const terminalWhere =
+    input.runRetentionDays === undefined ? undefined : sql`completed_at < ${ago(input.runRetentionDays * day)} and status in ${TERMINAL}`;
+
+  const steps: StepPlan[] = [
+    // First: a run stuck in `running` is wrong state that users see; the deletions are hygiene.
+    {
+      name: 'staleRunsTimedOut',
+      table: 'pipeline_runs',
+      where: staleWhere,
+      batch: async (tx, limit) =>
+        (
+          await tx
+            .update(pipelineRuns)
+            .set({
+              status: 'timed_out',
+              completedAt: sql`${now}`,
+              error: sql`${staleError}::jsonb`,
+              revision: sql`${pipelineRuns.revision} + 1`,
+              updatedAt: sql`${now}`,
+            })
+            .where(sql`${lockedRows('id', 'pipeline_runs', staleWhere, limit)} and status = 'running'`)
+            .returning({ id: pipelineRuns.id })
+        ).length,
+    },
+    {
+      name: 'expiredIdempotencyKeys',
+      table: 'idempotency_keys',
+      where: expiredWhere,
+      // The key is three columns; the row's TID is one (and Postgres fetches TID arrays directly).
+      batch: async (tx, limit) =>
+        (await tx.delete(idempotencyKeys).where(lockedRows('ctid', 'idempotency_keys', expiredWhere, limit)).returning({ key: idempotencyKeys.key })).length,
+    },
+    {
+      name: 'dlqEntries',
+      table: 'dlq',
+      where: dlqWhere,
+      batch: async (tx, limit) => (await tx.delete(dlq).where(lockedRows('id', 'dlq', dlqWhere, limit)).returning({ id: dlq.id })).length,
+    },
+  ];
+  if (terminalWhere) {
+    steps.push({
+      name: 'terminalRuns',
+      table: 'pipeline_runs',
+      where: terminalWhere,
+      // Task runs and DLQ entries of these runs go with them (ON DELETE CASCADE), inside the batch:
+      // a run can carry many task runs, so start small and let the adaptive size find the pace.
+      firstBatch: 10,
+      batch: async (tx, limit) =>
+        (await tx.delete(pipelineRuns).where(lockedRows('id', 'pipeline_runs', terminalWhere, limit)).returning({ id: pipelineRuns.id })).length,
+    });
+  }
+  return { steps, skipped: terminalWhere ? [] : ['terminalRuns'] };
+}
+
+const isLockConflict = (err: unknown) => asDatabaseError(err) instanceof ConflictError;
+const isStatementTimeout = (err: unknown) => asDatabaseError(err)?.sqlState === '57014';
+
+/**
+ * Runs every step (see above) and logs the result as one JSON line, with `logFields` (who
+ * triggered it: a schedule's execution, the CLI) added to it.
+ */
+export async function runCleanup({
+  db,
+  input,
+  logFields = {},
+}: {
+  db: Db;
+  input: CleanupInput;
+  logFields?: Record<string, unknown>;
+}): Promise<CleanupResult> {
+  const started = performance.now();
+  const elapsed = () => performance.now() - started;
+  const maxBatch = Math.max(1, Math.floor(input.batchSize ?? DEFAULT_CLEANUP_BATCH_SIZE));
+  const { steps, skipped } = plan(input);
+  const counts: Record<CleanupStep, number> = { staleRunsTimedOut: 0, expiredIdempotencyKeys: 0, dlqEntries: 0, terminalRuns: 0 };
+  const unfinished: CleanupStep[] = [];
+  let batches = 0;
+  let longestBatchMs = 0;
+  let outOfTime = false;
+
+  for (const step of steps) {
+    if (outOfTime) {
+      unfinished.push(step.name);
+      continue;
+    }
+    if (input.dryRun) {
+      const [row] = await db.select({ n: count() }).from(sql.raw(step.table)).where(step.where);
+      counts[step.name] = row?.n ?? 0;
+      continue;
+    }
+    let size = Math.min(step.firstBatch ?? FIRST_BATCH_SIZE, maxBatch);
+    let estimateMs = MIN_BATCH_ESTIMATE_MS;
+    for (;;) {
+      const remaining = input.budgetMs - elapsed();
+      if (estimateMs > remaining) {
+        outOfTime = true;
+        unfinished.push(step.name);
+        break;
+      }
+      const batchStarted = performance.now();
+      let done: number;
+      let statementMs = 0;
+      try {
+        done = await db.transaction(async (tx) => {
+          // set_config(…, true) is SET LOCAL in one round trip, and takes parameters.
+          await tx.execute(
+            sql`select set_config('lock_timeout', ${String(LOCK_TIMEOUT_MS)}, true), set_config('statement_timeout', ${String(Math.max(1_000, Math.ceil(remaining)))}, true)`,
+          );
+          const statementStarted = performance.now();
+          const n = await step.batch(tx, size);
+          statementMs = performance.now() - statementStarted;
+          return n;
+        });
+      } catch (err) {
+        // Someone holds locks this batch needs (a cascade reached a row being written): leave the
+        // step for the next round rather than wait. A statement timeout means the budget is gone.
+        if (isStatementTimeout(err)) outOfTime = true;
+        else if (!isLockConflict(err)) throw err;
+        unfinished.push(step.name);
+        log.warn('cleanup batch abandoned', { step: step.name, batchSize: size, error: asDatabaseError(err)?.sqlState });
+        break;
+      }
+      const ms = performance.now() - batchStarted;
+      batches++;
+      longestBatchMs = Math.max(longestBatchMs, ms);
+      counts[step.name] += done;
+      // Fewer rows than asked: the step is drained (rows skipped as locked wait for the next round).
+      if (done < size) break;
+      // Aim the next statement at TARGET_STATEMENT_MS, at most doubling, never above maxBatch.
+      const next = Math.max(1, Math.min(maxBatch, size * 2, Math.floor((size * TARGET_STATEMENT_MS) / Math.max(statementMs, 1))));
+      estimateMs = Math.max(MIN_BATCH_ESTIMATE_MS, ms - statementMs + (statementMs * next) / size);
+      size = next;
+    }
+  }
+
+  const result: CleanupResult = {
+    steps: counts,
+    complete: unfinished.length === 0,
+    dryRun: Boolean(input.dryRun),
+    unfinished,
+    skipped,
+    batches,
+    durationMs: Math.round(elapsed()),
+    longestBatchMs: Math.round(longestBatchMs * 10) / 10,
+  };
+  log.info('cleanup', {
+    ...logFields,
+    ...result,
+    settings: {
+      dlqRetentionDays: input.dlqRetentionDays,
+      runRetentionDays: input.runRetentionDays ?? null,
+      staleRunAfterSeconds: input.staleRunAfterSeconds,
+      budgetMs: input.budgetMs,
+      batchSize: maxBatch,
+    },
+  });
+  return result;
+}

@@ -1,0 +1,44 @@
+/**
+ * What the Lambda functions are and how they are bundled, shared by the SST components (which
+ * let SST's own esbuild bundle them on deploy) and by `npm run build` (infra/build.ts, used by the
+ * handler tests and the cold-start benchmark). Keeping both on one list is what makes the tested
+ * bundles stand for the deployed ones. No imports: sst.config.ts evaluates this module too.
+ */
+
+export const LAMBDA_RUNTIME = 'nodejs22.x' as const;
+/** The esbuild target matching LAMBDA_RUNTIME (SST would default to es2023 for it). */
+export const ESBUILD_TARGET = 'node22' as const;
+
+export interface LambdaFunction {
+  /** Output folder under dist/ and the key tests use. */
+  name: 'api' | 'cleanup' | 'migrate';
+  /** Source file, relative to the repository root. */
+  entry: string;
+  /** SST's handler string: `<path without extension>.<export>`. */
+  handler: string;
+}
+
+export const LAMBDA_FUNCTIONS: readonly LambdaFunction[] = [
+  { name: 'api', entry: 'functions/handlers/api.ts', handler: 'functions/handlers/api.handler' },
+  { name: 'cleanup', entry: 'functions/handlers/cleanup.ts', handler: 'functions/handlers/cleanup.handler' },
+  { name: 'migrate', entry: 'functions/handlers/migrate.ts', handler: 'functions/handlers/migrate.handler' },
+];
+
+export const lambdaFunction = (name: LambdaFunction['name']): LambdaFunction =>
+  LAMBDA_FUNCTIONS.find((f) => f.name === name)!;
+
+/**
+ * Packages that must never be bundled:
+ * - `@electric-sql/pglite` (27 MB with its wasm) and Drizzle's adapter for it: db/client.ts imports
+ *   them lazily for local use only, and the Lambda configuration refuses the embedded driver, so the
+ *   imports are never reached. The adapter must be external too: bundled, its static import of
+ *   PGlite would be hoisted to the top of the ESM bundle and fail at load time.
+ * - `pg-native`: node-postgres requires it only when asked for the native binding. Naming it here
+ *   also matters to SST: a force-external package it finds imported and that is not listed by the
+ *   user gets `npm install`ed into the function, and pg-native would need libpq to compile.
+ */
+export const LAMBDA_EXTERNAL = ['@electric-sql/pglite', '@electric-sql/pglite/*', 'drizzle-orm/pglite', 'drizzle-orm/pglite/*', 'pg-native'] as const;
+
+/** Where the migrator finds its SQL, relative to its bundle (SST: copyFiles `to`). */
+export const MIGRATIONS_SOURCE = 'db/migrations';
+export const MIGRATIONS_TARGET = 'migrations';

@@ -1,0 +1,41 @@
+/**
+ * Settings every pipestore function shares: runtime, architecture, bundling (the same externals as
+ * `npm run build`, see bundling.ts), and the tunables passed through from the deploy environment.
+ */
+import { ESBUILD_TARGET, LAMBDA_EXTERNAL, LAMBDA_RUNTIME, lambdaFunction, type LambdaFunction } from './bundling';
+
+/** Anything a function can link (an sst.aws.Aurora, an sst.Secret …). */
+export type Linkable = unknown;
+
+/** Read at deploy time and handed to the functions when set (README: Configuration). */
+const PASS_THROUGH = [
+  'LOG_LEVEL',
+  'CACHE_TTL_MS',
+  'CACHE_MAX_ENTRIES',
+  'CACHE_STALE_IF_ERROR_MS',
+  'IDEMPOTENCY_TTL_HOURS',
+  'DLQ_RETENTION_DAYS',
+  'RUN_RETENTION_DAYS',
+  'STALE_RUN_AFTER_S',
+] as const;
+
+export function passThroughEnvironment(env: Record<string, string | undefined> = process.env): Record<string, string> {
+  return Object.fromEntries(PASS_THROUGH.flatMap((name) => (env[name] ? [[name, env[name]!]] : [])));
+}
+
+/** The common part of an sst.aws.Function's arguments for one of infra/bundling.ts's functions. */
+export function functionArgs(name: LambdaFunction['name']) {
+  return {
+    handler: lambdaFunction(name).handler,
+    runtime: LAMBDA_RUNTIME,
+    // Pure JavaScript (no native modules), so Graviton: cheaper per GB-second.
+    architecture: 'arm64' as const,
+    environment: passThroughEnvironment(),
+    nodejs: {
+      format: 'esm' as const,
+      minify: true,
+      // No banner: SST prepends its own `require` shim to ESM bundles (a second one would not parse).
+      esbuild: { target: ESBUILD_TARGET, external: [...LAMBDA_EXTERNAL] },
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Cold start of the API bundle: time from starting a fresh `node` process that imports the bundle
+ * (as the Lambda runtime does during init) to its first response, for GET /health on node-postgres
+ * (first connection included), as a ratio against a hello-world Hono bundle built the same way and
+ * measured in the same run. Both are built by infra/build.ts and run by the handler tests' runner.
+ *
+ *   npm run bench:cold-start                  # 10 runs of each
+ *   npm run bench:cold-start -- --runs 20 --json
+ *
+ * Uses TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), in a scratch database
+ * dropped at the end. Node here is not Lambda's: compare ratios, not absolute times.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { bundleEntry, formatBytes, type BuiltFunction } from '../../infra/build';
+import { lambdaFunction } from '../../infra/bundling';
+import { apiGatewayV2Event } from '../handlers/support/events';
+import { lambdaEnv, startLambda } from '../handlers/support/lambda-process';
+import { createScratchDatabase } from '../support/scratch-database';
+
+const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } } });
+const runs = Number(args.runs);
+if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a positive integer, got ${args.runs}`);
+const serverUrl = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+
+interface Sample {
+  /** Parent's clock: fork() to the response arriving over IPC. */
+  wallMs: number;
+  /** The process's own clock (0 = process start) when it sent the response. */
+  processMs: number;
+  /** Import of the bundle alone. */
+  initMs: number;
+}
+
+async function coldStart(bundle: BuiltFunction, env: Record<string, string>, cwd: string): Promise<Sample> {
+  const started = performance.now();
+  const lambda = await startLambda(bundle.file, env, cwd);
+  try {
+    const { result, at } = await lambda.invokeTimed<{ statusCode: number; body: string }>(apiGatewayV2Event({ method: 'GET', path: '/health' }));
+    const wallMs = performance.now() - started;
+    if (result.statusCode !== 200) throw new Error(`${bundle.name}: /health answered ${result.statusCode}: ${result.body}\n${lambda.output()}`);
+    return { wallMs, processMs: at, initMs: lambda.initMs };
+  } finally {
+    await lambda.stop();
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+const workDir = mkdtempSync(join(tmpdir(), 'pipestore-bench-cold-'));
+const scratch = await createScratchDatabase(serverUrl, 'bench_cold');
+const samples: Record<'hello' | 'api', Sample[]> = { hello: [], api: [] };
+let sizes: Record<string, number> = {};
+try {
+  const hello = await bundleEntry('test/bench/fixtures/hello-world.ts', workDir, 'hello');
+  const api = await bundleEntry(lambdaFunction('api').entry, workDir, 'api');
+  sizes = { hello: hello.bytes, api: api.bytes };
+  const cases = {
+    hello: { bundle: hello, env: lambdaEnv('hello-world', {}) },
+    api: { bundle: api, env: lambdaEnv('pipestore-api', { DATABASE_URL: scratch.url, LOG_LEVEL: 'warn' }) },
+  };
+  // One warm-up of each (file cache), then alternate so drift hits both alike.
+  for (const c of Object.values(cases)) await coldStart(c.bundle, c.env, workDir);
+  for (let run = 0; run < runs; run++) {
+    for (const name of (run % 2 ? ['api', 'hello'] : ['hello', 'api']) as ('hello' | 'api')[]) {
+      const sample = await coldStart(cases[name].bundle, cases[name].env, workDir);
+      samples[name].push(sample);
+      if (!args.json) process.stderr.write(`run ${run + 1}/${runs} ${name}: ${sample.wallMs.toFixed(0)} ms\n`);
+    }
+  }
+} finally {
+  rmSync(workDir, { recursive: true, force: true });
+  await scratch.drop();
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+const summary = (['hello', 'api'] as const).map((name) => ({
+  bundle: name === 'hello' ? 'hello-world Hono' : 'pipestore API',
+  size: formatBytes(sizes[name]!),
+  runs: samples[name].length,
+  'import ms': round(median(samples[name].map((s) => s.initMs))),
+  'process start → response ms': round(median(samples[name].map((s) => s.processMs))),
+  'spawn → response ms': round(median(samples[name].map((s) => s.wallMs))),
+}));
+const ratio = (key: keyof Sample) => round(median(samples.api.map((s) => s[key])) / median(samples.hello.map((s) => s[key])));
+const ratios = { wall: ratio('wallMs'), process: ratio('processMs'), import: ratio('initMs') };
+
+if (args.json) {
+  console.log(JSON.stringify({ runs, summary, ratios, samples }, null, 2));
+} else {
+  console.log(`Cold start, fresh node ${process.version} process → first GET /health response (medians of ${runs})`);
+  console.table(summary);
+  console.log(`pipestore API / hello-world: ${ratios.wall}x spawn → response, ${ratios.process}x process start → response, ${ratios.import}x import`);
+}

@@ -1,0 +1,115 @@
+/**
+ * `pipestore db …` run as a subprocess, like an operator would, on a fresh embedded store and
+ * (with TEST_DATABASE_URL) on a scratch PostgreSQL database.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { count, sql } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDatabase, type Database } from '../../db/client';
+import { loadConfig } from '../../db/config';
+import { idempotencyKeys, pipelineRuns, projects } from '../../db/schema';
+import { createPipeline } from '../../functions/core/pipelines';
+import { createProject } from '../../functions/core/projects';
+import { createRun } from '../../functions/core/runs';
+import { TEST_DATABASE_URL, createScratchDatabase } from '../support/database';
+import { jsonOf, runCli } from './support/run-cli';
+
+const targets: [string, () => Promise<{ url: string; drop(): Promise<void> }>][] = [
+  [
+    'embedded',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pipestore-cli-db-'));
+      return { url: `pglite:${join(dir, 'db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  ],
+  ...(TEST_DATABASE_URL ? [['postgres', () => createScratchDatabase('cli_db')] as [string, typeof createScratchDatabase]] : []),
+] as never;
+
+// Each CLI run is a fresh Node process (1-3 s on this 2-core machine), hence the long timeout.
+describe.each(targets)('pipestore db on %s', { timeout: 120_000 }, (_, makeTarget) => {
+  let target: { url: string; drop(): Promise<void> };
+  afterAll(() => target?.drop());
+
+  /** In-process access between CLI runs (never while one runs: PGlite is single-process). */
+  async function withDb<T>(fn: (database: Database) => Promise<T>): Promise<T> {
+    const database = await createDatabase(loadConfig({ DATABASE_URL: target.url }, 'cli').database);
+    try {
+      return await fn(database);
+    } finally {
+      await database.close();
+    }
+  }
+  const cli = (...args: string[]) => runCli(args, { DATABASE_URL: target.url });
+  const rowCount = (database: Database, table: typeof projects | typeof idempotencyKeys | typeof pipelineRuns) =>
+    database.db.select({ n: count() }).from(table).then(([row]) => row!.n);
+
+  it('migrates, reports status, cleans up, and resets only with --yes', async () => {
+    target = await makeTarget();
+
+    const before = await cli('db', 'status', '--json');
+    expect(before.code).toBe(1); // pending migrations
+    expect(jsonOf(before).migrations.pending).toEqual(['0000_init']);
+
+    const migrate = await cli('db', 'init', '--json');
+    expect(migrate.code).toBe(0);
+    expect(jsonOf(migrate).applied).toEqual(['0000_init']);
+    expect(jsonOf(await cli('db', 'migrate', '--json')).applied).toEqual([]);
+
+    // Something for cleanup: an expired idempotency key and a running run that went silent.
+    const staleRunId = await withDb(async ({ db }) => {
+      const project = await createProject({ db, input: { name: 'cli' } });
+      const { pipeline } = await createPipeline({ db, input: { projectId: project.id, name: 'p', definition: { stages: [{ id: 'a' }] } } });
+      const run = await createRun({ db, input: { projectId: project.id, pipelineId: pipeline.id } });
+      await db.execute(sql`update pipeline_runs set status = 'running', heartbeat_at = now() - interval '2 hours' where id = ${run.id}`);
+      await db.insert(idempotencyKeys).values({
+        projectId: project.id,
+        scope: 'task',
+        key: 'old',
+        state: 'completed',
+        expiresAt: sql`now() - interval '1 minute'`,
+      });
+      return run.id;
+    });
+
+    const status = jsonOf(await cli('db', 'status', '--json'));
+    expect(status.migrations).toEqual({ applied: ['0000_init'], pending: [] });
+    expect(status.tables).toMatchObject({ projects: 1, pipelines: 1, pipeline_runs: 1, idempotency_keys: 1 });
+
+    const dryRun = await cli('db', 'cleanup', '--dry-run', '--json');
+    expect(dryRun.code).toBe(0);
+    expect(jsonOf(dryRun)).toMatchObject({ dryRun: true, complete: true, steps: { expiredIdempotencyKeys: 1, staleRunsTimedOut: 1 } });
+    await withDb(async (database) => expect(await rowCount(database, idempotencyKeys)).toBe(1));
+
+    const cleanup = await cli('db', 'cleanup', '--json');
+    expect(jsonOf(cleanup)).toMatchObject({ dryRun: false, complete: true, steps: { expiredIdempotencyKeys: 1, staleRunsTimedOut: 1 } });
+    await withDb(async (database) => {
+      expect(await rowCount(database, idempotencyKeys)).toBe(0);
+      const [run] = await database.db.select({ status: pipelineRuns.status }).from(pipelineRuns).where(sql`id = ${staleRunId}`);
+      expect(run!.status).toBe('timed_out');
+    });
+
+    const refused = await cli('db', 'reset');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--yes');
+    await withDb(async (database) => expect(await rowCount(database, projects)).toBe(1));
+
+    const reset = await cli('db', 'reset', '--yes', '--json');
+    expect(reset.code).toBe(0);
+    await withDb(async (database) => expect(await rowCount(database, projects)).toBe(0));
+
+    const check = jsonOf(await cli('db', 'check', '--json'));
+    expect(check).toMatchObject({ reachable: true, serverVersion: expect.stringContaining('PostgreSQL') });
+  });
+
+  it('says what is wrong with bad usage and bad configuration', async () => {
+    expect((await cli('db', 'cleanup', '--budget', 'soon')).code).toBe(2);
+    expect((await cli('db', 'frobnicate')).code).toBe(2);
+    const badConfig = await runCli(['db', 'check'], { DATABASE_URL: 'mysql://nope' });
+    expect(badConfig.code).toBe(3);
+    expect(badConfig.stderr).toContain('DATABASE_URL');
+    const unreachable = await runCli(['db', 'check'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    expect(unreachable.code).toBe(4);
+  });
+});

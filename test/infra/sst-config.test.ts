@@ -1,0 +1,191 @@
+/**
+ * sst.config.ts run offline: SST's globals ($config, $app, $dev, sst.*, aws.*) are stubbed with
+ * recorders, the config's app() and run() are called as SST would call them, and the components
+ * they create are checked against DESIGN §9. Nothing here talks to AWS or needs .sst/. The stubs
+ * exist only while a case runs (test files share their worker's globals).
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LAMBDA_FUNCTIONS } from '../../infra/bundling';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const GLOBALS = ['$config', '$app', '$dev', 'sst', 'aws'] as const;
+const DEPLOY_SETTINGS = [
+  'PIPESTORE_EXTERNAL_DATABASE',
+  'PIPESTORE_CLEANUP_SCHEDULE',
+  'PIPESTORE_DB_MAX_ACU',
+  'LOG_LEVEL',
+  'CACHE_TTL_MS',
+  'CACHE_MAX_ENTRIES',
+  'CACHE_STALE_IF_ERROR_MS',
+  'IDEMPOTENCY_TTL_HOURS',
+  'DLQ_RETENTION_DAYS',
+  'RUN_RETENTION_DAYS',
+  'STALE_RUN_AFTER_S',
+];
+
+interface Component {
+  type: string;
+  name: string;
+  args: any;
+  opts?: any;
+  self: any;
+}
+
+function stubSst(stage: string, dev: boolean) {
+  const components: Component[] = [];
+  const routes: { route: string; handler: unknown; args?: unknown }[] = [];
+  const component = (type: string, outputs: (name: string) => Record<string, unknown> = () => ({})) =>
+    class {
+      constructor(name: string, args: unknown, opts?: unknown) {
+        Object.assign(this, outputs(name));
+        components.push({ type, name, args, opts, self: this });
+      }
+    };
+  const fnName = (name: string) => `pipestore-${stage}-${name}Function`;
+  const ApiGatewayV2 = class extends component('sst.aws.ApiGatewayV2', (name) => ({ url: `https://${name.toLowerCase()}.execute-api.example` })) {
+    route(route: string, handler: unknown, args?: unknown) {
+      routes.push({ route, handler, args });
+    }
+  };
+  const values: Record<(typeof GLOBALS)[number], unknown> = {
+    $config: (config: unknown) => config,
+    $app: { name: 'pipestore', stage },
+    $dev: dev,
+    sst: {
+      Secret: component('sst.Secret'),
+      aws: {
+        Vpc: component('sst.aws.Vpc'),
+        Aurora: component('sst.aws.Aurora', (name) => ({ clusterArn: `arn:aws:rds:us-east-1:123456789012:cluster:${name}` })),
+        Function: component('sst.aws.Function', (name) => ({ name: fnName(name), arn: `arn:aws:lambda:us-east-1:123456789012:function:${fnName(name)}` })),
+        ApiGatewayV2,
+        CronV2: component('sst.aws.CronV2'),
+      },
+    },
+    aws: { lambda: { Invocation: component('aws.lambda.Invocation') } },
+  };
+  Object.assign(globalThis, values);
+  const all = (type: string) => components.filter((c) => c.type === type);
+  const one = (type: string, name?: string) => {
+    const found = all(type).filter((c) => name === undefined || c.name === name);
+    expect(found, `${type} ${name ?? ''}`).toHaveLength(1);
+    return found[0]!;
+  };
+  /** Every function's arguments: standalone ones and those inlined in a CronV2. */
+  const functions = () => [...all('sst.aws.Function').map((c) => c.args), ...all('sst.aws.CronV2').map((c) => c.args.function)];
+  return { components, routes, all, one, functions };
+}
+
+let config: { app(input: { stage: string }): any; run(): Promise<any> } | undefined;
+
+/** Runs sst.config.ts as SST does: app() for the stage, then run() with the globals in place. */
+async function deploy(stage: string, { dev = false, env = {} as Record<string, string> } = {}) {
+  vi.unstubAllEnvs();
+  // Only what a case sets may reach the config, whatever the shell running the tests has.
+  for (const name of DEPLOY_SETTINGS) vi.stubEnv(name, env[name] ?? '');
+  const recorder = stubSst(stage, dev);
+  // A computed URL keeps tsc from following the import: the file references SST's platform types.
+  config ??= (await import(pathToFileURL(join(ROOT, 'sst.config.ts')).href)).default;
+  return { ...recorder, app: config!.app({ stage }), outputs: await config!.run() };
+}
+
+afterEach(() => {
+  for (const name of GLOBALS) delete (globalThis as Record<string, unknown>)[name];
+  vi.unstubAllEnvs();
+});
+
+describe('sst.config.ts', () => {
+  it('production: Aurora with the Data API scaling to zero, one $default route, cron, migrations on deploy, retained and protected', async () => {
+    const d = await deploy('production');
+    expect(d.app).toMatchObject({ name: 'pipestore', home: 'aws', removal: 'retain', protect: true });
+
+    const vpc = d.one('sst.aws.Vpc');
+    const aurora = d.one('sst.aws.Aurora', 'Database');
+    expect(aurora.args).toMatchObject({ engine: 'postgres', dataApi: true, scaling: { min: '0 ACU' } });
+    expect(aurora.args.vpc).toBe(vpc.self);
+    expect(aurora.args.transform.cluster).toMatchObject({ deletionProtection: true, skipFinalSnapshot: false });
+    const adminToken = d.one('sst.Secret', 'AdminToken');
+
+    const apiFunction = d.one('sst.aws.Function', 'ApiFunction');
+    expect(apiFunction.args).toMatchObject({ handler: 'functions/handlers/api.handler', runtime: 'nodejs22.x' });
+    expect(apiFunction.args.link).toEqual([aurora.self, adminToken.self]);
+    const api = d.one('sst.aws.ApiGatewayV2', 'Api');
+    expect(d.routes).toEqual([{ route: '$default', handler: apiFunction.self.arn, args: undefined }]);
+
+    const migrator = d.one('sst.aws.Function', 'Migrator');
+    expect(migrator.args).toMatchObject({ handler: 'functions/handlers/migrate.handler', copyFiles: [{ from: 'db/migrations', to: 'migrations' }] });
+    expect(migrator.args.link).toEqual([aurora.self]);
+    const invocation = d.one('aws.lambda.Invocation');
+    expect(invocation.args.functionName).toBe(migrator.self.name);
+    expect(JSON.parse(invocation.args.input)).toMatchObject({ trigger: 'deploy', stage: 'production', deployedAt: expect.any(String) });
+    // The API is updated only once this deploy's migrations have run.
+    expect(apiFunction.opts).toEqual({ dependsOn: [invocation.self] });
+
+    const cron = d.one('sst.aws.CronV2', 'Cleanup');
+    expect(cron.args).toMatchObject({ schedule: 'rate(15 minutes)', function: { handler: 'functions/handlers/cleanup.handler' }, event: { scheduledTime: '<aws.scheduler.scheduled-time>' } });
+    expect(cron.args.function.link).toEqual([aurora.self]);
+
+    for (const fn of d.functions()) {
+      expect(fn).toMatchObject({ runtime: 'nodejs22.x', nodejs: { format: 'esm', esbuild: { external: expect.arrayContaining(['@electric-sql/pglite', 'drizzle-orm/pglite', 'pg-native']) } } });
+      expect(fn.nodejs.banner, 'SST adds its own require banner').toBeUndefined();
+    }
+    expect(d.outputs).toEqual({
+      api: api.self.url,
+      apiFunction: apiFunction.self.name,
+      migrator: migrator.self.name,
+      cleanupSchedule: 'rate(15 minutes)',
+      database: aurora.self.clusterArn,
+    });
+  });
+
+  it('names only handlers and files that exist, and the functions infra/bundling.ts builds', async () => {
+    const d = await deploy('ci');
+    const handlers = d.functions().map((fn) => fn.handler as string);
+    expect(handlers.sort()).toEqual(LAMBDA_FUNCTIONS.map((f) => f.handler).sort());
+    for (const handler of handlers) {
+      const file = `${handler.slice(0, handler.lastIndexOf('.'))}.ts`;
+      expect(existsSync(join(ROOT, file)), file).toBe(true);
+    }
+    for (const f of LAMBDA_FUNCTIONS) expect(existsSync(join(ROOT, f.entry)), f.entry).toBe(true);
+    for (const fn of d.functions()) {
+      for (const copy of fn.copyFiles ?? []) expect(existsSync(join(ROOT, copy.from, 'meta/_journal.json')), copy.from).toBe(true);
+    }
+  });
+
+  it('other stages: removable, smaller, cleanup every 6 hours; a new migrator input on every deploy', async () => {
+    const first = await deploy('alice');
+    expect(first.app).toMatchObject({ removal: 'remove', protect: false });
+    expect(first.one('sst.aws.Aurora').args).toMatchObject({ scaling: { min: '0 ACU', max: '2 ACU', pauseAfter: '5 minutes' }, transform: { cluster: { deletionProtection: false } } });
+    expect(first.one('sst.aws.CronV2').args.schedule).toBe('rate(6 hours)');
+    const firstInput = first.one('aws.lambda.Invocation').args.input;
+    await new Promise((r) => setTimeout(r, 5));
+    const second = await deploy('alice');
+    expect(second.one('aws.lambda.Invocation').args.input).not.toBe(firstInput);
+  });
+
+  it('sst dev: no deploy-time invocation of the migrator', async () => {
+    const d = await deploy('alice', { dev: true });
+    expect(d.all('aws.lambda.Invocation')).toEqual([]);
+    expect(d.one('sst.aws.Function', 'ApiFunction').opts).toBeUndefined();
+    d.one('sst.aws.Function', 'Migrator');
+  });
+
+  it('deploy-time settings: schedule, retention and an existing Postgres instead of Aurora', async () => {
+    const d = await deploy('prod-eu', {
+      env: { PIPESTORE_EXTERNAL_DATABASE: 'true', PIPESTORE_CLEANUP_SCHEDULE: 'cron(0 3 * * ? *)', DLQ_RETENTION_DAYS: '14', RUN_RETENTION_DAYS: '90' },
+    });
+    expect(d.all('sst.aws.Vpc')).toEqual([]);
+    expect(d.all('sst.aws.Aurora')).toEqual([]);
+    const url = d.one('sst.Secret', 'DatabaseUrl');
+    const token = d.one('sst.Secret', 'AdminToken');
+    expect(d.one('sst.aws.Function', 'ApiFunction').args.link).toEqual([url.self, token.self]);
+    expect(d.one('sst.aws.CronV2').args).toMatchObject({ schedule: 'cron(0 3 * * ? *)', function: { link: [url.self] } });
+    for (const fn of d.functions()) expect(fn.environment).toEqual({ DLQ_RETENTION_DAYS: '14', RUN_RETENTION_DAYS: '90' });
+    expect(d.outputs.database).toMatch(/external/);
+
+    await expect(deploy('x', { env: { PIPESTORE_CLEANUP_SCHEDULE: 'every hour' } })).rejects.toThrow(/PIPESTORE_CLEANUP_SCHEDULE: expected rate/);
+    await expect(deploy('x', { env: { PIPESTORE_DB_MAX_ACU: 'lots' } })).rejects.toThrow(/PIPESTORE_DB_MAX_ACU/);
+  });
+});
