@@ -185,11 +185,11 @@ CREATE UNIQUE INDEX "api_keys_hash_idx" ON "api_keys" USING btree ("hash");--> s
 CREATE INDEX "api_keys_project_id_idx" ON "api_keys" USING btree ("project_id");--> statement-breakpoint
 CREATE INDEX "projects_created_at_id_idx" ON "projects" USING btree ("created_at","id");--> statement-breakpoint
 CREATE INDEX "pipelines_project_id_created_at_id_idx" ON "pipelines" USING btree ("project_id","created_at","id");--> statement-breakpoint
-CREATE INDEX "pipeline_runs_pipeline_id_created_at_id_idx" ON "pipeline_runs" USING btree ("pipeline_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "pipeline_runs_pipeline_id_status_created_at_id_idx" ON "pipeline_runs" USING btree ("pipeline_id","status","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "pipeline_runs_pipeline_id_created_at_id_idx" ON "pipeline_runs" USING btree ("pipeline_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "pipeline_runs_pipeline_id_status_created_at_id_idx" ON "pipeline_runs" USING btree ("pipeline_id","status","created_at","id");--> statement-breakpoint
 CREATE INDEX "pipeline_runs_heartbeat_at_idx" ON "pipeline_runs" USING btree ("heartbeat_at") WHERE "pipeline_runs"."status" = 'running';--> statement-breakpoint
 CREATE INDEX "pipeline_runs_completed_at_idx" ON "pipeline_runs" USING btree ("completed_at") WHERE "pipeline_runs"."completed_at" is not null;--> statement-breakpoint
-CREATE INDEX "task_code_history_project_id_task_id_changed_at_idx" ON "task_code_history" USING btree ("project_id","task_id","changed_at" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "task_code_history_project_id_task_id_changed_at_id_idx" ON "task_code_history" USING btree ("project_id","task_id","changed_at","id");--> statement-breakpoint
 CREATE INDEX "tasks_project_id_service_id_idx" ON "tasks" USING btree ("project_id","service_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "dlq_task_run_id_idx" ON "dlq" USING btree ("task_run_id");--> statement-breakpoint
 CREATE INDEX "dlq_project_id_created_at_id_idx" ON "dlq" USING btree ("project_id","created_at","id");--> statement-breakpoint

@@ -68,7 +68,7 @@ export const taskCodeHistory = pgTable(
       columns: [t.projectId, t.taskId],
       foreignColumns: [tasks.projectId, tasks.id],
     }).onDelete('cascade'),
-    // GET /v1/tasks/{id}/history: newest first.
-    index('task_code_history_project_id_task_id_changed_at_idx').on(t.projectId, t.taskId, t.changedAt.desc()),
+    // GET /v1/tasks/{id}/history: newest first, read backwards (see pipeline_runs on .desc()).
+    index('task_code_history_project_id_task_id_changed_at_id_idx').on(t.projectId, t.taskId, t.changedAt, t.id),
   ],
 );

@@ -37,15 +37,12 @@ export const pipelineRuns = pgTable(
   },
   (t) => [
     check('pipeline_runs_status_check', isOneOf(t.status, RUN_STATUSES)),
-    // GET /v1/pipelines/{id}/runs: newest runs of a pipeline, keyset on (created_at, id).
-    index('pipeline_runs_pipeline_id_created_at_id_idx').on(t.pipelineId, t.createdAt.desc(), t.id.desc()),
+    // GET /v1/pipelines/{id}/runs: newest runs of a pipeline, keyset on (created_at, id), read
+    // backwards. Plain ascending on purpose: Drizzle's .desc() builds DESC NULLS LAST, which an
+    // ORDER BY … DESC (NULLS FIRST) cannot use, and the planner would sort the whole pipeline.
+    index('pipeline_runs_pipeline_id_created_at_id_idx').on(t.pipelineId, t.createdAt, t.id),
     // GET /v1/pipelines/{id}/runs?status=: the same list filtered by status.
-    index('pipeline_runs_pipeline_id_status_created_at_id_idx').on(
-      t.pipelineId,
-      t.status,
-      t.createdAt.desc(),
-      t.id.desc(),
-    ),
+    index('pipeline_runs_pipeline_id_status_created_at_id_idx').on(t.pipelineId, t.status, t.createdAt, t.id),
     // Cleanup: running runs whose heartbeat went stale (partial: only live runs are indexed).
     index('pipeline_runs_heartbeat_at_idx')
       .on(t.heartbeatAt)

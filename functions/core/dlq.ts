@@ -18,7 +18,9 @@ export const toDlqEntry = (row: DlqRow) => ({
   failedAt: row.failedAt.toISOString(),
   replayedAt: row.replayedAt?.toISOString() ?? null,
   replayTaskRunId: row.replayTaskRunId,
+  revision: row.revision,
   createdAt: row.createdAt.toISOString(),
+  updatedAt: row.updatedAt.toISOString(),
 });
 
 const scoped = (projectId: string, id: string) => and(eq(dlq.id, id), eq(dlq.projectId, projectId));

@@ -15,7 +15,9 @@ const DlqEntry = z
     failedAt: z.string().datetime(),
     replayedAt: z.string().datetime().nullable(),
     replayTaskRunId: z.string().nullable(),
+    revision: z.number().int(),
     createdAt: z.string().datetime(),
+    updatedAt: z.string().datetime(),
   })
   .openapi('DlqEntry');
 

@@ -3,7 +3,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { and, eq, gt, inArray } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client';
 import { dlq, pipelineRuns, pipelines, pipelineVersions, taskRuns } from '../../../db/schema';
+import { toDlqEntry } from '../../core/dlq';
 import { contentHash } from '../../core/hashing';
+import { toRun } from '../../core/runs';
+import { toTaskRun } from '../../core/task-runs';
 import {
   FILES,
   FORMAT,
@@ -187,63 +190,33 @@ export async function exportProject(db: DbOrTx, projectId: string, dir: string, 
   return { counts, warnings };
 }
 
+/**
+ * The API's own views of a run and a task run, minus what the file layout already says (the
+ * pipeline is the file, the run is the enclosing line): one mapping to keep in step, not two.
+ */
 const toRunRecord = (
   run: typeof pipelineRuns.$inferSelect,
   version: number,
   tasks: (typeof taskRuns.$inferSelect)[],
   entries: (typeof dlq.$inferSelect)[],
-): RunRecord => ({
-  id: run.id,
-  version,
-  status: run.status,
-  currentStage: run.currentStage,
-  stageResults: run.stageResults,
-  input: run.input,
-  output: run.output,
-  error: run.error,
-  startedAt: isoOrNull(run.startedAt),
-  completedAt: isoOrNull(run.completedAt),
-  heartbeatAt: isoOrNull(run.heartbeatAt),
-  revision: run.revision,
-  createdAt: iso(run.createdAt),
-  updatedAt: iso(run.updatedAt),
-  taskRuns: tasks.sort((a, b) => byteOrder(a.id, b.id)).map(toTaskRunRecord),
-  dlq: entries.sort((a, b) => byteOrder(a.id, b.id)).map(toDlqRecord),
-});
+): RunRecord => {
+  const { pipelineId: _pipeline, ...record } = toRun({ ...run, version });
+  return {
+    ...record,
+    taskRuns: tasks.sort((a, b) => byteOrder(a.id, b.id)).map(toTaskRunRecord),
+    dlq: entries.sort((a, b) => byteOrder(a.id, b.id)).map(toDlqRecord),
+  };
+};
 
-const toTaskRunRecord = (t: typeof taskRuns.$inferSelect): TaskRunRecord => ({
-  id: t.id,
-  stageId: t.stageId,
-  taskId: t.taskId,
-  taskName: t.taskName,
-  attempt: t.attempt,
-  status: t.status,
-  progress: t.progress,
-  messages: t.messages,
-  input: t.input,
-  output: t.output,
-  error: t.error,
-  startedAt: isoOrNull(t.startedAt),
-  completedAt: isoOrNull(t.completedAt),
-  heartbeatAt: isoOrNull(t.heartbeatAt),
-  revision: t.revision,
-  createdAt: iso(t.createdAt),
-  updatedAt: iso(t.updatedAt),
-});
+const toTaskRunRecord = (t: typeof taskRuns.$inferSelect): TaskRunRecord => {
+  const { runId: _run, ...record } = toTaskRun(t);
+  return record;
+};
 
-const toDlqRecord = (d: typeof dlq.$inferSelect): DlqRecord => ({
-  id: d.id,
-  taskRunId: d.taskRunId,
-  payload: d.payload,
-  error: d.error,
-  attempts: d.attempts,
-  failedAt: iso(d.failedAt),
-  replayedAt: isoOrNull(d.replayedAt),
-  replayTaskRunId: d.replayTaskRunId,
-  revision: d.revision,
-  createdAt: iso(d.createdAt),
-  updatedAt: iso(d.updatedAt),
-});
+const toDlqRecord = (d: typeof dlq.$inferSelect): DlqRecord => {
+  const { runId: _run, ...record } = toDlqEntry(d);
+  return record;
+};
 
 function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
