@@ -1,0 +1,150 @@
+/**
+ * What the write, scale and pg-boss benchmarks share: a migrated scratch database reached through
+ * pipestore's own driver factory, a project with a pipeline made through the core (so the rows are
+ * exactly what the product writes), a raw `pg` pool that counts its round trips like
+ * `Database.roundTrips` does, and the latency summary every table prints.
+ */
+import pg from 'pg';
+import { createDatabase, type Database, type Db } from '../../../db/client';
+import type { PipelineDefinition } from '../../../db/schema';
+import { migrateDatabase } from '../../../db/migrate';
+import { createPipeline } from '../../../functions/core/pipelines';
+import { createProject } from '../../../functions/core/projects';
+import { createScratchDatabase } from '../../support/scratch-database';
+import { median, percentile, serverUrl } from './args';
+
+export interface BenchDatabase {
+  url: string;
+  database: Database;
+  /** Closes the pool and drops the scratch database. */
+  close(): Promise<void>;
+}
+
+/**
+ * `--async-commit`: every session of the benchmark runs with synchronous_commit=off, so a commit
+ * does not wait for the WAL flush. On a shared machine that flush swings between 0.3 and several
+ * ms with the other engineers' load; turning it off isolates what the code costs (CPU, round
+ * trips) from what the disk costs. Off by default: the default is the durable configuration.
+ */
+export const asyncCommit = process.argv.includes('--async-commit');
+
+/** The URL with the session options the flags ask for. */
+export function sessionUrl(url: string): string {
+  if (!asyncCommit) return url;
+  const withOptions = new URL(url);
+  withOptions.searchParams.set('options', '-c synchronous_commit=off');
+  return withOptions.toString();
+}
+
+/** A fresh database on `serverUrl`, migrated, opened like a server opens it (node-postgres). */
+export async function openBenchDatabase(label: string, poolMax = 10): Promise<BenchDatabase> {
+  const scratch = await createScratchDatabase(serverUrl, label);
+  const url = sessionUrl(scratch.url);
+  const database = await createDatabase({
+    driver: 'pg',
+    connectionString: url,
+    poolMax,
+    allowExitOnIdle: true,
+    idleTimeoutMillis: 10_000,
+  });
+  try {
+    await migrateDatabase(database);
+  } catch (err) {
+    await database.close();
+    await scratch.drop();
+    throw err;
+  }
+  return {
+    url,
+    database,
+    close: async () => {
+      await database.close().catch(() => undefined);
+      await untilNoSessions(scratch.url);
+      await scratch.drop();
+    },
+  };
+}
+
+/**
+ * pg.Pool#end() resolves once its clients are removed, not once their sockets have closed; a
+ * DROP DATABASE … WITH (FORCE) right then kills the stragglers and the driver logs each one as a
+ * dropped connection. Waiting (at most 2 s) for the sessions to go keeps the output clean.
+ */
+async function untilNoSessions(url: string) {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    const name = decodeURIComponent(new URL(url).pathname.slice(1));
+    for (const deadline = Date.now() + 2000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+      const { rows } = await client.query('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+      if (rows[0].n === 0) return;
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** `stages` stages of `tasksPerStage` tasks each: s0/t0 … (ids the task-run benchmarks cycle through). */
+export function gridDefinition(stages: number, tasksPerStage: number): PipelineDefinition {
+  return {
+    stages: Array.from({ length: stages }, (_, s) => ({
+      id: `s${s}`,
+      ...(s > 0 && { dependsOn: [`s${s - 1}`] }),
+      tasks: Array.from({ length: tasksPerStage }, (_, t) => ({ id: `t${t}`, task: `task-${s}-${t}` })),
+    })),
+  };
+}
+
+/** A project and its pipelines, created through the core. */
+export async function seedProject(db: Db, name: string, pipelines: { name: string; definition: PipelineDefinition }[]) {
+  const project = await createProject({ db, input: { name } });
+  const created = [];
+  for (const p of pipelines) created.push((await createPipeline({ db, input: { projectId: project.id, ...p } }))!.pipeline);
+  return { projectId: project.id, pipelineIds: created.map((p) => p.id) };
+}
+
+/**
+ * A plain pg.Pool whose clients count every query they send, counted where pipestore's driver
+ * counts them (client.query), so both sides of a comparison report round trips the same way.
+ */
+export function countingPool(connectionString: string, max = 10) {
+  const pool = new pg.Pool({ connectionString, max });
+  pool.on('error', () => undefined);
+  let roundTrips = 0;
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as { query: unknown }).query = (...args: unknown[]) => {
+      roundTrips++;
+      return query(...args);
+    };
+  });
+  return {
+    pool,
+    get roundTrips() {
+      return roundTrips;
+    },
+  };
+}
+
+/** Milliseconds, rounded for a table. */
+export const ms = (x: number) => Number(x.toFixed(3));
+
+/** p50/p99 of one set of samples, in the shape the tables print. */
+export const latency = (times: number[]) => ({ 'p50 ms': ms(median(times)), 'p99 ms': ms(percentile(times, 0.99)) });
+
+/** Runs `fn` in `workers` parallel loops until `seconds` have passed; per-call latencies and the rate. */
+export async function closedLoop(workers: number, seconds: number, fn: (worker: number) => Promise<unknown>) {
+  const times: number[] = [];
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: workers }, async (_, worker) => {
+      while (performance.now() < deadline) {
+        const t = performance.now();
+        await fn(worker);
+        times.push(performance.now() - t);
+      }
+    }),
+  );
+  return { times, perSecond: times.length / ((performance.now() - started) / 1000) };
+}
