@@ -73,7 +73,7 @@ try {
 
   console.log(`in-process, node-postgres on ${new URL(serverUrl).host}, ${iterations} iterations each`);
   console.table(results);
-  console.log('Round trips include the API-key lookup (1 per request).');
+  console.log('Round trips per request; the API-key lookup is served by the memory layer after the first request.');
 } finally {
   await database.close();
   await scratch.drop();
