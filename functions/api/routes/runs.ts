@@ -16,6 +16,7 @@ import {
   optionalJsonBody,
   pageOf,
   preconditionFailed,
+  executionFields,
 } from '../schemas';
 import { createRouter } from '../validation';
 
@@ -27,15 +28,7 @@ const Run = z
     status: z.enum(RUN_STATUSES),
     currentStage: z.string().nullable(),
     stageResults: z.record(z.string(), z.unknown()),
-    input: z.unknown(),
-    output: z.unknown(),
-    error: z.unknown(),
-    startedAt: z.string().datetime().nullable(),
-    completedAt: z.string().datetime().nullable(),
-    heartbeatAt: z.string().datetime().nullable(),
-    revision: z.number().int(),
-    createdAt: z.string().datetime(),
-    updatedAt: z.string().datetime(),
+    ...executionFields,
   })
   .openapi('Run');
 

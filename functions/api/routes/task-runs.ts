@@ -14,6 +14,7 @@ import {
   notFound,
   pageOf,
   preconditionFailed,
+  executionFields,
 } from '../schemas';
 import { createRouter } from '../validation';
 
@@ -28,15 +29,7 @@ export const TaskRun = z
     status: z.enum(TASK_RUN_STATUSES),
     progress: z.number(),
     messages: z.array(z.string()),
-    input: z.unknown(),
-    output: z.unknown(),
-    error: z.unknown(),
-    startedAt: z.string().datetime().nullable(),
-    completedAt: z.string().datetime().nullable(),
-    heartbeatAt: z.string().datetime().nullable(),
-    revision: z.number().int(),
-    createdAt: z.string().datetime(),
-    updatedAt: z.string().datetime(),
+    ...executionFields,
   })
   .openapi('TaskRun');
 
