@@ -3,70 +3,25 @@
  * real AWS SDK client against the local endpoint in test/support/data-api). Every driver starts
  * from an empty database, so this also proves the migrations apply from scratch.
  */
-import { PGlite } from '@electric-sql/pglite';
 import { and, count, eq, sql } from 'drizzle-orm';
 import { typeid } from 'typeid-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, type Database } from '../../db/client';
+import type { Database } from '../../db/client';
 import { UniqueViolationError, asDatabaseError } from '../../db/errors';
 import { migrateDatabase } from '../../db/migrate';
 import { pipelineRuns, pipelines, pipelineVersions, projects, taskRuns } from '../../db/schema';
-import { pgBackend, pgliteBackend, startDataApiServer } from '../support/data-api/server';
-import { TEST_DATABASE_URL, createScratchDatabase } from '../support/database';
+import { FRESH_DATABASES, type FreshDatabase, type FreshDatabaseFactory } from '../support/fresh-databases';
 
-interface DriverUnderTest {
-  database: Database;
-  teardown(): Promise<void>;
-}
-
-const drivers: Record<string, () => Promise<DriverUnderTest>> = {
-  pglite: async () => {
-    const database = await createDatabase({ driver: 'pglite', dataDir: null });
-    return { database, teardown: () => database.close() };
-  },
-  ...(TEST_DATABASE_URL && {
-    pg: async () => {
-      const scratch = await createScratchDatabase('conformance_pg');
-      const database = await createDatabase({
-        driver: 'pg',
-        connectionString: scratch.url,
-        poolMax: 4,
-        allowExitOnIdle: true,
-        idleTimeoutMillis: 1_000,
-      });
-      return { database, teardown: async () => (await database.close(), await scratch.drop()) };
-    },
-  }),
-  'data-api': async () => {
-    // Backed by real Postgres when we have it, otherwise by PGlite.
-    const scratch = TEST_DATABASE_URL ? await createScratchDatabase('conformance_dataapi') : undefined;
-    const pglite = scratch ? undefined : new PGlite();
-    const server = await startDataApiServer(scratch ? pgBackend(scratch.url) : pgliteBackend(pglite!));
-    const database = await createDatabase({
-      driver: 'data-api',
-      resourceArn: server.resourceArn,
-      secretArn: server.secretArn,
-      database: server.database,
-      endpoint: server.endpoint,
-    });
-    return {
-      database,
-      teardown: async () => {
-        await database.close();
-        await server.close();
-        await pglite?.close();
-        await scratch?.drop();
-      },
-    };
-  },
-};
+const drivers = Object.fromEntries(
+  Object.entries(FRESH_DATABASES).filter((entry): entry is [string, FreshDatabaseFactory] => entry[1] !== undefined),
+);
 
 describe.each(Object.keys(drivers))('driver %s', (name) => {
-  let subject: DriverUnderTest;
+  let subject: FreshDatabase;
   let database: Database;
 
   beforeAll(async () => {
-    subject = await drivers[name]!();
+    subject = await drivers[name]!('conformance');
     database = subject.database;
     await migrateDatabase(database);
   });

@@ -106,15 +106,8 @@ export const PipelineFileSchema = z.strictObject({
 });
 export type PipelineFile = z.infer<typeof PipelineFileSchema>;
 
-export const TaskRunRecordSchema = z.strictObject({
-  id,
-  stageId: z.string().min(1).max(64),
-  taskId: z.string().min(1).max(64),
-  taskName: z.string().max(200).nullable(),
-  attempt: z.number().int().min(1),
-  status: z.enum(TASK_RUN_STATUSES),
-  progress: z.number().min(0).max(1),
-  messages: z.array(z.string()),
+/** What runs and task runs share: their data, lifecycle timestamps and revision. */
+const executionFields = {
   input: json,
   output: json,
   error: json,
@@ -124,6 +117,18 @@ export const TaskRunRecordSchema = z.strictObject({
   revision,
   createdAt: timestamp,
   updatedAt: timestamp,
+};
+
+export const TaskRunRecordSchema = z.strictObject({
+  id,
+  stageId: z.string().min(1).max(64),
+  taskId: z.string().min(1).max(64),
+  taskName: z.string().max(200).nullable(),
+  attempt: z.number().int().min(1),
+  status: z.enum(TASK_RUN_STATUSES),
+  progress: z.number().min(0).max(1),
+  messages: z.array(z.string()),
+  ...executionFields,
 });
 export type TaskRunRecord = z.infer<typeof TaskRunRecordSchema>;
 
@@ -149,15 +154,7 @@ export const RunRecordSchema = z.strictObject({
   status: z.enum(RUN_STATUSES),
   currentStage: z.string().max(64).nullable(),
   stageResults: z.record(z.string(), z.unknown()),
-  input: json,
-  output: json,
-  error: json,
-  startedAt: nullableTimestamp,
-  completedAt: nullableTimestamp,
-  heartbeatAt: nullableTimestamp,
-  revision,
-  createdAt: timestamp,
-  updatedAt: timestamp,
+  ...executionFields,
   taskRuns: z.array(TaskRunRecordSchema),
   dlq: z.array(DlqRecordSchema),
 });
