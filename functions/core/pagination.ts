@@ -69,10 +69,19 @@ export function afterCursor(
   order: 'asc' | 'desc',
 ): SQL | undefined {
   if (!position) return undefined;
-  const at = position.createdAt.toISOString();
+  return keysetAfter(columns, sql`${position.createdAt.toISOString()}`, sql`${position.id}`, order);
+}
+
+/** `afterCursor` with the position as SQL (a prepared statement's placeholders). */
+export function keysetAfter(
+  columns: { createdAt: AnyPgColumn; id: AnyPgColumn },
+  createdAt: SQL,
+  id: SQL,
+  order: 'asc' | 'desc',
+): SQL {
   return order === 'asc'
-    ? sql`(${columns.createdAt}, ${columns.id}) > (${at}::timestamptz, ${position.id})`
-    : sql`(${columns.createdAt}, ${columns.id}) < (${at}::timestamptz, ${position.id})`;
+    ? sql`(${columns.createdAt}, ${columns.id}) > (${createdAt}::timestamptz, ${id})`
+    : sql`(${columns.createdAt}, ${columns.id}) < (${createdAt}::timestamptz, ${id})`;
 }
 
 /** Rows were fetched with limit + 1: the extra row only says whether there is a next page. */

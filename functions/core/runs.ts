@@ -4,7 +4,8 @@ import { asDatabaseError } from '../../db/errors';
 import { type RunStatus, pipelineRuns, pipelines, pipelineVersions, taskRuns } from '../../db/schema';
 import { NotFoundError, PreconditionFailedError, StateConflictError } from './errors';
 import { newId } from './ids';
-import { afterCursor, decodeCursor, pageSize, toPage, type PageRequest } from './pagination';
+import { patchShape, jsonText, runStatement } from './statements';
+import { decodeCursor, keysetAfter, pageSize, toPage, type PageRequest } from './pagination';
 
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
 const LIVE_RUN_STATUSES: readonly RunStatus[] = ['pending', 'running'];
@@ -61,15 +62,23 @@ export async function createRun({
   input: { projectId: string; pipelineId: string; version?: number; input?: unknown };
 }) {
   const { projectId, pipelineId } = input;
-  const versionId =
-    input.version === undefined
-      ? sql`(select p.active_version_id from pipelines p where p.id = ${pipelineId} and p.project_id = ${projectId})`
-      : sql`(select v.id from pipeline_versions v where v.pipeline_id = ${pipelineId} and v.project_id = ${projectId} and v.number = ${input.version})`;
+  const named = input.version !== undefined;
+  const values = { id: newId('run'), projectId, pipelineId, version: input.version ?? null, input: jsonText(input.input) };
   try {
-    const [row] = await db
-      .insert(pipelineRuns)
-      .values({ id: newId('run'), projectId, pipelineId, versionId, input: input.input ?? null })
-      .returning(runWithVersion);
+    const [row] = await runStatement(db, named ? 'run_create_named_version' : 'run_create', values, (db, p) =>
+      db
+        .insert(pipelineRuns)
+        .values({
+          id: p.id,
+          projectId: p.projectId,
+          pipelineId: p.pipelineId,
+          versionId: named
+            ? sql`(select v.id from pipeline_versions v where v.pipeline_id = ${p.pipelineId} and v.project_id = ${p.projectId} and v.number = ${p.version}::int)`
+            : sql`(select p.active_version_id from pipelines p where p.id = ${p.pipelineId} and p.project_id = ${p.projectId})`,
+          input: sql`${p.input}::jsonb`,
+        })
+        .returning(runWithVersion),
+    );
     return toRun(row!);
   } catch (err) {
     if (asDatabaseError(err)?.sqlState !== NOT_NULL_VIOLATION && !isForeignKeyOnPipeline(err)) throw err;
@@ -103,19 +112,31 @@ export async function listRuns({
 }) {
   const limit = pageSize(input);
   const position = input.cursor ? decodeCursor('runs', input.cursor) : undefined;
-  const rows = await db
-    .select(runWithVersion)
-    .from(pipelineRuns)
-    .where(
-      and(
-        eq(pipelineRuns.pipelineId, input.pipelineId),
-        eq(pipelineRuns.projectId, input.projectId),
-        input.status ? eq(pipelineRuns.status, input.status) : undefined,
-        afterCursor(pipelineRuns, position, 'desc'),
-      ),
-    )
-    .orderBy(desc(pipelineRuns.createdAt), desc(pipelineRuns.id))
-    .limit(limit + 1);
+  const values = {
+    projectId: input.projectId,
+    pipelineId: input.pipelineId,
+    status: input.status ?? null,
+    afterCreatedAt: position?.createdAt.toISOString() ?? null,
+    afterId: position?.id ?? null,
+    limit: limit + 1,
+  };
+  // Every page of every run list: prepared per combination of filter and cursor.
+  const shape = `run_list${input.status ? '_by_status' : ''}${position ? '_after' : ''}`;
+  const rows = await runStatement(db, shape, values, (db, p, bound) =>
+    db
+      .select(runWithVersion)
+      .from(pipelineRuns)
+      .where(
+        and(
+          eq(pipelineRuns.pipelineId, p.pipelineId),
+          eq(pipelineRuns.projectId, p.projectId),
+          input.status ? eq(pipelineRuns.status, p.status) : undefined,
+          position ? keysetAfter(pipelineRuns, p.afterCreatedAt, p.afterId, 'desc') : undefined,
+        ),
+      )
+      .orderBy(desc(pipelineRuns.createdAt), desc(pipelineRuns.id))
+      .limit(bound.limit),
+  );
   if (rows.length === 0 && !position) {
     // An empty first page must still tell an unknown pipeline (404) from one without runs.
     const [pipeline] = await db
@@ -151,30 +172,48 @@ export async function updateRun({
   const target = patch.status;
   const sources = target ? RUN_TRANSITIONS[target] : LIVE_RUN_STATUSES;
   const terminal = target !== undefined && TERMINAL_RUN_STATUSES.includes(target);
-  const [row] = await db
-    .update(pipelineRuns)
-    .set({
-      ...(target && { status: target }),
-      ...(target === 'running' && { startedAt: sql`coalesce(${pipelineRuns.startedAt}, now())`, heartbeatAt: sql`now()` }),
-      ...(terminal && { completedAt: sql`now()` }),
-      ...(patch.currentStage !== undefined && { currentStage: patch.currentStage }),
-      ...(patch.stageResults !== undefined && {
-        stageResults: sql`${pipelineRuns.stageResults} || ${JSON.stringify(patch.stageResults)}::jsonb`,
-      }),
-      ...(patch.output !== undefined && { output: patch.output }),
-      ...(patch.error !== undefined && { error: patch.error }),
-      revision: sql`${pipelineRuns.revision} + 1`,
-      updatedAt: sql`now()`,
-    })
-    .where(
-      and(
-        eq(pipelineRuns.id, input.runId),
-        eq(pipelineRuns.projectId, input.projectId),
-        inArray(pipelineRuns.status, [...sources]),
-        input.ifMatch === undefined ? undefined : eq(pipelineRuns.revision, input.ifMatch),
-      ),
-    )
-    .returning(runWithVersion);
+  const sets = {
+    currentStage: patch.currentStage !== undefined,
+    stageResults: patch.stageResults !== undefined,
+    output: patch.output !== undefined,
+    error: patch.error !== undefined,
+  };
+  const checksRevision = input.ifMatch !== undefined;
+  const values = {
+    id: input.runId,
+    projectId: input.projectId,
+    revision: input.ifMatch ?? null,
+    currentStage: patch.currentStage ?? null,
+    stageResults: jsonText(patch.stageResults),
+    output: jsonText(patch.output),
+    error: jsonText(patch.error),
+  };
+  // One statement per combination of target and patched fields: a handful are in real use.
+  const shape = `run_update_${target ?? 'live'}_${patchShape(sets)}${checksRevision ? '_if_match' : ''}`;
+  const [row] = await runStatement(db, shape, values, (db, p) =>
+    db
+      .update(pipelineRuns)
+      .set({
+        ...(target && { status: target }),
+        ...(target === 'running' && { startedAt: sql`coalesce(${pipelineRuns.startedAt}, now())`, heartbeatAt: sql`now()` }),
+        ...(terminal && { completedAt: sql`now()` }),
+        ...(sets.currentStage && { currentStage: p.currentStage }),
+        ...(sets.stageResults && { stageResults: sql`${pipelineRuns.stageResults} || ${p.stageResults}::jsonb` }),
+        ...(sets.output && { output: sql`${p.output}::jsonb` }),
+        ...(sets.error && { error: sql`${p.error}::jsonb` }),
+        revision: sql`${pipelineRuns.revision} + 1`,
+        updatedAt: sql`now()`,
+      })
+      .where(
+        and(
+          eq(pipelineRuns.id, p.id),
+          eq(pipelineRuns.projectId, p.projectId),
+          inArray(pipelineRuns.status, [...sources]),
+          checksRevision ? sql`${pipelineRuns.revision} = ${p.revision}::int` : undefined,
+        ),
+      )
+      .returning(runWithVersion),
+  );
   if (row) return toRun(row);
   return explainRejectedUpdate(db, input, target);
 }

@@ -5,6 +5,7 @@ import { type TaskRunStatus, dlq, taskRuns } from '../../db/schema';
 import { NotFoundError, PreconditionFailedError, StateConflictError, ValidationError } from './errors';
 import { newId } from './ids';
 import { afterCursor, decodeCursor, pageSize, toPage, type PageRequest } from './pagination';
+import { type StatementParams, jsonText, patchShape, runStatement } from './statements';
 import { TERMINAL_RUN_STATUSES, getRunWithDefinition } from './runs';
 
 const TERMINAL_TASK_STATUSES: readonly TaskRunStatus[] = ['succeeded', 'failed', 'skipped', 'cancelled'];
@@ -49,7 +50,32 @@ export const toTaskRun = (row: TaskRunRow) => ({
 });
 export type TaskRun = ReturnType<typeof toTaskRun>;
 
-/** Starts a task run of a live run; the stage and task must exist in the run's pinned definition. */
+const NOT_NULL_VIOLATION = '23502';
+
+// Where (stage, task) is in a definition, as a jsonpath over the definition's JSON.
+const TASK_IN_DEFINITION = `'$.stages[*] ? (@.id == $stage).tasks[*] ? (@.id == $task)'`;
+type StartParams = StatementParams<{ projectId: unknown; runId: unknown; stageId: unknown; taskId: unknown }>;
+const taskPathVars = (p: StartParams) => sql`jsonb_build_object('stage', ${p.stageId}::text, 'task', ${p.taskId}::text)`;
+
+// The run's id only when it is live in this project and its pinned definition has the task;
+// NULL otherwise, which the NOT NULL constraint on run_id turns into a rejected insert. Raw and
+// qualified: see the note on versionNumber in runs.ts.
+const runIdIfTaskStartable = (p: StartParams) => sql`(
+  select r.id from pipeline_runs r join pipeline_versions v on v.id = r.version_id
+  where r.id = ${p.runId} and r.project_id = ${p.projectId} and r.status in ('pending', 'running')
+    and jsonb_path_exists(v.definition, ${sql.raw(TASK_IN_DEFINITION)}, ${taskPathVars(p)}))`;
+
+// The registry task it runs: the task's `task` in the same definition.
+const taskNameInRun = (p: StartParams) => sql`(
+  select jsonb_path_query_first(v.definition, ${sql.raw(TASK_IN_DEFINITION)}, ${taskPathVars(p)}) ->> 'task'
+  from pipeline_runs r join pipeline_versions v on v.id = r.version_id where r.id = ${p.runId})`;
+
+/**
+ * Starts a task run of a live run; the stage and task must exist in the run's pinned definition.
+ * One statement, like createRun: the run id comes from a subquery that checks the run and its
+ * definition, and when it finds nothing the NOT NULL constraint rejects the row, which we then
+ * explain with a second query.
+ */
 export async function startTaskRun({
   db,
   input,
@@ -65,39 +91,55 @@ export async function startTaskRun({
     input?: unknown;
   };
 }) {
+  const running = input.status === 'running';
+  const attempt = input.attempt ?? 1;
+  const values = {
+    id: newId('taskRun'),
+    projectId: input.projectId,
+    runId: input.runId,
+    stageId: input.stageId,
+    taskId: input.taskId,
+    attempt,
+    input: jsonText(input.input),
+  };
+  try {
+    const [row] = await runStatement(db, running ? 'task_run_start_running' : 'task_run_start_pending', values, (db, p) =>
+      db
+        .insert(taskRuns)
+        .values({
+          id: p.id,
+          projectId: p.projectId,
+          runId: runIdIfTaskStartable(p),
+          stageId: p.stageId,
+          taskId: p.taskId,
+          taskName: taskNameInRun(p),
+          attempt: sql`${p.attempt}::int`,
+          status: running ? 'running' : 'pending',
+          input: sql`${p.input}::jsonb`,
+          ...(running && { startedAt: sql`now()`, heartbeatAt: sql`now()` }),
+        })
+        .returning(),
+    );
+    return toTaskRun(row!);
+  } catch (err) {
+    if (asDatabaseError(err) instanceof UniqueViolationError) {
+      throw new StateConflictError('attempt_exists', `attempt ${attempt} of ${input.stageId}/${input.taskId} already exists`);
+    }
+    if (asDatabaseError(err)?.sqlState === NOT_NULL_VIOLATION) await explainRejectedStart(db, input);
+    throw err;
+  }
+}
+
+/** After a start found no task: 404 (run), 409 (run finished) or 400 (no such stage or task). */
+async function explainRejectedStart(db: DbOrTx, input: { projectId: string; runId: string; stageId: string; taskId: string }) {
   const run = await getRunWithDefinition(db, input.projectId, input.runId);
   if (TERMINAL_RUN_STATUSES.includes(run.status)) {
     throw new StateConflictError('run_finished', `the run is ${run.status}: no new task runs`, { currentStatus: run.status });
   }
-  const stageIndex = run.definition.stages.findIndex((s) => s.id === input.stageId);
-  if (stageIndex < 0) throw new ValidationError('unknown stage', [{ path: 'stageId', message: `the run's version has no stage "${input.stageId}"` }]);
-  const task = run.definition.stages[stageIndex]!.tasks?.find((t) => t.id === input.taskId);
-  if (!task) {
+  const stage = run.definition.stages.find((s) => s.id === input.stageId);
+  if (!stage) throw new ValidationError('unknown stage', [{ path: 'stageId', message: `the run's version has no stage "${input.stageId}"` }]);
+  if (!stage.tasks?.some((t) => t.id === input.taskId)) {
     throw new ValidationError('unknown task', [{ path: 'taskId', message: `stage "${input.stageId}" has no task "${input.taskId}"` }]);
-  }
-  const running = input.status === 'running';
-  try {
-    const [row] = await db
-      .insert(taskRuns)
-      .values({
-        id: newId('taskRun'),
-        projectId: input.projectId,
-        runId: input.runId,
-        stageId: input.stageId,
-        taskId: input.taskId,
-        taskName: task.task,
-        attempt: input.attempt ?? 1,
-        status: running ? 'running' : 'pending',
-        input: input.input ?? null,
-        ...(running && { startedAt: sql`now()`, heartbeatAt: sql`now()` }),
-      })
-      .returning();
-    return toTaskRun(row!);
-  } catch (err) {
-    if (asDatabaseError(err) instanceof UniqueViolationError) {
-      throw new StateConflictError('attempt_exists', `attempt ${input.attempt ?? 1} of ${input.stageId}/${input.taskId} already exists`);
-    }
-    throw err;
   }
 }
 
@@ -148,31 +190,50 @@ export async function updateTaskRun({
 }) {
   const { patch } = input;
   const target = patch.status;
+  const sets = {
+    progress: patch.progress !== undefined,
+    messages: Boolean(patch.messages?.length),
+    output: patch.output !== undefined,
+    error: patch.error !== undefined,
+  };
+  const checksRevision = input.ifMatch !== undefined;
+  const values = {
+    id: input.taskRunId,
+    projectId: input.projectId,
+    revision: input.ifMatch ?? null,
+    progress: patch.progress ?? null,
+    messages: jsonText(patch.messages),
+    output: jsonText(patch.output),
+    error: jsonText(patch.error),
+  };
+  const shape = `task_run_update_${target ?? 'live'}_${patchShape(sets)}${checksRevision ? '_if_match' : ''}`;
   const write = async (tx: DbOrTx) => {
-    const [row] = await tx
-      .update(taskRuns)
-      .set({
-        ...(target && { status: target }),
-        ...(target === 'running' && { startedAt: sql`coalesce(${taskRuns.startedAt}, now())` }),
-        ...(target && TERMINAL_TASK_STATUSES.includes(target) && { completedAt: sql`now()` }),
-        ...(patch.progress !== undefined && { progress: patch.progress }),
-        ...(target === 'succeeded' && patch.progress === undefined && { progress: 1 }),
-        ...(patch.messages?.length && { messages: sql`${taskRuns.messages} || ${JSON.stringify(patch.messages)}::jsonb` }),
-        ...(patch.output !== undefined && { output: patch.output }),
-        ...(patch.error !== undefined && { error: patch.error }),
-        heartbeatAt: sql`now()`,
-        revision: sql`${taskRuns.revision} + 1`,
-        updatedAt: sql`now()`,
-      })
-      .where(
-        and(
-          eq(taskRuns.id, input.taskRunId),
-          eq(taskRuns.projectId, input.projectId),
-          inArray(taskRuns.status, [...(target ? TASK_TRANSITIONS[target] : LIVE_TASK_STATUSES)]),
-          input.ifMatch === undefined ? undefined : eq(taskRuns.revision, input.ifMatch),
-        ),
-      )
-      .returning({ ...getTableColumns(taskRuns), maxAttempts });
+    const [row] = await runStatement(tx, shape, values, (db, p) =>
+      db
+        .update(taskRuns)
+        .set({
+          ...(target && { status: target }),
+          ...(target === 'running' && { startedAt: sql`coalesce(${taskRuns.startedAt}, now())` }),
+          ...(target && TERMINAL_TASK_STATUSES.includes(target) && { completedAt: sql`now()` }),
+          ...(sets.progress && { progress: sql`${p.progress}::float8` }),
+          ...(target === 'succeeded' && !sets.progress && { progress: 1 }),
+          ...(sets.messages && { messages: sql`${taskRuns.messages} || ${p.messages}::jsonb` }),
+          ...(sets.output && { output: sql`${p.output}::jsonb` }),
+          ...(sets.error && { error: sql`${p.error}::jsonb` }),
+          heartbeatAt: sql`now()`,
+          revision: sql`${taskRuns.revision} + 1`,
+          updatedAt: sql`now()`,
+        })
+        .where(
+          and(
+            eq(taskRuns.id, p.id),
+            eq(taskRuns.projectId, p.projectId),
+            inArray(taskRuns.status, [...(target ? TASK_TRANSITIONS[target] : LIVE_TASK_STATUSES)]),
+            checksRevision ? sql`${taskRuns.revision} = ${p.revision}::int` : undefined,
+          ),
+        )
+        .returning({ ...getTableColumns(taskRuns), maxAttempts }),
+    );
     if (!row) return explainRejectedTaskUpdate(tx, input, target);
     const { maxAttempts: budget, ...taskRun } = row;
     if (target === 'failed' && taskRun.attempt >= budget) {

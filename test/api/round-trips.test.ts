@@ -37,6 +37,19 @@ describe('database round trips per request, without the memory layer (CACHE_TTL_
     const { id } = await newPipeline(api, key);
     expect(await roundTripsOf(api, key, 'POST', `/v1/pipelines/${id}/activate`, { version: 1 })).toBe(2);
   });
+
+  it('a task execution (start, running, succeeded): key lookup + one statement per step', async () => {
+    const { id } = await newPipeline(api, key);
+    const run = (await api.call('POST', `/v1/pipelines/${id}/runs`, { token: key, body: {} })).body;
+    expect(await roundTripsOf(api, key, 'PATCH', `/v1/runs/${run.id}`, { status: 'running' })).toBe(2);
+    const start = await api.call('POST', `/v1/runs/${run.id}/tasks`, { token: key, body: { stageId: 'fetch', taskId: 'download' } });
+    const before = api.database.roundTrips;
+    await api.call('POST', `/v1/runs/${run.id}/tasks`, { token: key, body: { stageId: 'build', taskId: 'compile' } });
+    expect(api.database.roundTrips - before).toBe(2);
+    const path = `/v1/task-runs/${start.body.id}`;
+    expect(await roundTripsOf(api, key, 'PATCH', path, { status: 'running' })).toBe(2);
+    expect(await roundTripsOf(api, key, 'PATCH', path, { status: 'succeeded', output: { bytes: 12 } })).toBe(2);
+  });
 });
 
 describe('database round trips with the memory layer (defaults)', () => {
