@@ -5,12 +5,6 @@ import { ProblemSchema } from './problem';
 
 /** Shapes shared by every resource module: ids, pages, problems, ETags. */
 
-export const slug = z
-  .string()
-  .min(1)
-  .max(100)
-  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be a slug: lowercase letters, digits and single hyphens');
-
 export const PageQuery = z.strictObject({
   limit: z.coerce
     .number()

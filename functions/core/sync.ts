@@ -7,35 +7,13 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { DbOrTx } from '../../db/client';
 import { type PipelineLabels, pipelines, pipelineVersions, projects } from '../../db/schema';
-import { DefinitionSchema, definitionErrors, scheduleError } from './definitions';
+import { DefinitionSchema, definitionErrors } from './definitions';
 import type { FieldError } from './errors';
+import { pipelineMetadataFields } from './pipeline-metadata';
 
-/**
- * The metadata rules are those of the API's CreatePipeline body (functions/api/routes/pipelines.ts
- * and the `slug` of functions/api/schemas.ts): the core cannot import the API layer, and direct-mode
- * sync writes through the core, which does not check names or labels itself. Keep the two in step
- * (test/cli/sync-spec.test.ts sends the same cases through both).
- */
+/** A code-defined pipeline: the metadata the API accepts (the same schemas) and its stages. */
 export const PipelineSpecSchema = z.strictObject({
-  name: z
-    .string()
-    .min(1)
-    .max(100)
-    .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be a slug: lowercase letters, digits and single hyphens'),
-  description: z.string().max(2000).nullable().optional(),
-  schedule: z
-    .string()
-    .max(200)
-    .superRefine((value, ctx) => {
-      const error = scheduleError(value);
-      if (error) ctx.addIssue({ code: 'custom', message: error });
-    })
-    .nullable()
-    .optional(),
-  labels: z
-    .record(z.string().min(1).max(100), z.string().max(500))
-    .refine((l) => Object.keys(l).length <= 50, 'at most 50 labels')
-    .optional(),
+  ...pipelineMetadataFields,
   stages: DefinitionSchema.shape.stages,
 });
 export type PipelineSpec = z.infer<typeof PipelineSpecSchema>;

@@ -1,7 +1,9 @@
 /**
  * definePipeline() and the API must accept and refuse the same pipelines: direct-mode sync writes
- * through the core, which does not check names or labels, so the SDK's rules (core/sync.ts) are
- * the only gate there. Each case goes through both; a disagreement means the two drifted apart.
+ * through the core, which does not check names or labels, so the SDK's rules are the only gate
+ * there. Both build on the metadata schemas of core/pipeline-metadata.ts; these cases go through
+ * both ends (the SDK's spec schema and the API's request body, each composed from them), so a
+ * field overridden or left out on one side only shows up here.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { definePipeline, isDefinedPipeline, PipelineSpecError, type PipelineSpec } from '../../functions/sdk';

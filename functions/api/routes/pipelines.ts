@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { scheduleError } from '../../core/definitions';
 import { invalidating, tags as cacheTags } from '../../cache/cached-reads';
+import { PipelineNameSchema, pipelineMetadataFields } from '../../core/pipeline-metadata';
 import { activateVersion, createPipeline, deletePipeline, updatePipeline } from '../../core/pipelines';
 import { etag, ifMatchRevision } from '../http';
 import {
@@ -15,22 +15,9 @@ import {
   notFound,
   pageOf,
   preconditionFailed,
-  slug,
 } from '../schemas';
 import { createRouter } from '../validation';
 import { Version } from './versions';
-
-const schedule = z
-  .string()
-  .max(200)
-  .superRefine((value, ctx) => {
-    const error = scheduleError(value);
-    if (error) ctx.addIssue({ code: 'custom', message: error });
-  })
-  .openapi({ description: 'Cron expression (5 fields, or 6 with seconds; @daily etc.), evaluated in UTC' });
-const labels = z
-  .record(z.string().min(1).max(100), z.string().max(500))
-  .refine((l) => Object.keys(l).length <= 50, 'at most 50 labels');
 
 const Pipeline = z
   .object({
@@ -48,10 +35,7 @@ const Pipeline = z
 
 const CreatePipeline = z
   .strictObject({
-    name: slug,
-    description: z.string().max(2000).nullable().optional(),
-    schedule: schedule.nullable().optional(),
-    labels: labels.optional(),
+    ...pipelineMetadataFields,
     definition: Definition,
     sourceHash: z
       .string()
@@ -61,12 +45,7 @@ const CreatePipeline = z
   })
   .openapi('CreatePipeline');
 const UpdatePipeline = z
-  .strictObject({
-    name: slug.optional(),
-    description: z.string().max(2000).nullable().optional(),
-    schedule: schedule.nullable().optional(),
-    labels: labels.optional(),
-  })
+  .strictObject({ ...pipelineMetadataFields, name: PipelineNameSchema.optional() })
   .openapi('UpdatePipeline');
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });

@@ -1,0 +1,54 @@
+/**
+ * What a pipeline's metadata may be: its name, description, schedule and labels. One set of rules
+ * for every way in: the API's request bodies (functions/api/routes/pipelines.ts) and code-defined
+ * pipelines (`definePipeline()` and `pipestore sync`, functions/core/sync.ts), whose direct mode
+ * writes through the core, which stores whatever it is given.
+ *
+ * Plain zod, like the definition schemas: `.meta()` is picked up by the API's OpenAPI document.
+ */
+import { z } from 'zod';
+import { scheduleError } from './definitions';
+
+export const PIPELINE_METADATA_LIMITS = {
+  name: 100,
+  description: 2000,
+  schedule: 200,
+  labels: 50,
+  labelKey: 100,
+  labelValue: 500,
+} as const;
+
+const L = PIPELINE_METADATA_LIMITS;
+
+/** Names are slugs; ids contain "_", so a name never looks like an id (lookups take either). */
+export const PipelineNameSchema = z
+  .string()
+  .min(1)
+  .max(L.name)
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be a slug: lowercase letters, digits and single hyphens');
+
+export const PipelineDescriptionSchema = z.string().max(L.description);
+
+export const PipelineScheduleSchema = z
+  .string()
+  .max(L.schedule)
+  .superRefine((value, ctx) => {
+    const error = scheduleError(value);
+    if (error) ctx.addIssue({ code: 'custom', message: error });
+  })
+  .meta({ description: 'Cron expression (5 fields, or 6 with seconds; @daily etc.), evaluated in UTC' });
+
+export const PipelineLabelsSchema = z
+  .record(z.string().min(1).max(L.labelKey), z.string().max(L.labelValue))
+  .refine((l) => Object.keys(l).length <= L.labels, `at most ${L.labels} labels`);
+
+/**
+ * The metadata fields as a pipeline is created with them: a name, the rest optional (null clears
+ * a description or schedule). Spread into a strict object next to the definition.
+ */
+export const pipelineMetadataFields = {
+  name: PipelineNameSchema,
+  description: PipelineDescriptionSchema.nullable().optional(),
+  schedule: PipelineScheduleSchema.nullable().optional(),
+  labels: PipelineLabelsSchema.optional(),
+};
