@@ -1,4 +1,5 @@
-import { type Placeholder, and, asc, eq, getTableColumns, or, sql } from 'drizzle-orm';
+import { type Placeholder, type SQL, and, asc, eq, getTableColumns, or, sql } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { type DbOrTx, preparedFor } from '../../db/client';
 import { UniqueViolationError, asDatabaseError } from '../../db/errors';
 import { type PipelineDefinition, type PipelineLabels, pipelines, pipelineVersions } from '../../db/schema';
@@ -119,109 +120,85 @@ export async function getPipeline({ db, input }: { db: DbOrTx; input: { projectI
   return toPipeline(row);
 }
 
+interface WriteTarget {
+  projectId: string;
+  id: string;
+  /** The revision the caller last saw (If-Match); the write then only applies at that revision. */
+  ifMatch?: number;
+}
+
+/** The pipeline a write is for, in its project, and at the If-Match revision when one is given. */
+const isTarget = ({ projectId, id, ifMatch }: WriteTarget) =>
+  and(eq(pipelines.id, id), eq(pipelines.projectId, projectId), ifMatch === undefined ? undefined : eq(pipelines.revision, ifMatch));
+
 /**
  * After a conditional write matched nothing: 404 when the pipeline is not there, 412 when it is
  * but its revision moved on.
  */
-async function explainMissedWrite(db: DbOrTx, projectId: string, id: string): Promise<never> {
+async function explainMissedWrite(db: DbOrTx, { projectId, id }: WriteTarget): Promise<never> {
   const [current] = await db
     .select({ revision: pipelines.revision })
     .from(pipelines)
-    .where(and(eq(pipelines.id, id), eq(pipelines.projectId, projectId)));
+    .where(isTarget({ projectId, id })); // at whatever revision
   if (!current) throw new NotFoundError('pipeline', id);
   throw new PreconditionFailedError(current.revision);
 }
 
-const revisionMatches = (ifMatch: number | undefined) =>
-  ifMatch === undefined ? undefined : eq(pipelines.revision, ifMatch);
+/**
+ * The one conditional UPDATE behind every metadata change: sets `values` on the target pipeline,
+ * bumps its revision, and joins the version row `version` selects, whose number comes back as
+ * the pipeline's activeVersion. Undefined when no row matched (the caller explains the miss).
+ */
+async function updateTarget(db: DbOrTx, target: WriteTarget, values: PgUpdateSetSource<typeof pipelines>, version: SQL | undefined) {
+  const [row] = await db
+    .update(pipelines)
+    .set({ ...values, revision: sql`${pipelines.revision} + 1`, updatedAt: sql`now()` })
+    .from(pipelineVersions)
+    .where(and(isTarget(target), version))
+    .returning(pipelineWithActiveVersion);
+  return row && toPipeline(row);
+}
 
 export async function updatePipeline({
   db,
   input,
 }: {
   db: DbOrTx;
-  input: { projectId: string; id: string; ifMatch?: number; patch: Partial<PipelineMetadata> };
+  input: WriteTarget & { patch: Partial<PipelineMetadata> };
 }) {
   const { patch } = input;
+  const values = {
+    ...(patch.name !== undefined && { name: patch.name }),
+    ...(patch.description !== undefined && { description: patch.description }),
+    ...(patch.schedule !== undefined && { schedule: patch.schedule }),
+    ...(patch.labels !== undefined && { labels: patch.labels }),
+  };
   try {
-    const [row] = await db
-      .update(pipelines)
-      .set({
-        ...(patch.name !== undefined && { name: patch.name }),
-        ...(patch.description !== undefined && { description: patch.description }),
-        ...(patch.schedule !== undefined && { schedule: patch.schedule }),
-        ...(patch.labels !== undefined && { labels: patch.labels }),
-        revision: sql`${pipelines.revision} + 1`,
-        updatedAt: sql`now()`,
-      })
-      // Every pipeline has an active version from creation on, so an inner join loses no row.
-      .from(pipelineVersions)
-      .where(
-        and(
-          eq(pipelines.id, input.id),
-          eq(pipelines.projectId, input.projectId),
-          revisionMatches(input.ifMatch),
-          isActiveVersion,
-        ),
-      )
-      .returning(pipelineWithActiveVersion);
-    if (!row) return await explainMissedWrite(db, input.projectId, input.id);
-    return toPipeline(row);
+    // Every pipeline has an active version from creation on, so joining it loses no row.
+    const pipeline = await updateTarget(db, input, values, isActiveVersion);
+    return pipeline ?? (await explainMissedWrite(db, input));
   } catch (err) {
     rethrowNameConflict(err, patch.name);
   }
 }
 
-export async function deletePipeline({
-  db,
-  input,
-}: {
-  db: DbOrTx;
-  input: { projectId: string; id: string; ifMatch?: number };
-}) {
-  const [row] = await db
-    .delete(pipelines)
-    .where(and(eq(pipelines.id, input.id), eq(pipelines.projectId, input.projectId), revisionMatches(input.ifMatch)))
-    .returning({ id: pipelines.id });
-  if (!row) await explainMissedWrite(db, input.projectId, input.id);
+export async function deletePipeline({ db, input }: { db: DbOrTx; input: WriteTarget }) {
+  const [row] = await db.delete(pipelines).where(isTarget(input)).returning({ id: pipelines.id });
+  if (!row) await explainMissedWrite(db, input);
 }
 
 /** Moves the active version (rollback is activating an older one): one conditional UPDATE. */
-export async function activateVersion({
-  db,
-  input,
-}: {
-  db: DbOrTx;
-  input: { projectId: string; id: string; version: number; ifMatch?: number };
-}) {
-  const [row] = await db
-    .update(pipelines)
-    .set({
-      activeVersionId: sql`${pipelineVersions.id}`,
-      revision: sql`${pipelines.revision} + 1`,
-      updatedAt: sql`now()`,
-    })
-    .from(pipelineVersions)
-    .where(
-      and(
-        eq(pipelines.id, input.id),
-        eq(pipelines.projectId, input.projectId),
-        revisionMatches(input.ifMatch),
-        eq(pipelineVersions.pipelineId, pipelines.id),
-        eq(pipelineVersions.number, input.version),
-      ),
-    )
-    .returning({ ...getTableColumns(pipelines), activeVersion: pipelineVersions.number });
-  if (row) return toPipeline(row);
+export async function activateVersion({ db, input }: { db: DbOrTx; input: WriteTarget & { version: number } }) {
+  const isRequestedVersion = and(eq(pipelineVersions.pipelineId, pipelines.id), eq(pipelineVersions.number, input.version));
+  const pipeline = await updateTarget(db, input, { activeVersionId: sql`${pipelineVersions.id}` }, isRequestedVersion);
+  if (pipeline) return pipeline;
 
+  // The miss, explained in one more round trip: no pipeline, no such version, or a stale If-Match.
   const [current] = await db
     .select({ revision: pipelines.revision, version: pipelineVersions.id })
     .from(pipelines)
-    .leftJoin(
-      pipelineVersions,
-      and(eq(pipelineVersions.pipelineId, pipelines.id), eq(pipelineVersions.number, input.version)),
-    )
-    .where(and(eq(pipelines.id, input.id), eq(pipelines.projectId, input.projectId)));
+    .leftJoin(pipelineVersions, isRequestedVersion)
+    .where(isTarget({ projectId: input.projectId, id: input.id })); // at whatever revision
   if (!current) throw new NotFoundError('pipeline', input.id);
   if (!current.version) throw new NotFoundError('version', String(input.version));
   throw new PreconditionFailedError(current.revision);
