@@ -1,16 +1,14 @@
-import type { Command } from 'commander';
+/**
+ * What the command implementations (functions/cli/actions/) share: configuration, the database
+ * for one command, output. Loaded with them, never at startup.
+ */
 import { createDatabase, type Database } from '../../db/client';
 import { type AppConfig, ConfigError, loadConfig } from '../../db/config';
 import { DatabaseUnavailableError, asDatabaseError } from '../../db/errors';
 import { CliError, EXIT } from './exit-codes';
+import type { GlobalOptions } from './options';
 
-export interface GlobalOptions {
-  json?: boolean;
-  databaseUrl?: string;
-}
-
-/** The options shared by every command (`--json`, `--database-url`), wherever they were given. */
-export const globalOptions = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
+export type { GlobalOptions } from './options';
 
 /** Same configuration as the server (DESIGN §2), with the CLI's pool of one that exits on idle. */
 export function cliConfig(options: GlobalOptions): AppConfig {

@@ -2,19 +2,25 @@
  * `pipestore db …` run as a subprocess, like an operator would, on a fresh embedded store and
  * (with TEST_DATABASE_URL) on a scratch PostgreSQL database.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { count, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../db/client';
 import { loadConfig } from '../../db/config';
+import { DEFAULT_MIGRATIONS_FOLDER } from '../../db/migrate';
 import { idempotencyKeys, pipelineRuns, projects } from '../../db/schema';
 import { createPipeline } from '../../functions/core/pipelines';
 import { createProject } from '../../functions/core/projects';
 import { createRun } from '../../functions/core/runs';
 import { TEST_DATABASE_URL, createScratchDatabase } from '../support/database';
 import { jsonOf, runCli } from './support/run-cli';
+
+/** Every committed migration, oldest first: what a fresh database has pending. */
+const MIGRATIONS: string[] = JSON.parse(readFileSync(join(DEFAULT_MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8')).entries.map(
+  (m: { tag: string }) => m.tag,
+);
 
 const targets: [string, () => Promise<{ url: string; drop(): Promise<void> }>][] = [
   [
@@ -50,11 +56,11 @@ describe.each(targets)('pipestore db on %s', { timeout: 120_000 }, (_, makeTarge
 
     const before = await cli('db', 'status', '--json');
     expect(before.code).toBe(1); // pending migrations
-    expect(jsonOf(before).migrations.pending).toEqual(['0000_init']);
+    expect(jsonOf(before).migrations.pending).toEqual(MIGRATIONS);
 
     const migrate = await cli('db', 'init', '--json');
     expect(migrate.code).toBe(0);
-    expect(jsonOf(migrate).applied).toEqual(['0000_init']);
+    expect(jsonOf(migrate).applied).toEqual(MIGRATIONS);
     expect(jsonOf(await cli('db', 'migrate', '--json')).applied).toEqual([]);
 
     // Something for cleanup: an expired idempotency key and a running run that went silent.
@@ -74,7 +80,7 @@ describe.each(targets)('pipestore db on %s', { timeout: 120_000 }, (_, makeTarge
     });
 
     const status = jsonOf(await cli('db', 'status', '--json'));
-    expect(status.migrations).toEqual({ applied: ['0000_init'], pending: [] });
+    expect(status.migrations).toEqual({ applied: MIGRATIONS, pending: [] });
     expect(status.tables).toMatchObject({ projects: 1, pipelines: 1, pipeline_runs: 1, idempotency_keys: 1 });
 
     const dryRun = await cli('db', 'cleanup', '--dry-run', '--json');

@@ -1,85 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { getTableName, sql } from 'drizzle-orm';
-import { isTable } from 'drizzle-orm';
-import { pingDatabase, type Database } from '../../../db/client';
-import { DEFAULT_MIGRATIONS_FOLDER, migrateDatabase } from '../../../db/migrate';
-import { runCleanup } from '../../core/cleanup';
-import * as schema from '../../../db/schema';
-import { describeTarget, globalOptions, report, withDatabase } from '../context';
+import type { CleanupFlags } from '../actions/db';
 import { CliError, EXIT } from '../exit-codes';
+import { globalOptions } from '../options';
 
-/** Our tables, from the schema itself: reset and status never touch anything else. */
-const TABLES = Object.values(schema)
-  .filter((value) => isTable(value))
-  .map((table) => getTableName(table as Parameters<typeof getTableName>[0]))
-  .sort();
-
-interface JournalEntry {
-  idx: number;
-  tag: string;
-  when: number;
-}
+/** The implementations, loaded when a command runs: `--help` and the other commands never pay for them. */
+const actions = () => import('../actions/db');
 
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new CliError(`expected a positive whole number, got ${JSON.stringify(value)}`, EXIT.usage);
   return n;
-}
-
-const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
-
-/** Applied vs pending: Drizzle records each applied migration with its journal timestamp. */
-async function migrationState(database: Database) {
-  const journal: JournalEntry[] = JSON.parse(readFileSync(join(DEFAULT_MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8')).entries;
-  const [exists] = rowsOf<{ present: boolean }>(
-    await database.db.execute(sql`select to_regclass('drizzle.__drizzle_migrations') is not null as present`),
-  );
-  const applied = exists?.present
-    ? rowsOf<{ created_at: string | number }>(await database.db.execute(sql`select created_at from drizzle.__drizzle_migrations`)).map(
-        (r) => Number(r.created_at),
-      )
-    : [];
-  const latest = applied.length ? Math.max(...applied) : -1;
-  return {
-    applied: journal.filter((m) => m.when <= latest).map((m) => m.tag),
-    pending: journal.filter((m) => m.when > latest).map((m) => m.tag),
-  };
-}
-
-async function tableCounts(database: Database) {
-  const present = new Set(
-    rowsOf<{ table_name: string }>(
-      await database.db.execute(sql`select table_name from information_schema.tables where table_schema = 'public'`),
-    ).map((r) => r.table_name),
-  );
-  const counts: Record<string, number | null> = {};
-  // One at a time: PGlite has one connection and the Data API must not run them at once anyway.
-  for (const table of TABLES) {
-    if (!present.has(table)) {
-      counts[table] = null;
-      continue;
-    }
-    const [row] = rowsOf<{ n: string | number }>(await database.db.execute(sql`select count(*) as n from ${sql.identifier(table)}`));
-    counts[table] = Number(row?.n ?? 0);
-  }
-  return counts;
-}
-
-async function migrate(command: Command) {
-  const options = globalOptions(command);
-  await withDatabase(options, async (database, config) => {
-    const before = await migrationState(database);
-    await migrateDatabase(database);
-    const after = await migrationState(database);
-    const applied = after.applied.filter((tag) => !before.applied.includes(tag));
-    report(options, { target: describeTarget(config), applied, pending: after.pending }, () =>
-      applied.length
-        ? `applied ${applied.length} migration(s) to ${describeTarget(config)}: ${applied.join(', ')}`
-        : `${describeTarget(config)} is up to date (${after.applied.length} migrations applied)`,
-    );
-  });
 }
 
 export function registerDbCommands(program: Command): void {
@@ -88,49 +18,15 @@ export function registerDbCommands(program: Command): void {
   db.command('migrate')
     .alias('init')
     .description('apply pending migrations (safe to run again; `db init` is the same)')
-    .action((_, command: Command) => migrate(command));
+    .action(async (_, command: Command) => (await actions()).migrate(globalOptions(command)));
 
   db.command('status')
     .description('connection, applied and pending migrations, tables with row counts')
-    .action(async (_, command: Command) => {
-      const options = globalOptions(command);
-      await withDatabase(options, async (database, config) => {
-        const ping = await pingDatabase(database.db);
-        if (!ping.ok) throw ping.error;
-        const migrations = await migrationState(database);
-        const tables = await tableCounts(database);
-        report(options, { target: describeTarget(config), latencyMs: ping.latencyMs, migrations, tables }, () =>
-          [
-            `database: ${describeTarget(config)} (${ping.latencyMs} ms)`,
-            `migrations: ${migrations.applied.length} applied, ${migrations.pending.length} pending${
-              migrations.pending.length ? ` (${migrations.pending.join(', ')})` : ''
-            }`,
-            'tables:',
-            ...Object.entries(tables).map(([name, n]) => `  ${name.padEnd(20)} ${n === null ? 'missing' : n}`),
-          ].join('\n'),
-        );
-        if (migrations.pending.length) process.exitCode = EXIT.checkFailed;
-      });
-    });
+    .action(async (_, command: Command) => (await actions()).status(globalOptions(command)));
 
   db.command('check')
     .description('reachability, round-trip latency and server version')
-    .action(async (_, command: Command) => {
-      const options = globalOptions(command);
-      await withDatabase(options, async (database, config) => {
-        const samples: number[] = [];
-        for (let i = 0; i < 5; i++) {
-          const ping = await pingDatabase(database.db);
-          if (!ping.ok) throw ping.error;
-          samples.push(ping.latencyMs);
-        }
-        const [row] = rowsOf<{ version: string }>(await database.db.execute(sql`select version() as version`));
-        const latencyMs = [...samples].sort((a, b) => a - b)[2]!;
-        report(options, { target: describeTarget(config), reachable: true, latencyMs, serverVersion: row?.version }, () =>
-          `reachable: ${describeTarget(config)}\nlatency: ${latencyMs} ms (median of 5)\nserver: ${row?.version}`,
-        );
-      });
-    });
+    .action(async (_, command: Command) => (await actions()).check(globalOptions(command)));
 
   db.command('cleanup')
     .description('the scheduled cleanup, on demand: expired idempotency keys, old DLQ entries, old terminal runs, stale runs')
@@ -139,51 +35,10 @@ export function registerDbCommands(program: Command): void {
     .option('--stale-run-after <seconds>', 'time out running runs silent for this long (default: STALE_RUN_AFTER_S)', positiveInt)
     .option('--budget <seconds>', 'stop after about this long; run again to continue', positiveInt, 600)
     .option('--dry-run', 'only count what would be done')
-    .action(
-      async (
-        flags: { dlqRetentionDays?: number; runRetentionDays?: number; staleRunAfter?: number; budget: number; dryRun?: boolean },
-        command: Command,
-      ) => {
-        const options = globalOptions(command);
-        await withDatabase(options, async (database, config) => {
-          const result = await runCleanup({
-            db: database.db,
-            input: {
-              dlqRetentionDays: flags.dlqRetentionDays ?? config.dlqRetentionDays,
-              runRetentionDays: flags.runRetentionDays ?? config.runRetentionDays,
-              staleRunAfterSeconds: flags.staleRunAfter ?? config.staleRunAfterSeconds,
-              budgetMs: flags.budget * 1000,
-              dryRun: flags.dryRun,
-            },
-            logFields: { source: 'cli' },
-          });
-          report(options, result, () =>
-            [
-              `${result.dryRun ? 'would clean' : 'cleaned'} ${describeTarget(config)} in ${Math.round(result.durationMs)} ms:`,
-              ...Object.entries(result.steps).map(([step, n]) => `  ${step.padEnd(24)} ${n}${result.skipped.includes(step as never) ? ' (off)' : ''}`),
-              result.complete ? 'complete' : `not complete (${result.unfinished.join(', ')}): run it again`,
-            ].join('\n'),
-          );
-          if (!result.complete) process.exitCode = EXIT.checkFailed;
-        });
-      },
-    );
+    .action(async (flags: CleanupFlags, command: Command) => (await actions()).cleanup(flags, globalOptions(command)));
 
   db.command('reset')
     .description('DESTRUCTIVE: drop every pipestore table and re-apply the migrations')
     .option('--yes', 'confirm that all data is to be deleted')
-    .action(async (flags: { yes?: boolean }, command: Command) => {
-      const options = globalOptions(command);
-      if (!flags.yes) {
-        throw new CliError('db reset deletes every pipestore table and row; run it again with --yes to confirm', EXIT.usage);
-      }
-      await withDatabase(options, async (database, config) => {
-        for (const table of TABLES) await database.db.execute(sql`drop table if exists ${sql.identifier(table)} cascade`);
-        await database.db.execute(sql`drop table if exists drizzle.__drizzle_migrations`);
-        await migrateDatabase(database);
-        report(options, { target: describeTarget(config), dropped: TABLES, reset: true }, () =>
-          `reset ${describeTarget(config)}: dropped ${TABLES.length} tables and re-applied the migrations`,
-        );
-      });
-    });
+    .action(async (flags: { yes?: boolean }, command: Command) => (await actions()).reset(flags, globalOptions(command)));
 }
