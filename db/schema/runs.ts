@@ -51,6 +51,9 @@ export const pipelineRuns = pgTable(
     index('pipeline_runs_completed_at_idx')
       .on(t.completedAt)
       .where(sql`${t.completedAt} is not null`),
+    // Deleting a pipeline (or a project) deletes its versions, and the foreign key from version_id
+    // is checked for every deleted version: without this index each check scans the whole table.
+    index('pipeline_runs_version_id_idx').on(t.versionId),
   ],
 );
 
