@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /**
  * Configuration is read once from the environment, validated, and a bad value stops start-up
  * with a message naming the variable (DESIGN §2). Defaults depend on where we run: a Lambda
@@ -52,64 +50,62 @@ export class ConfigError extends Error {
 
 export const DEFAULT_DATA_DIR = './.data/pipestore';
 
-const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
-const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
-const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.preprocess(
-    emptyToUndefined,
-    z.coerce
-      .number({ error: `expected an integer between ${min} and ${max}` })
-      .int({ error: `expected an integer between ${min} and ${max}` })
-      .min(min, { error: `expected an integer between ${min} and ${max}` })
-      .max(max, { error: `expected an integer between ${min} and ${max}` })
-      .optional(),
-  );
-const boolean = z.preprocess(
-  emptyToUndefined,
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
-    .transform((v) => v === 'true' || v === '1' || v === 'yes')
-    .optional(),
-);
+/**
+ * The variables, each with its parser: a parser gets the value (never empty: unset and blank are
+ * the same) and returns it typed, or throws Invalid with what was expected. Plain functions rather
+ * than a zod schema on purpose: this runs during every Lambda cold start, and building and first
+ * running a zod object of this size cost ~10 ms there.
+ */
+class Invalid {
+  constructor(readonly message: string) {}
+}
+const check =
+  (ok: (value: string) => boolean, expected: string) =>
+  (value: string): string => {
+    if (!ok(value)) throw new Invalid(expected);
+    return value;
+  };
+const oneOf = <const T extends readonly string[]>(values: T, expected: string) =>
+  check((value) => (values as readonly string[]).includes(value), expected) as (value: string) => T[number];
+const string = (value: string) => value;
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => {
+  const expected = `expected an integer between ${min} and ${max}`;
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new Invalid(expected);
+    return n;
+  };
+};
+const BOOLEANS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false };
+const boolean = (value: string): boolean => {
+  if (!Object.hasOwn(BOOLEANS, value)) throw new Invalid('expected true or false');
+  return BOOLEANS[value]!;
+};
+const arn = (what: string) => check((value) => value.startsWith('arn:'), `expected ${what}`);
+const url = (value: string): string => {
+  const trimmed = value.trim();
+  if (!URL.canParse(trimmed)) throw new Invalid('expected a URL');
+  return trimmed.replace(/[\t\n\r]/g, '');
+};
 
-const envSchema = z.object({
-  DATABASE_URL: z.preprocess(
-    emptyToUndefined,
-    z
-      .string()
-      .refine((v) => /^(postgres|postgresql|pglite):/.test(v), {
-        error: 'expected postgres://…, postgresql://…, pglite:<dir> or pglite:memory',
-      })
-      .optional(),
-  ),
-  DB_HOST: optionalString,
+const VARIABLES = {
+  DATABASE_URL: check((v) => /^(postgres|postgresql|pglite):/.test(v), 'expected postgres://…, postgresql://…, pglite:<dir> or pglite:memory'),
+  DB_HOST: string,
   DB_PORT: integer(1, 65535),
-  DB_NAME: optionalString,
-  DB_DATABASE: optionalString,
-  DB_USER: optionalString,
-  DB_USERNAME: optionalString,
-  DB_PASS: optionalString,
-  DB_PASSWORD: optionalString,
-  DB_SSL: z.preprocess(
-    emptyToUndefined,
-    z.enum(['true', 'false', '1', '0', 'no-verify'], { error: 'expected true, false or no-verify' }).optional(),
-  ),
+  DB_NAME: string,
+  DB_DATABASE: string,
+  DB_USER: string,
+  DB_USERNAME: string,
+  DB_PASS: string,
+  DB_PASSWORD: string,
+  DB_SSL: oneOf(['true', 'false', '1', '0', 'no-verify'], 'expected true, false or no-verify'),
   DB_POOL_MAX: integer(1, 1000),
   DB_ALLOW_EXIT_ON_IDLE: boolean,
-  DB_CLUSTER_ARN: z.preprocess(
-    emptyToUndefined,
-    z.string().startsWith('arn:', { error: 'expected an Aurora cluster ARN (arn:aws:rds:…)' }).optional(),
-  ),
-  DB_SECRET_ARN: z.preprocess(
-    emptyToUndefined,
-    z.string().startsWith('arn:', { error: 'expected a Secrets Manager ARN (arn:aws:secretsmanager:…)' }).optional(),
-  ),
-  AWS_REGION: optionalString,
-  AWS_ENDPOINT_URL_RDS_DATA: z.preprocess(emptyToUndefined, z.url({ error: 'expected a URL' }).optional()),
-  ADMIN_TOKEN: z.preprocess(
-    emptyToUndefined,
-    z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
-  ),
+  DB_CLUSTER_ARN: arn('an Aurora cluster ARN (arn:aws:rds:…)'),
+  DB_SECRET_ARN: arn('a Secrets Manager ARN (arn:aws:secretsmanager:…)'),
+  AWS_REGION: string,
+  AWS_ENDPOINT_URL_RDS_DATA: url,
+  ADMIN_TOKEN: check((v) => v.length >= 16, 'expected at least 16 characters'),
   CACHE_TTL_MS: integer(0),
   // 0 turns the memory layer off: every read goes to Postgres (benchmarks, debugging).
   CACHE_MAX_ENTRIES: integer(0),
@@ -118,29 +114,35 @@ const envSchema = z.object({
   DLQ_RETENTION_DAYS: integer(1),
   RUN_RETENTION_DAYS: integer(1),
   STALE_RUN_AFTER_S: integer(1),
-  LOG_LEVEL: z.preprocess(
-    emptyToUndefined,
-    z.enum(['debug', 'info', 'warn', 'error', 'silent'], { error: 'expected debug, info, warn, error or silent' }).optional(),
-  ),
+  LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent'], 'expected debug, info, warn, error or silent'),
   PORT: integer(0, 65535),
-});
+} satisfies Record<string, (value: string) => unknown>;
 
-type Env = z.infer<typeof envSchema>;
+type Env = { -readonly [K in keyof typeof VARIABLES]?: ReturnType<(typeof VARIABLES)[K]> };
+
+/** Every variable parsed, or a ConfigError listing every bad one. */
+function parseEnvironment(env: Record<string, string | undefined>): Env {
+  const parsed: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, parse] of Object.entries(VARIABLES) as [string, (value: string) => unknown][]) {
+    const value = env[name];
+    if (value === undefined || value.trim() === '') continue;
+    try {
+      parsed[name] = parse(value);
+    } catch (err) {
+      if (!(err instanceof Invalid)) throw err;
+      problems.push(`${name}: ${err.message} (got ${JSON.stringify(value)})`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return parsed as Env;
+}
 
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
   runtime: Runtime = env.AWS_LAMBDA_FUNCTION_NAME ? 'lambda' : 'server',
 ): AppConfig {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
-        const name = String(issue.path[0]);
-        return `${name}: ${issue.message} (got ${JSON.stringify(env[name])})`;
-      }),
-    );
-  }
-  const e = parsed.data;
+  const e = parseEnvironment(env);
   return {
     database: databaseConfig(e, runtime),
     adminToken: e.ADMIN_TOKEN,
