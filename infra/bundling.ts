@@ -39,6 +39,16 @@ export const lambdaFunction = (name: LambdaFunction['name']): LambdaFunction =>
  */
 export const LAMBDA_EXTERNAL = ['@electric-sql/pglite', '@electric-sql/pglite/*', 'drizzle-orm/pglite', 'drizzle-orm/pglite/*', 'pg-native'] as const;
 
+/**
+ * esbuild code splitting (SST: `nodejs.splitting`): what a function reaches only through a dynamic
+ * `import()` goes into chunks beside the entry, loaded when that import runs. db/client.ts imports
+ * each database driver that way, so a cold start loads, compiles and runs only the driver the
+ * configuration selects: node-postgres never pulls in the AWS SDK (~300 KB minified) and the Data
+ * API never pulls in pg. Without splitting both sit in the one file, and V8 parses all of it on
+ * every cold start whether it runs or not.
+ */
+export const LAMBDA_SPLITTING = true;
+
 /** Where the migrator finds its SQL, relative to its bundle (SST: copyFiles `to`). */
 export const MIGRATIONS_SOURCE = 'db/migrations';
 export const MIGRATIONS_TARGET = 'migrations';

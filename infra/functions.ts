@@ -1,8 +1,9 @@
 /**
- * Settings every pipestore function shares: runtime, architecture, bundling (the same externals as
- * `npm run build`, see bundling.ts), and the tunables passed through from the deploy environment.
+ * Settings every pipestore function shares: runtime, architecture, bundling (the same externals,
+ * and code splitting as `npm run build`, see bundling.ts), and the tunables passed
+ * through from the deploy environment.
  */
-import { ESBUILD_TARGET, LAMBDA_EXTERNAL, LAMBDA_RUNTIME, lambdaFunction, type LambdaFunction } from './bundling';
+import { ESBUILD_TARGET, LAMBDA_EXTERNAL, LAMBDA_RUNTIME, LAMBDA_SPLITTING, lambdaFunction, type LambdaFunction } from './bundling';
 
 /** Anything a function can link (an sst.aws.Aurora, an sst.Secret …). */
 export type Linkable = unknown;
@@ -34,6 +35,7 @@ export function functionArgs(name: LambdaFunction['name']) {
     nodejs: {
       format: 'esm' as const,
       minify: true,
+      splitting: LAMBDA_SPLITTING,
       // No banner: SST prepends its own `require` shim to ESM bundles (a second one would not parse).
       esbuild: { target: ESBUILD_TARGET, external: [...LAMBDA_EXTERNAL] },
     },

@@ -5,21 +5,27 @@
  * answers API Gateway v2 events exactly as app.request() answers the same requests, and the
  * cleanup function handles the schedule's events.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { count, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../db/config';
 import { dlq, idempotencyKeys, pipelineRuns } from '../../db/schema';
 import { createApp } from '../../functions/api/app';
 import type { CleanupResult } from '../../functions/core/cleanup';
-import { buildFunctions, type BuiltFunction } from '../../infra/build';
+import { buildFunctions, loadedOutputs, type BuiltFunction, type BuiltOutput } from '../../infra/build';
 import { HANDLER_BACKENDS, startBackend, type HandlerBackend } from './support/backends';
 import { apiGatewayV2Event, eventBridgeScheduledEvent, schedulerEvent, type HttpRequest } from './support/events';
 import { lambdaEnv, startLambda, type LambdaProcess } from './support/lambda-process';
 
 const ADMIN_TOKEN = 'handler-test-admin-token-0123';
+/** Source files of each database driver in a bundle's metafile. */
+const PG_DRIVER = /node_modules\/(pg|pg-pool|pg-protocol|pg-types|pg-connection-string|pgpass)\/|node_modules\/drizzle-orm\/node-postgres\//;
+const DATA_API_DRIVER = /node_modules\/(@aws-sdk|@smithy)\/|node_modules\/drizzle-orm\/aws-data-api\//;
+const EMBEDDED_DRIVER = /@electric-sql|drizzle-orm\/pglite/;
+/** Tags of the repository's migrations, oldest first: what the migrator applies to an empty database. */
+const MIGRATIONS: string[] = JSON.parse(readFileSync(join(import.meta.dirname, '../../db/migrations/meta/_journal.json'), 'utf8')).entries.map((e: { tag: string }) => e.tag);
 const definition = (task: string) => ({ stages: [{ id: 'build', tasks: [{ id: 'compile', task }] }] });
 
 let outDir: string;
@@ -56,13 +62,45 @@ function normalize(answer: Answer): Answer {
 const parse = (text: string, type = '') => (text && type.includes('json') ? JSON.parse(text) : text);
 
 describe('the bundles', () => {
-  it('are self-contained ESM files without PGlite, and the migrator carries its migrations', () => {
+  it('are self-contained ESM files (an entry and its chunks) without PGlite, and the migrator carries its migrations', () => {
     for (const fn of Object.values(bundles)) {
-      expect(fn.inputs.filter((input) => /@electric-sql|drizzle-orm\/pglite/.test(input)), fn.name).toEqual([]);
-      expect(fn.bytes, fn.name).toBeLessThan(3 * 1024 * 1024);
-      expect(readdirSync(dirname(fn.file)).sort()).toEqual(fn.name === 'migrate' ? ['index.mjs', 'migrations'] : ['index.mjs']);
+      expect(fn.inputs.filter((input) => EMBEDDED_DRIVER.test(input)), fn.name).toEqual([]);
+      expect(fn.totalBytes, fn.name).toBeLessThan(3 * 1024 * 1024);
+      const dir = dirname(fn.file);
+      expect(readdirSync(dir).sort()).toEqual([...fn.outputs.map((o) => basename(o.file)), ...(fn.name === 'migrate' ? ['migrations'] : [])].sort());
+      expect(basename(fn.outputs[0]!.file)).toBe('index.mjs');
     }
     expect(readdirSync(join(outDir, 'migrate', 'migrations')).sort()).toEqual(readdirSync(join(import.meta.dirname, '../../db/migrations')).sort());
+  });
+
+  it('load only the database driver the configuration selects (each is in chunks of its own), and zod in English only', () => {
+    const sources = (outputs: BuiltOutput[]) => outputs.flatMap((o) => o.inputs);
+    for (const fn of Object.values(bundles)) {
+      // Both drivers are shipped…
+      expect(fn.inputs.some((input) => DATA_API_DRIVER.test(input)), fn.name).toBe(true);
+      expect(fn.inputs.some((input) => PG_DRIVER.test(input)), fn.name).toBe(true);
+      // … but a cold start on node-postgres never loads the AWS SDK, and one on the Data API never loads pg.
+      const onPg = sources(loadedOutputs(fn, DATA_API_DRIVER));
+      const onDataApi = sources(loadedOutputs(fn, PG_DRIVER));
+      expect(onPg.filter((input) => DATA_API_DRIVER.test(input)), fn.name).toEqual([]);
+      expect(onPg.some((input) => PG_DRIVER.test(input)), fn.name).toBe(true);
+      expect(onDataApi.filter((input) => PG_DRIVER.test(input)), fn.name).toEqual([]);
+      expect(onDataApi.some((input) => DATA_API_DRIVER.test(input)), fn.name).toBe(true);
+    }
+  });
+
+  it('API: opens its database connection during init, and a database that does not answer fails requests, not init', async () => {
+    // Nothing listens on port 1: the connection opened at init is refused, which the API logs and
+    // leaves to the requests (pingDatabase answers 503), as without the early connection.
+    const lambda = await startLambda(bundles.api!.file, lambdaEnv('pipestore-api', { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }), outDir);
+    try {
+      await vi.waitFor(() => expect(lambda.output()).toMatch(/"msg":"database connection at init failed"/));
+      const health = await lambda.invoke<{ statusCode: number; body: string }>(apiGatewayV2Event({ method: 'GET', path: '/health' }));
+      expect(health.statusCode).toBe(503);
+      expect(JSON.parse(health.body)).toMatchObject({ status: 'unavailable', database: { driver: 'pg', reachable: false } });
+    } finally {
+      await lambda.stop();
+    }
   });
 
   it('fail at init, naming what is missing or wrong, before taking any request', async () => {
@@ -98,12 +136,12 @@ describe.each(HANDLER_BACKENDS)('bundled handlers on %s', (backendName) => {
 
     const migrator = await start('migrate', backend.env);
     const first = await migrator.invoke<Record<string, unknown>>({ trigger: 'deploy', deployedAt: new Date().toISOString() });
-    expect(first).toMatchObject({ status: 'applied', applied: ['0000_init'], total: 1, driver: backendName });
+    expect(first).toMatchObject({ status: 'applied', applied: MIGRATIONS, total: MIGRATIONS.length, driver: backendName });
     expect(await tables()).toBeGreaterThanOrEqual(10);
 
     // A new container for the next deploy, as the Invocation resource would get.
     const again = await start('migrate', backend.env);
-    expect(await again.invoke({})).toMatchObject({ status: 'up-to-date', applied: [], total: 1 });
+    expect(await again.invoke({})).toMatchObject({ status: 'up-to-date', applied: [], total: MIGRATIONS.length });
     await vi.waitFor(() => expect(migrator.output()).toMatch(/"msg":"migrations"/));
   });
 

@@ -128,7 +128,11 @@ describe('sst.config.ts', () => {
     expect(cron.args.function.link).toEqual([aurora.self]);
 
     for (const fn of d.functions()) {
-      expect(fn).toMatchObject({ runtime: 'nodejs22.x', nodejs: { format: 'esm', esbuild: { external: expect.arrayContaining(['@electric-sql/pglite', 'drizzle-orm/pglite', 'pg-native']) } } });
+      expect(fn).toMatchObject({
+        runtime: 'nodejs22.x',
+        // Code splitting, as `npm run build` (infra/build.ts) bundles them for the tests.
+        nodejs: { format: 'esm', splitting: true, esbuild: { external: expect.arrayContaining(['@electric-sql/pglite', 'drizzle-orm/pglite', 'pg-native']) } },
+      });
       expect(fn.nodejs.banner, 'SST adds its own require banner').toBeUndefined();
     }
     expect(d.outputs).toEqual({
