@@ -19,11 +19,8 @@ import { lambdaFunction } from '../../infra/bundling';
 import { apiGatewayV2Event } from '../handlers/support/events';
 import { lambdaEnv, startLambda } from '../handlers/support/lambda-process';
 import { createScratchDatabase } from '../support/scratch-database';
+import { median, serverUrl } from './support/args';
 
-const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } } });
-const runs = Number(args.runs);
-if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a positive integer, got ${args.runs}`);
-const serverUrl = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
 interface Sample {
   /** Parent's clock: fork() to the response arriving over IPC. */
@@ -47,60 +44,64 @@ async function coldStart(bundle: BuiltFunction, env: Record<string, string>, cwd
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-
-const workDir = mkdtempSync(join(tmpdir(), 'pipestore-bench-cold-'));
-const scratch = await createScratchDatabase(serverUrl, 'bench_cold');
-const samples: Record<'hello' | 'api', Sample[]> = { hello: [], api: [] };
-let bundles: Partial<Record<'hello' | 'api', BuiltFunction>> = {};
-try {
-  const hello = await bundleEntry('test/bench/fixtures/hello-world.ts', workDir, 'hello');
-  const api = await bundleEntry(lambdaFunction('api').entry, workDir, 'api');
-  bundles = { hello, api };
-  const cases = {
-    hello: { bundle: hello, env: lambdaEnv('hello-world', {}) },
-    api: { bundle: api, env: lambdaEnv('pipestore-api', { DATABASE_URL: scratch.url, LOG_LEVEL: 'warn' }) },
-  };
-  // One warm-up of each (file cache), then alternate so drift hits both alike.
-  for (const c of Object.values(cases)) await coldStart(c.bundle, c.env, workDir);
-  for (let run = 0; run < runs; run++) {
-    for (const name of (run % 2 ? ['api', 'hello'] : ['hello', 'api']) as ('hello' | 'api')[]) {
-      const sample = await coldStart(cases[name].bundle, cases[name].env, workDir);
-      samples[name].push(sample);
-      if (!args.json) process.stderr.write(`run ${run + 1}/${runs} ${name}: ${sample.wallMs.toFixed(0)} ms\n`);
-    }
-  }
-} finally {
-  rmSync(workDir, { recursive: true, force: true });
-  await scratch.drop();
-}
-
 /** The JavaScript a cold start on node-postgres loads: entry and chunks, without the Data API's. */
 const loadedBytes = (fn: BuiltFunction) => loadedOutputs(fn, /node_modules\/(@aws-sdk|@smithy)\/|drizzle-orm\/aws-data-api\//).reduce((sum, o) => sum + o.bytes, 0);
-
 const round = (x: number) => Math.round(x * 10) / 10;
-const summary = (['hello', 'api'] as const).map((name) => ({
-  bundle: name === 'hello' ? 'hello-world Hono' : 'pipestore API',
-  // What this cold start loads (the Data API driver's chunks are not), and everything shipped.
-  loaded: formatBytes(loadedBytes(bundles[name]!)),
-  shipped: formatBytes(bundles[name]!.totalBytes),
-  runs: samples[name].length,
-  'import ms': round(median(samples[name].map((s) => s.initMs))),
-  'process start → response ms': round(median(samples[name].map((s) => s.processMs))),
-  'spawn → response ms': round(median(samples[name].map((s) => s.wallMs))),
-}));
-const ratio = (key: keyof Sample) => round(median(samples.api.map((s) => s[key])) / median(samples.hello.map((s) => s[key])));
-const ratios = { wall: ratio('wallMs'), process: ratio('processMs'), import: ratio('initMs') };
 
-if (args.json) {
+/** Medians of `runs` alternating cold starts of each bundle, and the API's ratios to hello-world. */
+export async function benchColdStart(options: { runs: number; progress?: boolean }) {
+  const workDir = mkdtempSync(join(tmpdir(), 'pipestore-bench-cold-'));
+  const scratch = await createScratchDatabase(serverUrl, 'bench_cold');
+  const samples: Record<'hello' | 'api', Sample[]> = { hello: [], api: [] };
+  let bundles: Partial<Record<'hello' | 'api', BuiltFunction>> = {};
+  try {
+    const hello = await bundleEntry('test/bench/fixtures/hello-world.ts', workDir, 'hello');
+    const api = await bundleEntry(lambdaFunction('api').entry, workDir, 'api');
+    bundles = { hello, api };
+    const cases = {
+      hello: { bundle: hello, env: lambdaEnv('hello-world', {}) },
+      api: { bundle: api, env: lambdaEnv('pipestore-api', { DATABASE_URL: scratch.url, LOG_LEVEL: 'warn' }) },
+    };
+    // One warm-up of each (file cache), then alternate so drift hits both alike.
+    for (const c of Object.values(cases)) await coldStart(c.bundle, c.env, workDir);
+    for (let run = 0; run < options.runs; run++) {
+      for (const name of (run % 2 ? ['api', 'hello'] : ['hello', 'api']) as ('hello' | 'api')[]) {
+        const sample = await coldStart(cases[name].bundle, cases[name].env, workDir);
+        samples[name].push(sample);
+        if (options.progress) process.stderr.write(`run ${run + 1}/${options.runs} ${name}: ${sample.wallMs.toFixed(0)} ms\n`);
+      }
+    }
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+    await scratch.drop();
+  }
+
+  const summary = (['hello', 'api'] as const).map((name) => ({
+    bundle: name === 'hello' ? 'hello-world Hono' : 'pipestore API',
+    // What this cold start loads (the Data API driver's chunks are not), and everything shipped.
+    loaded: formatBytes(loadedBytes(bundles[name]!)),
+    shipped: formatBytes(bundles[name]!.totalBytes),
+    runs: samples[name].length,
+    'import ms': round(median(samples[name].map((s) => s.initMs))),
+    'process start → response ms': round(median(samples[name].map((s) => s.processMs))),
+    'spawn → response ms': round(median(samples[name].map((s) => s.wallMs))),
+  }));
+  const ratio = (key: keyof Sample) => round(median(samples.api.map((s) => s[key])) / median(samples.hello.map((s) => s[key])));
+  const ratios = { wall: ratio('wallMs'), process: ratio('processMs'), import: ratio('initMs') };
   const sizes = Object.fromEntries(Object.entries(bundles).map(([name, b]) => [name, { loaded: loadedBytes(b), shipped: b.totalBytes, files: b.outputs.length }]));
-  console.log(JSON.stringify({ runs, summary, ratios, sizes, samples }, null, 2));
-} else {
-  console.log(`Cold start, fresh node ${process.version} process → first GET /health response (medians of ${runs})`);
-  console.table(summary);
-  console.log(`pipestore API / hello-world: ${ratios.wall}x spawn → response, ${ratios.process}x process start → response, ${ratios.import}x import`);
+  return { summary, ratios, sizes, samples };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } } });
+  const runs = Number(args.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a positive integer, got ${args.runs}`);
+  const { summary, ratios, sizes, samples } = await benchColdStart({ runs, progress: !args.json });
+  if (args.json) {
+    console.log(JSON.stringify({ runs, summary, ratios, sizes, samples }, null, 2));
+  } else {
+    console.log(`Cold start, fresh node ${process.version} process → first GET /health response (medians of ${runs})`);
+    console.table(summary);
+    console.log(`pipestore API / hello-world: ${ratios.wall}x spawn → response, ${ratios.process}x process start → response, ${ratios.import}x import`);
+  }
 }

@@ -18,7 +18,8 @@
  * "raw pg unnamed" (the floor's SQL without prepared statements, as Drizzle sends it).
  *
  * Sequential: latency of whole sequences, one at a time. Concurrent: `--workers` loops for
- * `--seconds`, sequences per second. Rounds rotate which side goes first. Round trips per sequence
+ * `--seconds`, sequences per second. Within a round the sides alternate in short slices (25
+ * sequences, or one second), so that load swings on the shared machine hit every side alike. Round trips per sequence
  * are counted at the driver on both sides (Database.roundTrips, and the same hook on the raw pool).
  *
  *   npm run bench:write [-- --sequences 500 --rounds 3 --workers 20 --seconds 4 --async-commit --json]
@@ -145,30 +146,48 @@ export async function benchWritePath(
       for (let i = 0; i < 50; i++) await run();
       await closedLoop(options.workers, 1, run);
     }
-    for (let round = 0; round < options.rounds; round++) {
-      // Rotate which side goes first so that drift in machine load does not favour one.
-      const order = names.map((_, i) => names[(i + round) % names.length]!);
-      for (const side of order) {
-        const [before, cpuBefore] = [roundTripsOf(side), cpuMs()];
-        const times: number[] = [];
-        for (let i = 0; i < options.sequences; i++) {
-          const t = performance.now();
-          await sides[side]();
-          times.push(performance.now() - t);
-        }
-        const perSequence = (total: number) => total / times.length;
-        record('sequential', side, {
-          times,
-          perSecond: 1000 / median(times),
-          roundTrips: perSequence(roundTripsOf(side) - before),
-          cpu: perSequence(cpuMs() - cpuBefore),
-        });
+    // Each round is cut into short slices (SLICE sequences, or one second of the closed loop) that
+    // alternate between the sides, rotating who goes first, so that the shared machine's load
+    // swings (other processes, the disk's flush time) land on every side alike.
+    const SLICE = 25;
+    const measureSequential = async (side: Side, count: number) => {
+      const times: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const t = performance.now();
+        await sides[side]();
+        times.push(performance.now() - t);
       }
-      for (const side of order) {
-        const [before, cpuBefore] = [roundTripsOf(side), cpuMs()];
-        const result = await closedLoop(options.workers, options.seconds, sides[side]);
-        const perSequence = (total: number) => total / result.times.length;
-        record('concurrent', side, { ...result, roundTrips: perSequence(roundTripsOf(side) - before), cpu: perSequence(cpuMs() - cpuBefore) });
+      return times;
+    };
+    for (let round = 0; round < options.rounds; round++) {
+      const order = names.map((_, i) => names[(i + round) % names.length]!);
+      const sequential = new Map<Side, { times: number[]; roundTrips: number; cpu: number }>(names.map((n) => [n, { times: [], roundTrips: 0, cpu: 0 }]));
+      for (let done = 0, slice = 0; done < options.sequences; done += SLICE, slice++) {
+        for (const side of slice % 2 ? [...order].reverse() : order) {
+          const [before, cpuBefore] = [roundTripsOf(side), cpuMs()];
+          const acc = sequential.get(side)!;
+          acc.times.push(...(await measureSequential(side, Math.min(SLICE, options.sequences - done))));
+          acc.roundTrips += roundTripsOf(side) - before;
+          acc.cpu += cpuMs() - cpuBefore;
+        }
+      }
+      for (const [side, { times, roundTrips, cpu }] of sequential) {
+        record('sequential', side, { times, perSecond: 1000 / median(times), roundTrips: roundTrips / times.length, cpu: cpu / times.length });
+      }
+      const concurrent = new Map<Side, { times: number[]; seconds: number; roundTrips: number; cpu: number }>(names.map((n) => [n, { times: [], seconds: 0, roundTrips: 0, cpu: 0 }]));
+      for (let slice = 0; slice < options.seconds; slice++) {
+        for (const side of slice % 2 ? [...order].reverse() : order) {
+          const [before, cpuBefore, started] = [roundTripsOf(side), cpuMs(), performance.now()];
+          const result = await closedLoop(options.workers, 1, sides[side]);
+          const acc = concurrent.get(side)!;
+          acc.times.push(...result.times);
+          acc.seconds += (performance.now() - started) / 1000;
+          acc.roundTrips += roundTripsOf(side) - before;
+          acc.cpu += cpuMs() - cpuBefore;
+        }
+      }
+      for (const [side, { times, seconds, roundTrips, cpu }] of concurrent) {
+        record('concurrent', side, { times, perSecond: times.length / seconds, roundTrips: roundTrips / times.length, cpu: cpu / times.length });
       }
     }
 

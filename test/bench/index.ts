@@ -1,0 +1,189 @@
+/**
+ * `npm run bench`: every benchmark of issue 8 in one run, one after another, each against its
+ * baseline measured in the same run, then the goals and tables printed and written to
+ * test/bench/RESULTS.md with the machine they ran on. Never part of `npm test`.
+ *
+ *   npm run bench                          # everything, full sizes (about 15 minutes)
+ *   npm run bench -- --quick               # smaller sizes and shorter runs, to check it works
+ *   npm run bench -- --only write,scale    # some sections (read, write, scale, cleanup, cold-start, pgboss)
+ *   npm run bench -- --out /tmp/results.md # somewhere else than test/bench/RESULTS.md
+ *
+ * Uses TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test): every section works in
+ * scratch databases of its own, dropped at the end.
+ */
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { serverUrl } from './support/args';
+import { type Row, type Section, type SectionRecord, atLeast, atMost, describeMachine, goalRows, loadAverage, renderReport } from './support/report';
+import { benchReadPath } from './read-path';
+import { benchWritePath } from './write-path';
+import { benchScale } from './scale';
+import { benchVsPgBoss } from './vs-pgboss';
+import { benchColdStart } from './cold-start';
+import { benchCleanup } from './cleanup';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    out: { type: 'string', default: join(dirname(fileURLToPath(import.meta.url)), 'RESULTS.md') },
+  },
+  strict: false,
+});
+const quick = Boolean(args.quick);
+
+const find = (rows: Row[], match: Row) => {
+  const row = rows.find((r) => Object.entries(match).every(([k, v]) => r[k] === v));
+  if (!row) throw new Error(`no row ${JSON.stringify(match)}`);
+  return row;
+};
+
+const SECTIONS: Section[] = [
+  {
+    id: 'read',
+    title: '1. Read path: GET /v1/pipelines/{id}',
+    method:
+      'The local server (`npm start`) on PostgreSQL, with the memory layer (cached) and without it (uncached, `CACHE_MAX_ENTRIES=0`), against a floor server (bare `node:http` + `pg`, the same key lookup and pipeline query, the same JSON), all under autocannon on loopback with 20 connections, rounds alternating between the three.',
+    async run() {
+      const rows = await benchReadPath({ seconds: quick ? 3 : 10, rounds: 3, connections: 20 });
+      const ratio = (server: string) => Number(find(rows, { server })['x floor']);
+      return {
+        goals: [
+          { figure: 'uncached throughput, x floor', value: ratio('uncached'), ...atLeast(ratio('uncached'), 0.7) },
+          { figure: 'cached throughput, x floor', value: ratio('cached'), ...atLeast(ratio('cached'), 2) },
+        ],
+        tables: [{ caption: 'Throughput and latency (medians of rounds)', rows }],
+      };
+    },
+  },
+  {
+    id: 'write',
+    title: '2. Write path: create run + 3 transitions + completion',
+    method:
+      'Five writes per sequence through the API in-process (`app.request`: routing, auth, validation, Drizzle, JSON) and through the core functions the routes call, against the same five statements as raw SQL on a `pg` pool (named prepared statements, each row serialized to the API\'s JSON). Pools of 10 on PostgreSQL, durable commits; sequential sequences, then 20 concurrent workers; rounds rotate which side goes first.',
+    async run() {
+      const rows = await benchWritePath({ sequences: quick ? 150 : 500, rounds: 3, workers: 20, seconds: quick ? 2 : 4 });
+      const ratio = (mode: string, side: string) => Number(find(rows, { mode, side })['x raw']);
+      const goals = [];
+      for (const mode of ['sequential', '20 workers']) {
+        for (const side of ['pipestore API', 'pipestore core']) {
+          const value = ratio(mode, side);
+          goals.push({ figure: `${side}, ${mode}, x raw pg`, value, ...atLeast(value, 0.7) });
+        }
+      }
+      return { goals, tables: [{ caption: 'Sequences per second, latency, round trips and Node CPU per sequence', rows }] };
+    },
+  },
+  {
+    id: 'scale',
+    title: `3. Scale: listing runs of a project with ${quick ? '100,000' : '1,000,000'} runs`,
+    method:
+      'Runs seeded in one INSERT … SELECT (80 % in the listed pipeline), then `listRuns` (what GET /v1/pipelines/{id}/runs runs) over node-postgres: the newest 50, the next page by cursor, with `?status=failed`, and deep pages; beside them the same statement as plain SQL paged by keyset and by OFFSET.',
+    async run() {
+      const result = await benchScale({ runs: quick ? 100_000 : 1_000_000, queries: 500 });
+      const p99 = (query: string) => Number(find(result.rows, { paging: 'listRuns', query })['p99 ms']);
+      const newest = result.rows.find((r) => r.paging === 'listRuns')!.query as string;
+      return {
+        goals: [
+          { figure: `p99 ms, ${newest}`, value: p99(newest), ...atMost(p99(newest), 5) },
+          { figure: 'p99 ms, next page by cursor', value: p99('next page by cursor'), ...atMost(p99('next page by cursor'), 5) },
+        ],
+        tables: [{ caption: `Latency per query (${result.seed.runs} runs; seeded in ${result.seed.totalSeconds} s)`, rows: result.rows }],
+        notes: result.plans.map((plan) => {
+          const used = plan.plan.some((line) => line.includes(plan.index));
+          return `EXPLAIN of listRuns ${plan.query}: ${used ? 'walks' : 'does NOT walk'} \`${plan.index}\` (\`${plan.plan[0]}\`)`;
+        }),
+      };
+    },
+  },
+  {
+    id: 'cleanup',
+    title: `4. Cleanup: deleting ${quick ? '100,000' : '1,000,000'} expired runs`,
+    method:
+      'Terminal runs completed more than RUN_RETENTION_DAYS (90) ago, beside 100,000 recent ones that stay, seeded once into a template database; every side of every round gets a fresh `CREATE DATABASE … TEMPLATE` clone of it. `runCleanup` (batched, called until complete) against one `DELETE` with the same predicate, alternating which goes first; meanwhile 4 workers write runs of another pipeline (createRun, then running, then succeeded) paced at 200 writes/s, also measured alone for 5 s as the baseline. Durable commits for the writes.',
+    async run() {
+      const rows = await benchCleanup({ rows: quick ? 100_000 : 1_000_000, kept: quick ? 10_000 : 100_000, rounds: 3, workers: 4, writes: 200, idle: 5 });
+      const batched = find(rows, { side: 'runCleanup' });
+      const single = find(rows, { side: 'single DELETE' });
+      const idle = find(rows, { side: 'no cleanup (writes only)' });
+      const ratio = Number(batched['x single']);
+      return {
+        goals: [
+          { figure: 'runCleanup time, x single DELETE', value: ratio, ...atMost(ratio, 1.5) },
+          { figure: 'longest batch ms (single DELETE: the whole deletion)', value: Number(batched['longest batch ms']) },
+          { figure: 'run writes p99 ms during runCleanup', value: Number(batched['writes p99 ms']) },
+          { figure: 'run writes p99 ms during the single DELETE', value: Number(single['writes p99 ms']) },
+          { figure: 'run writes p99 ms with no cleanup', value: Number(idle['writes p99 ms']) },
+        ],
+        tables: [{ caption: 'Time, batches and concurrent writes (medians of rounds; writes over every round)', rows }],
+      };
+    },
+  },
+  {
+    id: 'cold-start',
+    title: '5. Cold start: the API bundle\'s first response',
+    method:
+      'The API Lambda bundle (built by infra/build.ts as SST builds it: ESM, minified, code-split) and a hello-world Hono bundle built the same way, each imported by a fresh `node` process that then answers one API Gateway event for GET /health (the API on node-postgres, its first connection included); runs alternate between the two.',
+    async run() {
+      const { summary, ratios } = await benchColdStart({ runs: quick ? 5 : 15 });
+      return {
+        goals: [
+          { figure: 'spawn -> first response, x hello-world', value: ratios.wall, ...atMost(ratios.wall, 1.5) },
+          { figure: 'process start -> first response, x hello-world', value: ratios.process, ...atMost(ratios.process, 1.5) },
+        ],
+        tables: [{ caption: 'Medians per bundle', rows: summary }],
+        notes: [`import of the bundle alone: ${ratios.import}x hello-world`],
+      };
+    },
+  },
+  {
+    id: 'pgboss',
+    title: '6. What users pick instead: pg-boss',
+    method:
+      'Task executions recorded through pipestore\'s core (startTaskRun pending, then running, then succeeded) against pg-boss 10 (send, fetch, complete) on the same PostgreSQL, each in its own scratch database over a pool of 10, sequentially and with 10 workers, in alternating chunks.',
+    async run() {
+      const { rows, emptyFetches } = await benchVsPgBoss({ executions: 10_000, sequential: quick ? 500 : 2_000, workers: 10, chunks: 10 });
+      const goals = rows
+        .filter((r) => r.side === 'pipestore')
+        .map((r) => ({ figure: `pipestore x pg-boss, ${r.mode} (exec/s)`, value: Number(r['x pg-boss']) }));
+      return { goals, tables: [{ caption: 'Executions per second, latency, round trips and Node CPU per execution', rows }], notes: [`pg-boss fetches that found no job: ${emptyFetches}`] };
+    },
+  },
+];
+
+const wanted = typeof args.only === 'string' ? new Set(args.only.split(',')) : undefined;
+const unknown = [...(wanted ?? [])].filter((id) => !SECTIONS.some((s) => s.id === id));
+if (unknown.length) throw new Error(`--only: unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.map((s) => s.id).join(', ')}`);
+
+const machine = await describeMachine(serverUrl);
+console.log('Machine:');
+console.table(machine);
+const records: SectionRecord[] = [];
+for (const section of SECTIONS.filter((s) => !wanted || wanted.has(s.id))) {
+  console.log(`\n== ${section.title}`);
+  const loadBefore = loadAverage();
+  const started = performance.now();
+  const record: SectionRecord = { section, seconds: 0, loadBefore, loadAfter: '' };
+  try {
+    record.result = await section.run();
+    for (const table of record.result.tables) {
+      console.log(table.caption);
+      console.table(table.rows);
+    }
+    console.table(goalRows(record.result.goals));
+  } catch (err) {
+    // One broken section must not cost the others' figures; it is reported as failed.
+    record.error = err instanceof Error ? err.message : String(err);
+    console.error(`${section.id} failed:`, err);
+  }
+  record.seconds = (performance.now() - started) / 1000;
+  record.loadAfter = loadAverage();
+  records.push(record);
+}
+
+const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+writeFileSync(String(args.out), renderReport(machine, records, command));
+console.log(`\nWritten to ${args.out}`);
+if (records.some((r) => r.error)) process.exitCode = 1;
