@@ -125,13 +125,14 @@ const SECTIONS: Section[] = [
     id: 'cold-start',
     title: '5. Cold start: the API bundle\'s first response',
     method:
-      'The API Lambda bundle (built by infra/build.ts as SST builds it: ESM, minified, code-split) and a hello-world Hono bundle built the same way, each imported by a fresh `node` process that then answers one API Gateway event for GET /health (the API on node-postgres, its first connection included); runs alternate between the two.',
+      'The API Lambda bundle (built by infra/build.ts as SST builds it: ESM, minified, code-split), a hello-world Hono bundle built the same way, and a stack floor (the frameworks the API is built on with one validated route and one query, nothing of pipestore), each imported by a fresh `node` process that then answers one API Gateway event for GET /health (the API on node-postgres, its first connection included); runs rotate between the three.',
     async run() {
-      const { summary, ratios } = await benchColdStart({ runs: quick ? 5 : 15 });
+      const { summary, ratios, floorRatios } = await benchColdStart({ runs: quick ? 5 : 15 });
       return {
         goals: [
           { figure: 'spawn -> first response, x hello-world', value: ratios.wall, ...atMost(ratios.wall, 1.5) },
           { figure: 'process start -> first response, x hello-world', value: ratios.process, ...atMost(ratios.process, 1.5) },
+          { figure: 'stack floor (zod-openapi + Drizzle + pg, 1 route), spawn -> first response, x hello-world', value: floorRatios.wall },
         ],
         tables: [{ caption: 'Medians per bundle', rows: summary }],
         notes: [`import of the bundle alone: ${ratios.import}x hello-world`],
