@@ -1,11 +1,12 @@
 /**
- * definePipeline() and the API must accept and refuse the same pipelines: direct-mode sync writes
- * through the core, which does not check names or labels, so the SDK's rules are the only gate
- * there. Both build on the metadata schemas of core/pipeline-metadata.ts; these cases go through
+ * definePipeline(), `pipestore import` and the API must accept and refuse the same pipelines:
+ * direct-mode sync and import write through the core, which does not check names or labels, so
+ * their own rules are the only gate there. Both build on the metadata schemas of core/pipeline-metadata.ts; these cases go through
  * both ends (the SDK's spec schema and the API's request body, each composed from them), so a
  * field overridden or left out on one side only shows up here.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PipelineFileSchema } from '../../functions/cli/transfer/format';
 import { definePipeline, isDefinedPipeline, PipelineSpecError, type PipelineSpec } from '../../functions/sdk';
 import { newProject, testApi, type TestApi } from '../support/api';
 
@@ -32,7 +33,7 @@ const cases: [string, () => Record<string, unknown>][] = [
   ['a null description and schedule', () => ({ name: unique(), description: null, schedule: null })],
 ];
 
-describe('definePipeline() validates like POST /v1/pipelines', () => {
+describe('definePipeline() and import validate like POST /v1/pipelines', () => {
   let api: TestApi;
   let key: string;
   beforeAll(async () => {
@@ -51,6 +52,13 @@ describe('definePipeline() validates like POST /v1/pipelines', () => {
     }
     const res = await api.call('POST', '/v1/pipelines', { token: key, body: { name, ...metadata, definition: { stages } } });
     expect(res.status === 201, JSON.stringify(res.body)).toBe(sdkAccepts);
+    // The same pipeline as an export file (versions/<name>.json) that an import would read.
+    const at = '2026-01-01T00:00:00.000Z';
+    const file = {
+      id: 'pl_1', name, description: null, schedule: null, labels: {}, ...metadata, activeVersion: 1, revision: 1, createdAt: at, updatedAt: at,
+      versions: [{ id: 'plv_1', number: 1, hash: 'a'.repeat(64), sourceHash: null, createdAt: at }],
+    };
+    expect(PipelineFileSchema.safeParse(file).success).toBe(sdkAccepts);
   });
 });
 

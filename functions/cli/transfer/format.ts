@@ -16,7 +16,7 @@
 import canonicalize from 'canonicalize';
 import { z } from 'zod';
 import { RUN_STATUSES, TASK_RUN_STATUSES } from '../../../db/schema';
-import { scheduleError } from '../../core/definitions';
+import { PipelineDescriptionSchema, PipelineLabelsSchema, PipelineNameSchema, PipelineScheduleSchema } from '../../core/pipeline-metadata';
 
 export const FORMAT = { format: 'pipestore-export', version: 1 } as const;
 export const FILES = {
@@ -59,10 +59,8 @@ export function prettyJson(value: unknown): string {
 
 /** Ids are opaque to the tree but must be plain ASCII so that byte order is the sort order everywhere. */
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'must be 1-100 ASCII letters, digits, "_", "." or "-"');
-export const slug = z
-  .string()
-  .max(100)
-  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be a slug: lowercase letters, digits and single hyphens');
+/** A pipeline name: the same rules as the API and sync (core/pipeline-metadata.ts). */
+export const slug = PipelineNameSchema;
 export const hash = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits (SHA-256)');
 const timestamp = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 timestamp' });
 const nullableTimestamp = timestamp.nullable();
@@ -87,17 +85,11 @@ export const VersionEntrySchema = z.strictObject({
 
 export const PipelineFileSchema = z.strictObject({
   id,
+  // What the API would accept for this pipeline, so an import never stores what it would refuse.
   name: slug,
-  description: z.string().max(2000).nullable(),
-  schedule: z
-    .string()
-    .max(200)
-    .nullable()
-    .superRefine((value, ctx) => {
-      const error = value === null ? undefined : scheduleError(value);
-      if (error) ctx.addIssue({ code: 'custom', message: error });
-    }),
-  labels: z.record(z.string().min(1).max(100), z.string().max(500)),
+  description: PipelineDescriptionSchema.nullable(),
+  schedule: PipelineScheduleSchema.nullable(),
+  labels: PipelineLabelsSchema,
   activeVersion: z.number().int().min(1).nullable(),
   revision,
   createdAt: timestamp,
