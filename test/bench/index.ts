@@ -62,7 +62,7 @@ const SECTIONS: Section[] = [
     id: 'write',
     title: '2. Write path: create run + 3 transitions + completion',
     method:
-      'Five writes per sequence through the API in-process (`app.request`: routing, auth, validation, Drizzle, JSON) and through the core functions the routes call, against the same five statements as raw SQL on a `pg` pool (named prepared statements, each row serialized to the API\'s JSON). Pools of 10 on PostgreSQL, durable commits; sequential sequences, then 20 concurrent workers; rounds rotate which side goes first.',
+      'Five writes per sequence through the API in-process (`app.request`: routing, auth, validation, Drizzle, JSON) and through the core functions the routes call, and through the same two routes as a bare @hono/zod-openapi app calling the core (the framework floor), against the same five statements as raw SQL on a `pg` pool (named prepared statements, each row serialized to the API\'s JSON). Pools of 10 on PostgreSQL, durable commits; sequential sequences, then 20 concurrent workers; rounds rotate which side goes first.',
     async run() {
       const rows = await benchWritePath({ sequences: quick ? 150 : 500, rounds: 3, workers: 20, seconds: quick ? 2 : 4 });
       const ratio = (mode: string, side: string) => Number(find(rows, { mode, side })['x raw']);
@@ -73,6 +73,8 @@ const SECTIONS: Section[] = [
           goals.push({ figure: `${side}, ${mode}, x raw pg`, value, ...atLeast(value, 0.7) });
         }
       }
+      const floor = ratio('sequential', 'Hono floor + core');
+      goals.push({ figure: 'Hono floor + core (bare zod-openapi routes, no pipestore middleware), sequential, x raw pg', value: floor });
       return { goals, tables: [{ caption: 'Sequences per second, latency, round trips and Node CPU per sequence', rows }] };
     },
   },

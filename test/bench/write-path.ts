@@ -13,14 +13,16 @@
  * pg.Pool of 10 on the same database running the same statements as named prepared statements
  * (the conditional UPDATE … WHERE status IN (…), the jsonb `||` merge, revision + 1, RETURNING the
  * row with its version number) and serializing each returned row to the API's JSON, so the only
- * difference left is pipestore's own overhead. Two diagnostic sides sit in between, to say where
- * that overhead goes: "pipestore core" (createRun/updateRun called directly: Drizzle, no HTTP) and
- * "raw pg unnamed" (the floor's SQL without prepared statements, as Drizzle sends it).
+ * difference left is pipestore's own overhead. Three diagnostic sides sit in between, to say where
+ * that overhead goes: "Hono floor + core" (the same routes as a bare @hono/zod-openapi app calling
+ * the core: support/hono-floor.ts), "pipestore core" (createRun/updateRun called directly: Drizzle,
+ * no HTTP) and "raw pg unnamed" (the floor's SQL without prepared statements).
  *
  * Sequential: latency of whole sequences, one at a time. Concurrent: `--workers` loops for
  * `--seconds`, sequences per second. Within a round the sides alternate in short slices (25
- * sequences, or one second), so that load swings on the shared machine hit every side alike. Round trips per sequence
- * are counted at the driver on both sides (Database.roundTrips, and the same hook on the raw pool).
+ * sequences, or one second), so that load swings on the shared machine hit every side alike.
+ * Round trips per sequence are counted at the driver on every side (Database.roundTrips, and the
+ * same hook on the raw pool).
  *
  *   npm run bench:write [-- --sequences 500 --rounds 3 --workers 20 --seconds 4 --async-commit --json]
  */
@@ -30,7 +32,11 @@ import { createApp } from '../../functions/api/app';
 import { createApiKey } from '../../functions/core/projects';
 import { type RunPatch, createRun, updateRun } from '../../functions/core/runs';
 import { arg, median, serverUrl } from './support/args';
+import { honoFloorApp } from './support/hono-floor';
 import { asyncCommit, closedLoop, countingPool, latency, ms, openBenchDatabase, seedProject } from './support/seed';
+
+/** What the HTTP sides call: an app answering in-process (Hono's `app.request`). */
+type InProcessApp = { request(path: string, init: RequestInit): Response | Promise<Response> };
 
 const RETURNING = `returning *, (select v.number from pipeline_versions v where v.id = pipeline_runs.version_id) as version`;
 const STATEMENTS = {
@@ -73,22 +79,23 @@ export async function benchWritePath(
     const app = createApp({ database, config: loadConfig({ LOG_LEVEL: 'silent' }) });
     const headers = { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' };
 
-    const call = async (method: string, path: string, body: unknown, expected: number) => {
+    const floorApp = honoFloorApp(database.db, projectId);
+    const call = async (method: string, path: string, body: unknown, expected: number, target: InProcessApp = app) => {
       const text = JSON.stringify(body);
       // Content-Length as every HTTP client sends it (and the node adapter passes on): without it
       // the body-limit middleware would have to stream and copy the body, which no real call does.
       const sized = { ...headers, 'Content-Length': String(Buffer.byteLength(text)) };
-      const res = await app.request(path, { method, headers: sized, body: text });
+      const res = await target.request(path, { method, headers: sized, body: text });
       const answer = await res.text();
       if (res.status !== expected) throw new Error(`${method} ${path}: ${res.status} ${answer}`);
       return answer;
     };
-    const viaPipestore = async () => {
-      const run = JSON.parse(await call('POST', `/v1/pipelines/${pipelineId}/runs`, { input: INPUT }, 201)) as { id: string };
-      await call('PATCH', `/v1/runs/${run.id}`, { status: 'running' }, 200);
-      await call('PATCH', `/v1/runs/${run.id}`, { currentStage: 'build', stageResults: BUILD }, 200);
-      await call('PATCH', `/v1/runs/${run.id}`, { currentStage: 'test', stageResults: TEST }, 200);
-      await call('PATCH', `/v1/runs/${run.id}`, { status: 'succeeded', output: OUTPUT }, 200);
+    const viaHttp = (target: InProcessApp) => async () => {
+      const run = JSON.parse(await call('POST', `/v1/pipelines/${pipelineId}/runs`, { input: INPUT }, 201, target)) as { id: string };
+      await call('PATCH', `/v1/runs/${run.id}`, { status: 'running' }, 200, target);
+      await call('PATCH', `/v1/runs/${run.id}`, { currentStage: 'build', stageResults: BUILD }, 200, target);
+      await call('PATCH', `/v1/runs/${run.id}`, { currentStage: 'test', stageResults: TEST }, 200, target);
+      await call('PATCH', `/v1/runs/${run.id}`, { status: 'succeeded', output: OUTPUT }, 200, target);
     };
 
     // Diagnostic middle step: the same core calls the routes make, without HTTP, zod or Hono.
@@ -122,14 +129,15 @@ export async function benchWritePath(
     };
 
     const sides = {
-      'pipestore API': viaPipestore,
+      'pipestore API': viaHttp(app),
+      'Hono floor + core': viaHttp(floorApp),
       'pipestore core': viaCore,
       'raw pg unnamed': viaRawSql(false),
       'raw pg': viaRawSql(true),
     };
     type Side = keyof typeof sides;
     const names = Object.keys(sides) as Side[];
-    const roundTripsOf = (side: Side) => (side.startsWith('pipestore') ? database.roundTrips : raw.roundTrips);
+    const roundTripsOf = (side: Side) => (side.startsWith('raw') ? raw.roundTrips : database.roundTrips);
     // Node CPU per sequence (process.cpuUsage: this process only, Postgres excluded): what each
     // layer costs on the client side, unaffected by how long the shared disk takes to flush.
     type Sample = { times: number[]; perSecond: number; roundTrips: number; cpu: number };
@@ -225,6 +233,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(`Write path: create run + 3 transitions + completion (5 writes), in-process, PostgreSQL ${new URL(serverUrl).host}, pools of 10, ${commit}`);
     console.table(rows);
     console.log('x raw: against raw pg (named prepared statements), medians over rounds; goal for pipestore API >= 0.7.\n' +
-      'pipestore core and raw pg unnamed are diagnostic steps in between. p50/p99 over every sequence of every round.');
+      'Hono floor + core, pipestore core and raw pg unnamed are diagnostic steps in between. p50/p99 over every sequence of every round.');
   }
 }
