@@ -3,7 +3,7 @@
  * baseline measured in the same run, then the goals and tables printed and written to
  * test/bench/RESULTS.md with the machine they ran on. Never part of `npm test`.
  *
- *   npm run bench                          # everything, full sizes (about 15 minutes)
+ *   npm run bench                          # everything, full sizes (about 6 minutes on 2 cores)
  *   npm run bench -- --quick               # smaller sizes and shorter runs, to check it works
  *   npm run bench -- --only write,scale    # some sections (read, write, scale, cleanup, cold-start, pgboss)
  *   npm run bench -- --out /tmp/results.md # somewhere else than test/bench/RESULTS.md
