@@ -46,10 +46,11 @@ export const jsonText = (value: unknown): string | null => (value === undefined 
 
 /**
  * The fields a patch sets, for a statement name: their initials ("co" = currentStage and output),
- * which keeps names under Postgres's 63 characters. Initials must be unique within one patch type.
+ * which keeps names under Postgres's 63 characters. Two fields with one initial would give two
+ * shapes one name (and one statement), so that is refused outright.
  */
-export const patchShape = (sets: Record<string, boolean>): string =>
-  Object.entries(sets)
-    .filter(([, set]) => set)
-    .map(([field]) => field[0])
-    .join('') || 'none';
+export function patchShape(sets: Record<string, boolean>): string {
+  const fields = Object.keys(sets);
+  if (new Set(fields.map((field) => field[0])).size !== fields.length) throw new Error(`patchShape: ${fields.join(', ')} share an initial`);
+  return fields.filter((field) => sets[field]).map((field) => field[0]).join('') || 'none';
+}
