@@ -49,6 +49,22 @@ export function preparedFor<T>(db: DbOrTx, name: string, build: (db: Db) => T): 
 }
 
 /**
+ * Counts the round trips a node-postgres pool's clients make (one `client.query` each), for
+ * `Database.roundTrips` and for the raw pools benchmarks compare against.
+ */
+export function countRoundTrips(pool: import('pg').Pool): () => number {
+  let roundTrips = 0;
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as { query: unknown }).query = (...args: unknown[]) => {
+      roundTrips++;
+      return query(...args);
+    };
+  });
+  return () => roundTrips;
+}
+
+/**
  * Opens the database named by the configuration. PGlite is imported lazily: it is 27 MB and must
  * never end up in a Lambda bundle.
  */
@@ -128,14 +144,7 @@ async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }
     console.warn(JSON.stringify({ level: 'warn', msg: 'idle database connection dropped', error: err.message }));
   });
 
-  let roundTrips = 0;
-  pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as { query: unknown }).query = (...args: unknown[]) => {
-      roundTrips++;
-      return query(...args);
-    };
-  });
+  const roundTrips = countRoundTrips(pool);
 
   // One retry when the pool handed out a connection that had already been dropped (idle kill,
   // failover). Only pool.query is retried: statements inside a transaction never are.
@@ -155,7 +164,7 @@ async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }
     db,
     driver: 'pg',
     get roundTrips() {
-      return roundTrips;
+      return roundTrips();
     },
     async withSession(fn) {
       const client = await pool.connect();

@@ -5,7 +5,7 @@
  * `Database.roundTrips` does, and the latency summary every table prints.
  */
 import pg from 'pg';
-import { createDatabase, type Database, type Db } from '../../../db/client';
+import { countRoundTrips, createDatabase, type Database, type Db } from '../../../db/client';
 import type { PipelineDefinition } from '../../../db/schema';
 import { migrateDatabase } from '../../../db/migrate';
 import { createPipeline } from '../../../functions/core/pipelines';
@@ -110,18 +110,11 @@ export async function seedProject(db: Db, name: string, pipelines: { name: strin
 export function countingPool(connectionString: string, max = 10) {
   const pool = new pg.Pool({ connectionString, max });
   pool.on('error', () => undefined);
-  let roundTrips = 0;
-  pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as { query: unknown }).query = (...args: unknown[]) => {
-      roundTrips++;
-      return query(...args);
-    };
-  });
+  const roundTrips = countRoundTrips(pool);
   return {
     pool,
     get roundTrips() {
-      return roundTrips;
+      return roundTrips();
     },
   };
 }
