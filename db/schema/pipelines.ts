@@ -54,6 +54,9 @@ export const pipelines = pgTable(
     unique('pipelines_project_id_name_key').on(t.projectId, t.name),
     // GET /v1/pipelines: keyset pagination on (created_at, id) within a project.
     index('pipelines_project_id_created_at_id_idx').on(t.projectId, t.createdAt, t.id),
+    // The ON DELETE SET NULL of active_version_id: deleting a project deletes its versions, and
+    // each one looks for the pipelines pointing at it; without this, a scan of pipelines apiece.
+    index('pipelines_active_version_id_idx').on(t.activeVersionId),
   ],
 );
 

@@ -1,1 +1,0 @@
-CREATE INDEX "pipeline_runs_version_id_idx" ON "pipeline_runs" USING btree ("version_id");

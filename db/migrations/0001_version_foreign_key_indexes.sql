@@ -1,0 +1,2 @@
+CREATE INDEX "pipelines_active_version_id_idx" ON "pipelines" USING btree ("active_version_id");--> statement-breakpoint
+CREATE INDEX "pipeline_runs_version_id_idx" ON "pipeline_runs" USING btree ("version_id");
