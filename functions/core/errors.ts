@@ -44,3 +44,24 @@ export class ValidationError extends DomainError {
     super('validation_failed', message);
   }
 }
+
+/**
+ * After a conditional transition (UPDATE … WHERE status IN (…) [AND revision = If-Match]) matched
+ * nothing, what the row's current state says: 404 when it is gone, 412 when the If-Match revision
+ * moved on, otherwise 409 because the move is illegal from where the row is.
+ */
+export function rejectedTransition(
+  resource: string,
+  id: string,
+  current: { status: string; revision: number } | undefined,
+  ifMatch: number | undefined,
+  target: string | undefined,
+): never {
+  if (!current) throw new NotFoundError(resource, id);
+  if (ifMatch !== undefined && current.revision !== ifMatch) throw new PreconditionFailedError(current.revision);
+  throw new StateConflictError(
+    'illegal_transition',
+    target ? `a ${resource} cannot go from ${current.status} to ${target}` : `a ${current.status} ${resource} can no longer be updated`,
+    { currentStatus: current.status, ...(target && { requestedStatus: target }) },
+  );
+}

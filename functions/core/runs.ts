@@ -2,9 +2,9 @@ import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { asDatabaseError } from '../../db/errors';
 import { type RunStatus, pipelineRuns, pipelines, pipelineVersions, taskRuns } from '../../db/schema';
-import { NotFoundError, PreconditionFailedError, StateConflictError } from './errors';
+import { NotFoundError, rejectedTransition } from './errors';
 import { newId } from './ids';
-import { patchShape, jsonText, runStatement } from './statements';
+import { jsonText, runStatement, updateShape } from './statements';
 import { decodeCursor, keysetAfter, pageSize, toPage, type PageRequest } from './pagination';
 
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
@@ -188,8 +188,7 @@ export async function updateRun({
     output: jsonText(patch.output),
     error: jsonText(patch.error),
   };
-  // One statement per combination of target and patched fields: a handful are in real use.
-  const shape = `run_update_${target ?? 'live'}_${patchShape(sets)}${checksRevision ? '_if_match' : ''}`;
+  const shape = updateShape('run', target, sets, checksRevision);
   const [row] = await runStatement(db, shape, values, (db, p) =>
     db
       .update(pipelineRuns)
@@ -228,15 +227,7 @@ async function explainRejectedUpdate(
     .select({ status: pipelineRuns.status, revision: pipelineRuns.revision })
     .from(pipelineRuns)
     .where(and(eq(pipelineRuns.id, input.runId), eq(pipelineRuns.projectId, input.projectId)));
-  if (!current) throw new NotFoundError('run', input.runId);
-  if (input.ifMatch !== undefined && current.revision !== input.ifMatch) throw new PreconditionFailedError(current.revision);
-  throw new StateConflictError(
-    'illegal_transition',
-    target
-      ? `a run cannot go from ${current.status} to ${target}`
-      : `a ${current.status} run can no longer be updated`,
-    { currentStatus: current.status, ...(target && { requestedStatus: target }) },
-  );
+  return rejectedTransition('run', input.runId, current, input.ifMatch, target);
 }
 
 /** Liveness only: does not bump the revision, so it never invalidates a client's ETag. */

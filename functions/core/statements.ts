@@ -45,6 +45,14 @@ function paramsOf<Values extends Record<string, unknown>>(values: Values, param:
 export const jsonText = (value: unknown): string | null => (value === undefined || value === null ? null : JSON.stringify(value));
 
 /**
+ * The name of a conditional update's statement: the target status ("live" for a patch without
+ * one), the fields the patch sets, and whether an If-Match revision is checked. A handful of
+ * these are in real use.
+ */
+export const updateShape = (table: string, target: string | undefined, sets: Record<string, boolean>, checksRevision: boolean) =>
+  `${table}_update_${target ?? 'live'}_${patchShape(sets)}${checksRevision ? '_if_match' : ''}`;
+
+/**
  * The fields a patch sets, for a statement name: their initials ("co" = currentStage and output),
  * which keeps names under Postgres's 63 characters. Two fields with one initial would give two
  * shapes one name (and one statement), so that is refused outright.

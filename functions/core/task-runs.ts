@@ -2,10 +2,10 @@ import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { UniqueViolationError, asDatabaseError } from '../../db/errors';
 import { type TaskRunStatus, dlq, taskRuns } from '../../db/schema';
-import { NotFoundError, PreconditionFailedError, StateConflictError, ValidationError } from './errors';
+import { StateConflictError, ValidationError, rejectedTransition } from './errors';
 import { newId } from './ids';
 import { afterCursor, decodeCursor, pageSize, toPage, type PageRequest } from './pagination';
-import { type StatementParams, jsonText, patchShape, runStatement } from './statements';
+import { type StatementParams, jsonText, runStatement, updateShape } from './statements';
 import { TERMINAL_RUN_STATUSES, getRunWithDefinition } from './runs';
 
 const TERMINAL_TASK_STATUSES: readonly TaskRunStatus[] = ['succeeded', 'failed', 'skipped', 'cancelled'];
@@ -206,7 +206,7 @@ export async function updateTaskRun({
     output: jsonText(patch.output),
     error: jsonText(patch.error),
   };
-  const shape = `task_run_update_${target ?? 'live'}_${patchShape(sets)}${checksRevision ? '_if_match' : ''}`;
+  const shape = updateShape('task_run', target, sets, checksRevision);
   const write = async (tx: DbOrTx) => {
     const [row] = await runStatement(tx, shape, values, (db, p) =>
       db
@@ -265,11 +265,5 @@ async function explainRejectedTaskUpdate(
     .select({ status: taskRuns.status, revision: taskRuns.revision })
     .from(taskRuns)
     .where(and(eq(taskRuns.id, input.taskRunId), eq(taskRuns.projectId, input.projectId)));
-  if (!current) throw new NotFoundError('task run', input.taskRunId);
-  if (input.ifMatch !== undefined && current.revision !== input.ifMatch) throw new PreconditionFailedError(current.revision);
-  throw new StateConflictError(
-    'illegal_transition',
-    target ? `a task run cannot go from ${current.status} to ${target}` : `a ${current.status} task run can no longer be updated`,
-    { currentStatus: current.status, ...(target && { requestedStatus: target }) },
-  );
+  return rejectedTransition('task run', input.taskRunId, current, input.ifMatch, target);
 }
