@@ -9,7 +9,7 @@ import { ESBUILD_TARGET, LAMBDA_EXTERNAL, LAMBDA_RUNTIME, LAMBDA_SPLITTING, lamb
 export type Linkable = unknown;
 
 /** Read at deploy time and handed to the functions when set (README: Configuration). */
-const PASS_THROUGH = [
+export const PASS_THROUGH = [
   'LOG_LEVEL',
   'CACHE_TTL_MS',
   'CACHE_MAX_ENTRIES',

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LAMBDA_FUNCTIONS } from '../../infra/bundling';
+import { PASS_THROUGH } from '../../infra/functions';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const GLOBALS = ['$config', '$app', '$dev', 'sst', 'aws'] as const;
@@ -16,14 +17,7 @@ const DEPLOY_SETTINGS = [
   'PIPESTORE_EXTERNAL_DATABASE',
   'PIPESTORE_CLEANUP_SCHEDULE',
   'PIPESTORE_DB_MAX_ACU',
-  'LOG_LEVEL',
-  'CACHE_TTL_MS',
-  'CACHE_MAX_ENTRIES',
-  'CACHE_STALE_IF_ERROR_MS',
-  'IDEMPOTENCY_TTL_HOURS',
-  'DLQ_RETENTION_DAYS',
-  'RUN_RETENTION_DAYS',
-  'STALE_RUN_AFTER_S',
+  ...PASS_THROUGH,
 ];
 
 interface Component {
