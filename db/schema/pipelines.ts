@@ -9,6 +9,7 @@ import {
   text,
   unique,
   check,
+  boolean,
 } from 'drizzle-orm/pg-core';
 import { mutableRow, timestamptz } from './columns';
 import { projects } from './projects';
@@ -43,6 +44,10 @@ export const pipelines = pgTable(
     name: text().notNull(),
     description: text(),
     schedule: text(),
+    // IANA time zone the schedule's cron is read in.
+    timezone: text().notNull().default('UTC'),
+    // Paused schedules keep their expression and fire nothing.
+    scheduleEnabled: boolean().notNull().default(true),
     labels: jsonb().$type<PipelineLabels>().notNull().default({}),
     activeVersionId: text().references((): AnyPgColumn => pipelineVersions.id, {
       onDelete: 'set null',

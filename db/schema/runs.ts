@@ -1,11 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { check, doublePrecision, index, integer, jsonb, pgTable, text, unique } from 'drizzle-orm/pg-core';
+import { check, doublePrecision, index, integer, jsonb, pgTable, text, unique, uniqueIndex } from 'drizzle-orm/pg-core';
 import { isOneOf, mutableRow, timestamptz } from './columns';
 import { pipelines, pipelineVersions } from './pipelines';
 import { projects } from './projects';
 
 export const RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** How a run came to be: through the API, fired by its pipeline's schedule, or from the console. */
+export const RUN_TRIGGERS = ['api', 'schedule', 'console'] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
 export const TASK_RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
 export type TaskRunStatus = (typeof TASK_RUN_STATUSES)[number];
@@ -33,10 +37,16 @@ export const pipelineRuns = pgTable(
     startedAt: timestamptz(),
     completedAt: timestamptz(),
     heartbeatAt: timestamptz(),
+    trigger: text().$type<RunTrigger>().notNull().default('api'),
+    // The schedule slot a scheduled run was created for (null for every other trigger).
+    scheduledFor: timestamptz(),
     ...mutableRow,
   },
   (t) => [
     check('pipeline_runs_status_check', isOneOf(t.status, RUN_STATUSES)),
+    check('pipeline_runs_trigger_check', isOneOf(t.trigger, RUN_TRIGGERS)),
+    // One run per schedule slot, however many ticks race for it (NULLs, i.e. unscheduled runs, are distinct).
+    uniqueIndex('pipeline_runs_pipeline_id_scheduled_for_key').on(t.pipelineId, t.scheduledFor),
     // GET /v1/pipelines/{id}/runs: newest runs of a pipeline, keyset on (created_at, id), read
     // backwards. Plain ascending on purpose: Drizzle's .desc() builds DESC NULLS LAST, which an
     // ORDER BY … DESC (NULLS FIRST) cannot use, and the planner would sort the whole pipeline.

@@ -41,6 +41,8 @@ export const toRun = ({ version, ...run }: RunRow & { version: number }) => ({
   startedAt: run.startedAt?.toISOString() ?? null,
   completedAt: run.completedAt?.toISOString() ?? null,
   heartbeatAt: run.heartbeatAt?.toISOString() ?? null,
+  trigger: run.trigger,
+  scheduledFor: run.scheduledFor?.toISOString() ?? null,
   revision: run.revision,
   createdAt: run.createdAt.toISOString(),
   updatedAt: run.updatedAt.toISOString(),

@@ -67,6 +67,8 @@ async function generateTree(dir: string) {
       name,
       description: `benchmark pipeline ${p}`,
       schedule: p % 2 ? '0 * * * *' : null,
+      timezone: 'UTC',
+      scheduleEnabled: true,
       labels: { team: `team-${p % 7}` },
       activeVersion: 2,
       revision: 2,
@@ -93,7 +95,7 @@ async function generateTree(dir: string) {
       const unit = tasks.find((t) => t.taskId === 'unit')!;
       runs.push({
         id: newId('run'), version: (r % 2) + 1, status: failed ? 'failed' : 'succeeded', currentStage: 'test',
-        stageResults: { build: { ms: 1200 + r }, test: { passed: failed ? 41 : 42 } }, input: { commit: `c${n.toString(16)}`, branch: 'main' },
+        stageResults: { build: { ms: 1200 + r }, test: { passed: failed ? 41 : 42 } }, trigger: 'api', scheduledFor: null, input: { commit: `c${n.toString(16)}`, branch: 'main' },
         output: failed ? null : { artifact: `${name}-${r}.tgz` }, error: failed ? { stage: 'test' } : null,
         startedAt: at(start), completedAt: at(start + 4), heartbeatAt: at(start + 3), revision: 4, createdAt: at(start), updatedAt: at(start + 4),
         taskRuns: tasks,

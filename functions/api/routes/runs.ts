@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { RUN_STATUSES } from '../../../db/schema';
+import { RUN_STATUSES, RUN_TRIGGERS } from '../../../db/schema';
 import { invalidating, tags as cacheTags } from '../../cache/cached-reads';
 import { cancelRun, createRun, heartbeatRun, updateRun } from '../../core/runs';
 import { etag, ifMatchRevision } from '../http';
@@ -28,6 +28,8 @@ const Run = z
     status: z.enum(RUN_STATUSES),
     currentStage: z.string().nullable(),
     stageResults: z.record(z.string(), z.unknown()),
+    trigger: z.enum(RUN_TRIGGERS).openapi({ description: 'How the run was created' }),
+    scheduledFor: z.string().datetime().nullable().openapi({ description: 'The schedule slot that created the run' }),
     ...executionFields,
   })
   .openapi('Run');

@@ -15,7 +15,7 @@
  */
 import canonicalize from 'canonicalize';
 import { z } from 'zod';
-import { RUN_STATUSES, TASK_RUN_STATUSES } from '../../../db/schema';
+import { RUN_STATUSES, RUN_TRIGGERS, TASK_RUN_STATUSES } from '../../../db/schema';
 import { PipelineDescriptionSchema, PipelineLabelsSchema, PipelineNameSchema, PipelineScheduleSchema } from '../../core/pipeline-metadata';
 
 export const FORMAT = { format: 'pipestore-export', version: 1 } as const;
@@ -89,6 +89,9 @@ export const PipelineFileSchema = z.strictObject({
   name: slug,
   description: PipelineDescriptionSchema.nullable(),
   schedule: PipelineScheduleSchema.nullable(),
+  // Absent in trees written before schedules had a zone and a pause switch: the column defaults.
+  timezone: z.string().min(1).max(64).default('UTC'),
+  scheduleEnabled: z.boolean().default(true),
   labels: PipelineLabelsSchema,
   activeVersion: z.number().int().min(1).nullable(),
   revision,
@@ -146,6 +149,9 @@ export const RunRecordSchema = z.strictObject({
   status: z.enum(RUN_STATUSES),
   currentStage: z.string().max(64).nullable(),
   stageResults: z.record(z.string(), z.unknown()),
+  // Absent in trees written before runs recorded how they were created.
+  trigger: z.enum(RUN_TRIGGERS).default('api'),
+  scheduledFor: nullableTimestamp.default(null),
   ...executionFields,
   taskRuns: z.array(TaskRunRecordSchema),
   dlq: z.array(DlqRecordSchema),
