@@ -32,6 +32,8 @@ export type DatabaseConfig =
 export interface AppConfig {
   database: DatabaseConfig;
   adminToken?: string;
+  /** Signs pagination cursors; when unset the API derives its key from adminToken (functions/api/app.ts). */
+  cursorSecret?: string;
   cache: { ttlMs: number; maxEntries: number; staleIfErrorMs: number };
   idempotencyTtlHours: number;
   dlqRetentionDays: number;
@@ -106,6 +108,7 @@ const VARIABLES = {
   AWS_REGION: string,
   AWS_ENDPOINT_URL_RDS_DATA: url,
   ADMIN_TOKEN: check((v) => v.length >= 16, 'expected at least 16 characters'),
+  CURSOR_SECRET: check((v) => v.length >= 32, 'expected at least 32 characters'),
   CACHE_TTL_MS: integer(0),
   // 0 turns the memory layer off: every read goes to Postgres (benchmarks, debugging).
   CACHE_MAX_ENTRIES: integer(0),
@@ -146,6 +149,7 @@ export function loadConfig(
   return {
     database: databaseConfig(e, runtime),
     adminToken: e.ADMIN_TOKEN,
+    cursorSecret: e.CURSOR_SECRET,
     cache: {
       ttlMs: e.CACHE_TTL_MS ?? 5_000,
       maxEntries: e.CACHE_MAX_ENTRIES ?? 10_000,

@@ -7,7 +7,7 @@ import { handleError, problem, problemResponse } from './problem';
 import { swaggerUI } from '@hono/swagger-ui';
 import { authorize } from './auth';
 import { idempotency } from './idempotency';
-import { limitBodySize, requireJsonBody } from './http';
+import { readJsonBody } from './request-body';
 import { healthRoutes } from './routes/health';
 import { pipelineRoutes } from './routes/pipelines';
 import { projectRoutes } from './routes/projects';
@@ -18,6 +18,7 @@ import { pipelineRunRoutes, runRoutes } from './routes/runs';
 import { runTaskRoutes, taskRunRoutes } from './routes/task-runs';
 import { serviceRoutes, taskRoutes } from './routes/registry';
 import { createRouter } from './validation';
+import { useCursorSecret } from '../core/pagination';
 import { CachedReads } from '../cache/cached-reads';
 import { MemoryCache } from '../cache/memory-cache';
 import { logCacheStats, markStaleResponse } from './stale';
@@ -33,6 +34,11 @@ export interface AppDependencies {
  */
 export function createApp({ database, config }: AppDependencies): App {
   setLogLevel(config.logLevel);
+  // Cursors must verify on every process of a deployment: CURSOR_SECRET, or a key derived from the
+  // admin token (on Lambda the AdminToken secret every container shares). With neither, this
+  // process's own random key: cursors then outlive neither a restart nor a hop to another process.
+  const cursorSecret = config.cursorSecret ?? config.adminToken;
+  if (cursorSecret !== undefined) useCursorSecret(cursorSecret);
   const app = createRouter();
 
   app.use(requestId());
@@ -49,10 +55,10 @@ export function createApp({ database, config }: AppDependencies): App {
 
   app.route('/', healthRoutes);
 
-  // Only requests that carry a body pay for the body checks (reading c.req.raw.body makes the
-  // node adapter build a full Request).
-  app.on(['POST', 'PUT', 'PATCH'], '/v1/*', limitBodySize, requireJsonBody);
   app.use('/v1/*', authorize);
+  // Only methods that carry a body pay for reading it (reading c.req.raw.body makes the node
+  // adapter build a full Request); after authorize, so an anonymous request never gets parsed.
+  app.on(['POST', 'PUT', 'PATCH'], '/v1/*', readJsonBody);
   // After authorize: a key belongs to the project it sets (admin routes have none and pass through).
   app.on('POST', '/v1/*', idempotency);
   app.route('/v1/projects', projectRoutes);
@@ -75,6 +81,8 @@ export function createApp({ database, config }: AppDependencies): App {
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     security: [{ bearerAuth: [] }],
+    // Relative: the document is served by the API it describes, wherever that is deployed.
+    servers: [{ url: '/', description: 'The server that serves this document' }],
     info: {
       title: 'pipestore',
       version: '1.0.0',

@@ -1,16 +1,30 @@
 import { z } from '@hono/zod-openapi';
+import { isStorableTime } from '../core/bounds';
 import { DefinitionSchema } from '../core/definitions';
 import { MAX_PAGE_SIZE } from '../core/pagination';
 import { ProblemSchema } from './problem';
 
 /** Shapes shared by every resource module: ids, pages, problems, ETags. */
 
+/**
+ * An integer query parameter: decimal digits only (`0x10`, `1e2`, `+5`, ` 5` are 400, where
+ * Number() would take them), then range-checked. Documented as the integer it stands for.
+ */
+export const queryInteger = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,10}$/, 'must be a decimal integer (digits only)')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .openapi({ type: 'integer', minimum: min, maximum: max });
+
+/** An RFC 3339 date-time with an offset, within the years Postgres and JavaScript both hold. */
+export const DateTimeInput = z.iso
+  .datetime({ offset: true })
+  .refine((value) => isStorableTime(Date.parse(value)), 'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z');
+
 export const PageQuery = z.strictObject({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_PAGE_SIZE)
+  limit: queryInteger(1, MAX_PAGE_SIZE)
     .optional()
     .openapi({ description: `Page size, 1-${MAX_PAGE_SIZE} (default 50)` }),
   cursor: z.string().max(1024).optional().openapi({ description: 'Opaque cursor from the previous page' }),
@@ -37,13 +51,15 @@ export const executionFields = {
 const problemContent = { 'application/problem+json': { schema: ProblemSchema } };
 const problemResponse = (description: string) => ({ description, content: problemContent });
 
-/** The error responses every authenticated route can give, for the OpenAPI document. */
+/**
+ * The error responses every authenticated route can give, for the OpenAPI document (createRouter
+ * adds the rest of what the middleware answers: 413 and 415 where there is a body, 412, 409 and
+ * 422 of idempotent POSTs, and the headers).
+ */
 export const commonErrors = {
   400: problemResponse('Invalid request (errors[] names each offending field)'),
   401: problemResponse('Missing, unknown, revoked or expired credentials'),
   403: problemResponse('Credentials of the wrong kind (admin token vs project key)'),
-  413: problemResponse('Request body over 1 MiB'),
-  415: problemResponse('Request body that is not JSON'),
   500: problemResponse('Unexpected error (details are only in the server log)'),
   503: problemResponse('Database unreachable; retry after the Retry-After delay'),
 } as const;

@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hook } from '@hono/zod-openapi';
 import type { AppEnv } from './env';
 import { problem, problemResponse } from './problem';
+import { type Access, completeRoute } from './route-defaults';
 
 type Issue = { path: PropertyKey[]; message: string; code?: string; keys?: string[] };
 
@@ -23,5 +24,14 @@ const validationHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
   return problemResponse(c, problem(400, 'validation_failed', 'the request is invalid', { errors }));
 };
 
-/** A sub-app with the shared validation behaviour; every resource module starts from this. */
-export const createRouter = () => new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+/**
+ * A sub-app with the shared validation behaviour; every resource module starts from this. Its
+ * routes get what the middleware makes common to all of them (route-defaults.ts): `access` says
+ * which credentials they take (project key unless said otherwise, like `authorize`).
+ */
+export const createRouter = (access: Access = 'project') => {
+  const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const register = router.openapi;
+  router.openapi = ((route, handler, hook) => register(completeRoute(route, access), handler, hook)) as typeof register;
+  return router;
+};

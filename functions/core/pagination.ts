@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { INT4_MAX, isStorableTime, unstorableText } from './bounds';
 import { ValidationError } from './errors';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -22,9 +23,32 @@ export interface Position {
   id: string;
 }
 
-// The checksum makes a cursor opaque to clients: editing it is detected and rejected with a 400
-// instead of silently paging from a wrong position. The list name stops reuse across lists.
-const checksum = (payload: string) => createHash('sha256').update(payload).digest('base64url').slice(0, 12);
+/**
+ * Cursors are signed with HMAC-SHA256 under a server-side key: a client can neither edit one nor
+ * mint one, and the list name inside stops reuse across lists. Every process serving the same
+ * database must sign with the same key (the API's key comes from its configuration, see
+ * `cursorSecret` in functions/api/app.ts). Keys configured in this process are all accepted when
+ * verifying (several apps with different configurations can share a process, as tests do); the
+ * last one signs. A process that configures none signs with a random key of its own.
+ */
+const verifyKeys: Buffer[] = [];
+const MAX_KEYS = 8;
+
+export function useCursorSecret(secret: string | Buffer): void {
+  const key = createHmac('sha256', 'pipestore cursor signing v1').update(secret).digest();
+  const known = verifyKeys.findIndex((k) => k.equals(key));
+  if (known >= 0) verifyKeys.splice(known, 1);
+  verifyKeys.push(key);
+  if (verifyKeys.length > MAX_KEYS) verifyKeys.shift();
+}
+
+const signingKey = (): Buffer => {
+  if (verifyKeys.length === 0) useCursorSecret(randomBytes(32));
+  return verifyKeys.at(-1)!;
+};
+
+/** The first 128 bits of the HMAC-SHA256 of the payload. */
+const sign = (key: Buffer, payload: string) => createHmac('sha256', key).update(payload).digest().subarray(0, 16);
 
 const invalidCursor = () =>
   new ValidationError('the cursor is invalid', [{ path: 'query.cursor', message: 'not a cursor issued by this list' }]);
@@ -32,13 +56,21 @@ const invalidCursor = () =>
 /** Encodes any keyset key (a tuple of JSON values) for the named list. */
 export function encodeKey(list: string, key: unknown[]): string {
   const payload = Buffer.from(JSON.stringify([list, ...key])).toString('base64url');
-  return `${payload}.${checksum(payload)}`;
+  return `${payload}.${sign(signingKey(), payload).toString('base64url')}`;
 }
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /** The key of a cursor issued by `encodeKey` for the same list; anything else is a 400. */
 export function decodeKey(list: string, cursor: string): unknown[] {
-  const [payload, sum, extra] = cursor.split('.');
-  if (!payload || !sum || extra !== undefined || checksum(payload) !== sum) throw invalidCursor();
+  const [payload, signature, extra] = cursor.split('.');
+  if (!payload || !signature || extra !== undefined || !BASE64URL.test(payload) || !BASE64URL.test(signature)) throw invalidCursor();
+  const given = Buffer.from(signature, 'base64url');
+  const genuine = (verifyKeys.length ? verifyKeys : [signingKey()]).some((key) => {
+    const expected = sign(key, payload);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
+  if (!genuine) throw invalidCursor();
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
@@ -52,11 +84,23 @@ export function decodeKey(list: string, cursor: string): unknown[] {
 export const encodeCursor = (list: string, position: Position): string =>
   encodeKey(list, [position.createdAt.toISOString(), position.id]);
 
+// What a genuine cursor can carry: storable timestamps, ids of the API's length. Checked even
+// though cursors are signed: a leaked key must not turn into 500s.
+const MAX_ID_LENGTH = 100;
+
 export function decodeCursor(list: string, cursor: string): Position {
-  const [createdAt, id] = decodeKey(list, cursor);
-  const date = new Date(String(createdAt));
-  if (typeof createdAt !== 'string' || typeof id !== 'string' || Number.isNaN(date.getTime())) throw invalidCursor();
+  const [createdAt, id, extra] = decodeKey(list, cursor);
+  if (typeof createdAt !== 'string' || typeof id !== 'string' || extra !== undefined) throw invalidCursor();
+  const date = new Date(createdAt);
+  if (!isStorableTime(date.getTime())) throw invalidCursor();
+  if (id.length === 0 || id.length > MAX_ID_LENGTH || unstorableText(id)) throw invalidCursor();
   return { createdAt: date, id };
+}
+
+/** A whole number a cursor carries that must fit an `integer` (int4) column. */
+export function cursorInteger(value: unknown, min = 0): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > INT4_MAX) throw invalidCursor();
+  return value;
 }
 
 /**

@@ -249,9 +249,9 @@ export async function listTaskHistory({
     )
     .orderBy(desc(taskCodeHistory.changedAt), desc(taskCodeHistory.id))
     .limit(limit + 1);
-  // Every task has at least its first-registration entry, so only an empty first page needs the
-  // existence check that tells "unknown task" (404) from "no more entries".
-  if (rows.length === 0 && !position) {
+  // Only an empty page needs the existence check that tells "unknown task" (404) from "no more
+  // entries"; with a cursor too, which may have been issued for another task's history.
+  if (rows.length === 0) {
     const [task] = await db
       .select({ id: tasks.id })
       .from(tasks)

@@ -139,8 +139,9 @@ export async function listRuns({
       .orderBy(desc(pipelineRuns.createdAt), desc(pipelineRuns.id))
       .limit(bound.limit),
   );
-  if (rows.length === 0 && !position) {
-    // An empty first page must still tell an unknown pipeline (404) from one without runs.
+  if (rows.length === 0) {
+    // An empty page must still tell an unknown pipeline (404) from one without (more) runs, with a
+    // cursor too: a cursor from another pipeline's list must not make an unknown id look empty.
     const [pipeline] = await db
       .select({ id: pipelines.id })
       .from(pipelines)

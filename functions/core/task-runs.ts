@@ -158,7 +158,8 @@ export async function listTaskRuns({
     .where(and(eq(taskRuns.runId, input.runId), eq(taskRuns.projectId, input.projectId), afterCursor(taskRuns, position, 'asc')))
     .orderBy(asc(taskRuns.createdAt), asc(taskRuns.id))
     .limit(limit + 1);
-  if (rows.length === 0 && !position) await getRunWithDefinition(db, input.projectId, input.runId);
+  // An empty page tells an unknown run (404) from one without (more) task runs, cursor or not.
+  if (rows.length === 0) await getRunWithDefinition(db, input.projectId, input.runId);
   return toPage('task-runs', rows, limit, toTaskRun);
 }
 

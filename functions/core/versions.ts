@@ -4,7 +4,8 @@ import { type PipelineDefinition, pipelines, pipelineVersions } from '../../db/s
 import { prepareDefinition } from './definitions';
 import { NotFoundError, ValidationError } from './errors';
 import { newId } from './ids';
-import { decodeKey, encodeKey, pageSize, type PageRequest } from './pagination';
+import { INT4_MAX } from './bounds';
+import { cursorInteger, decodeKey, encodeKey, pageSize, type PageRequest } from './pagination';
 
 type VersionRow = typeof pipelineVersions.$inferSelect;
 
@@ -81,10 +82,7 @@ export async function listVersions({
   const limit = pageSize(input);
   let before: number | undefined;
   if (input.cursor) {
-    const [number] = decodeKey('versions', input.cursor);
-    if (typeof number !== 'number' || !Number.isInteger(number))
-      throw new ValidationError('the cursor is invalid', [{ path: 'query.cursor', message: 'not a cursor issued by this list' }]);
-    before = number;
+    before = cursorInteger(decodeKey('versions', input.cursor)[0], 1);
   }
   const [pipeline] = await db
     .select({ id: pipelines.id })
@@ -119,12 +117,14 @@ export async function getVersion({
   input: { projectId: string; pipelineId: string; numberOrHash: string };
 }) {
   const { numberOrHash } = input;
-  const isNumber = /^[1-9][0-9]{0,8}$/.test(numberOrHash);
+  const isNumber = /^[1-9][0-9]*$/.test(numberOrHash);
   if (!isNumber && !/^[0-9a-f]{64}$/.test(numberOrHash)) {
     throw new ValidationError('expected a version number or a content hash', [
       { path: 'param.numberOrHash', message: 'expected a positive integer or 64 lowercase hex digits' },
     ]);
   }
+  // Version numbers are int4: a larger one names no version (and must not reach the statement).
+  if (isNumber && Number(numberOrHash) > INT4_MAX) throw new NotFoundError('version', numberOrHash);
   const [row] = await db
     .select()
     .from(pipelineVersions)

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { deleteDlqEntry, getDlqEntry, listDlq, replayDlqEntry } from '../../core/dlq';
-import { PageQuery, commonErrors, jsonResponse, notFound, pageOf } from '../schemas';
+import { PageQuery, commonErrors, jsonResponse, notFound, optionalJsonBody, pageOf } from '../schemas';
 import { createRouter } from '../validation';
 import { TaskRun } from './task-runs';
 
@@ -29,6 +29,7 @@ export const dlqRoutes = createRouter()
     createRoute({
       method: 'get',
       path: '/',
+      operationId: 'listDlqEntries',
       tags,
       summary: 'List dead-lettered task runs, newest first',
       request: { query: PageQuery },
@@ -40,6 +41,7 @@ export const dlqRoutes = createRouter()
     createRoute({
       method: 'get',
       path: '/{id}',
+      operationId: 'getDlqEntry',
       tags,
       summary: 'Get a DLQ entry',
       request: { params: IdParams },
@@ -52,9 +54,10 @@ export const dlqRoutes = createRouter()
     createRoute({
       method: 'post',
       path: '/{id}/replay',
+      operationId: 'replayDlqEntry',
       tags,
       summary: 'Replay: create the next attempt as a pending task run (idempotent: a second replay returns the same one)',
-      request: { params: IdParams },
+      request: { params: IdParams, body: optionalJsonBody(z.strictObject({})) },
       responses: {
         200: jsonResponse(TaskRun, 'Already replayed: the task run of the first replay'),
         201: jsonResponse(TaskRun, 'The new attempt'),
@@ -74,6 +77,7 @@ export const dlqRoutes = createRouter()
     createRoute({
       method: 'delete',
       path: '/{id}',
+      operationId: 'deleteDlqEntry',
       tags,
       summary: 'Delete a DLQ entry',
       request: { params: IdParams },

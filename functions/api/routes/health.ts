@@ -23,6 +23,7 @@ const HealthSchema = z
 const healthRoute = createRoute({
   method: 'get',
   path: '/health',
+  operationId: 'getHealth',
   tags: ['meta'],
   summary: 'Liveness and database reachability',
   security: [],
@@ -32,7 +33,7 @@ const healthRoute = createRoute({
   },
 });
 
-export const healthRoutes = createRouter().openapi(healthRoute, async (c) => {
+export const healthRoutes = createRouter('public').openapi(healthRoute, async (c) => {
   const database = c.get('database');
   const ping = await pingDatabase(database.db);
   const body = {

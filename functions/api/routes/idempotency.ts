@@ -39,6 +39,7 @@ export const idempotencyRoutes = createRouter()
     createRoute({
       method: 'put',
       path: '/{key}',
+      operationId: 'putTaskResult',
       tags,
       summary: 'Store a task result under a key, with a TTL (replaces the previous result)',
       request: { params: KeyParams, body: jsonBody(PutTaskResult) },
@@ -64,6 +65,7 @@ export const idempotencyRoutes = createRouter()
     createRoute({
       method: 'get',
       path: '/{key}',
+      operationId: 'getTaskResult',
       tags,
       summary: 'Get a stored task result (404 when absent or expired)',
       request: { params: KeyParams },

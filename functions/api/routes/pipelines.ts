@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { invalidating, tags as cacheTags } from '../../cache/cached-reads';
 import { PipelineNameSchema, pipelineMetadataFields } from '../../core/pipeline-metadata';
 import { activateVersion, createPipeline, deletePipeline, updatePipeline } from '../../core/pipelines';
+import { INT4_MAX } from '../../core/bounds';
 import { etag, ifMatchRevision } from '../http';
 import {
   Definition,
@@ -56,6 +57,7 @@ export const pipelineRoutes = createRouter()
     createRoute({
       method: 'post',
       path: '/',
+      operationId: 'createPipeline',
       tags,
       summary: 'Create a pipeline with its first definition (version 1, active)',
       request: { body: jsonBody(CreatePipeline) },
@@ -79,6 +81,7 @@ export const pipelineRoutes = createRouter()
     createRoute({
       method: 'get',
       path: '/',
+      operationId: 'listPipelines',
       tags,
       summary: 'List pipelines, oldest first',
       request: { query: PageQuery },
@@ -89,10 +92,13 @@ export const pipelineRoutes = createRouter()
   .openapi(
     createRoute({
       method: 'get',
-      path: '/{idOrName}',
+      path: '/{id}',
+      operationId: 'getPipeline',
       tags,
       summary: 'Get a pipeline by id or name',
-      request: { params: z.object({ idOrName: z.string().min(1).max(100) }) },
+      request: {
+        params: z.object({ id: z.string().min(1).max(100).openapi({ description: 'The pipeline id, or its name' }) }),
+      },
       responses: {
         200: { ...jsonResponse(Pipeline, 'The pipeline'), headers: ETagHeader },
         ...commonErrors,
@@ -100,7 +106,7 @@ export const pipelineRoutes = createRouter()
       },
     }),
     async (c) => {
-      const pipeline = await c.get('reads').getPipeline({ projectId: c.get('projectId'), idOrName: c.req.valid('param').idOrName });
+      const pipeline = await c.get('reads').getPipeline({ projectId: c.get('projectId'), idOrName: c.req.valid('param').id });
       c.header('ETag', etag(pipeline.revision));
       return c.json(pipeline, 200);
     },
@@ -109,6 +115,7 @@ export const pipelineRoutes = createRouter()
     createRoute({
       method: 'patch',
       path: '/{id}',
+      operationId: 'updatePipeline',
       tags,
       summary: 'Update pipeline metadata',
       request: { params: IdParams, headers: IfMatchHeaders, body: jsonBody(UpdatePipeline) },
@@ -131,6 +138,7 @@ export const pipelineRoutes = createRouter()
     createRoute({
       method: 'delete',
       path: '/{id}',
+      operationId: 'deletePipeline',
       tags,
       summary: 'Delete a pipeline with its versions and runs',
       request: { params: IdParams, headers: IfMatchHeaders },
@@ -147,12 +155,13 @@ export const pipelineRoutes = createRouter()
     createRoute({
       method: 'post',
       path: '/{id}/activate',
+      operationId: 'activatePipelineVersion',
       tags,
       summary: 'Make a version the active one (rollback = activate an older version)',
       request: {
         params: IdParams,
         headers: IfMatchHeaders,
-        body: jsonBody(z.strictObject({ version: z.number().int().min(1) })),
+        body: jsonBody(z.strictObject({ version: z.number().int().min(1).max(INT4_MAX) })),
       },
       responses: {
         200: { ...jsonResponse(Pipeline, 'The pipeline with its new active version'), headers: ETagHeader },

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { invalidating, tags as cacheTags } from '../../cache/cached-reads';
 import { createApiKey, createProject, listProjects, revokeApiKey } from '../../core/projects';
-import { PageQuery, commonErrors, jsonBody, jsonResponse, notFound, optionalJsonBody, pageOf } from '../schemas';
+import { DateTimeInput, PageQuery, commonErrors, jsonBody, jsonResponse, notFound, optionalJsonBody, pageOf } from '../schemas';
 import { createRouter } from '../validation';
 
 const Project = z
@@ -22,11 +22,12 @@ const ProjectParams = z.object({ id: z.string().min(1).max(100) });
 
 const tags = ['admin'];
 
-export const projectRoutes = createRouter()
+export const projectRoutes = createRouter('admin')
   .openapi(
     createRoute({
       method: 'post',
       path: '/',
+      operationId: 'createProject',
       tags,
       summary: 'Create a project',
       request: { body: jsonBody(z.strictObject({ name: z.string().trim().min(1).max(100) })) },
@@ -38,6 +39,7 @@ export const projectRoutes = createRouter()
     createRoute({
       method: 'get',
       path: '/',
+      operationId: 'listProjects',
       tags,
       summary: 'List projects, oldest first',
       request: { query: PageQuery },
@@ -49,6 +51,7 @@ export const projectRoutes = createRouter()
     createRoute({
       method: 'post',
       path: '/{id}/keys',
+      operationId: 'createApiKey',
       tags,
       summary: 'Create an API key for a project (the key is shown once)',
       request: {
@@ -56,15 +59,16 @@ export const projectRoutes = createRouter()
         body: optionalJsonBody(
           z.strictObject({
             name: z.string().trim().min(1).max(100).optional(),
-            expiresAt: z.coerce.date().optional().openapi({ type: 'string', format: 'date-time' }),
+            expiresAt: DateTimeInput.optional().openapi({ description: 'When the key stops working (RFC 3339, years 0001-9999)' }),
           }),
         ),
       },
       responses: { 201: jsonResponse(ApiKey, 'The new key'), ...commonErrors, ...notFound },
     }),
     async (c) => {
-      const body = c.req.valid('json') ?? {};
-      const key = await createApiKey({ db: c.get('database').db, input: { projectId: c.req.valid('param').id, ...body } });
+      const { name, expiresAt } = c.req.valid('json') ?? {};
+      const input = { projectId: c.req.valid('param').id, name, ...(expiresAt !== undefined && { expiresAt: new Date(expiresAt) }) };
+      const key = await createApiKey({ db: c.get('database').db, input });
       c.header('Cache-Control', 'no-store');
       return c.json(key, 201);
     },
@@ -73,6 +77,7 @@ export const projectRoutes = createRouter()
     createRoute({
       method: 'delete',
       path: '/{id}/keys/{keyId}',
+      operationId: 'revokeApiKey',
       tags,
       summary: 'Revoke an API key',
       request: { params: ProjectParams.extend({ keyId: z.string().min(1).max(100) }) },

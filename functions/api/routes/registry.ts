@@ -87,6 +87,7 @@ export const serviceRoutes = createRouter()
     createRoute({
       method: 'put',
       path: '/{id}',
+      operationId: 'registerService',
       tags,
       summary: 'Register or refresh a worker service with its tasks (a named task of another service moves here)',
       request: { params: z.object({ id: serviceId }), body: jsonBody(RegisterService) },
@@ -109,6 +110,7 @@ export const serviceRoutes = createRouter()
     createRoute({
       method: 'get',
       path: '/',
+      operationId: 'listServices',
       tags,
       summary: 'List worker services with their tasks, oldest first',
       request: { query: PageQuery },
@@ -123,6 +125,7 @@ export const taskRoutes = createRouter().openapi(
   createRoute({
     method: 'get',
     path: '/{id}/history',
+    operationId: 'listTaskHistory',
     tags,
     summary: "A task's code-hash changes, newest first",
     // Looser than registration on purpose: any unknown name is a 404, not a 400.

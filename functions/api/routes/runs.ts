@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { RUN_STATUSES, RUN_TRIGGERS } from '../../../db/schema';
 import { invalidating, tags as cacheTags } from '../../cache/cached-reads';
 import { cancelRun, createRun, heartbeatRun, updateRun } from '../../core/runs';
+import { INT4_MAX } from '../../core/bounds';
 import { etag, ifMatchRevision } from '../http';
 import {
   ETagHeader,
@@ -58,12 +59,16 @@ export const pipelineRunRoutes = createRouter()
     createRoute({
       method: 'post',
       path: '/{id}/runs',
+      operationId: 'createRun',
       tags,
       summary: 'Start a run (pending), pinned to the active version unless one is named',
       request: {
         params: RunParams,
         body: optionalJsonBody(
-          z.strictObject({ version: z.number().int().min(1).optional(), input: boundedJson(z.unknown(), 256 * 1024).optional() }),
+          z.strictObject({
+            version: z.number().int().min(1).max(INT4_MAX).optional(),
+            input: boundedJson(z.unknown(), 256 * 1024).optional(),
+          }),
         ),
       },
       responses: { 201: { ...jsonResponse(Run, 'The new run'), headers: ETagHeader }, ...commonErrors, ...notFound },
@@ -82,6 +87,7 @@ export const pipelineRunRoutes = createRouter()
     createRoute({
       method: 'get',
       path: '/{id}/runs',
+      operationId: 'listPipelineRuns',
       tags,
       summary: 'List runs of a pipeline, newest first, optionally by status',
       request: { params: RunParams, query: PageQuery.extend({ status: z.enum(RUN_STATUSES).optional() }) },
@@ -97,6 +103,7 @@ export const runRoutes = createRouter()
     createRoute({
       method: 'get',
       path: '/{id}',
+      operationId: 'getRun',
       tags,
       summary: 'Get a run',
       request: { params: RunParams },
@@ -111,6 +118,7 @@ export const runRoutes = createRouter()
     createRoute({
       method: 'patch',
       path: '/{id}',
+      operationId: 'updateRun',
       tags,
       summary: 'Transition a run, set its current stage, merge stage results',
       description:
@@ -134,9 +142,10 @@ export const runRoutes = createRouter()
     createRoute({
       method: 'post',
       path: '/{id}/heartbeat',
+      operationId: 'heartbeatRun',
       tags,
       summary: 'Record that a running run is alive (does not change its revision)',
-      request: { params: RunParams },
+      request: { params: RunParams, body: optionalJsonBody(z.strictObject({})) },
       responses: {
         200: jsonResponse(z.object({ id: z.string(), status: z.enum(RUN_STATUSES), heartbeatAt: z.string().datetime() }), 'Recorded'),
         ...commonErrors,
@@ -154,6 +163,7 @@ export const runRoutes = createRouter()
     createRoute({
       method: 'post',
       path: '/{id}/cancel',
+      operationId: 'cancelRun',
       tags,
       summary: 'Cancel a pending or running run and its unfinished task runs',
       request: {

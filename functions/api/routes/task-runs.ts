@@ -62,6 +62,7 @@ export const runTaskRoutes = createRouter()
     createRoute({
       method: 'post',
       path: '/{id}/tasks',
+      operationId: 'startTaskRun',
       tags,
       summary: 'Start a task run of a stage task of the run (an attempt, 1 by default)',
       request: { params: IdParams, body: jsonBody(StartTaskRun) },
@@ -86,6 +87,7 @@ export const runTaskRoutes = createRouter()
     createRoute({
       method: 'get',
       path: '/{id}/tasks',
+      operationId: 'listRunTaskRuns',
       tags,
       summary: 'List the task runs of a run, oldest first',
       request: { params: IdParams, query: PageQuery },
@@ -106,6 +108,7 @@ export const taskRunRoutes = createRouter().openapi(
   createRoute({
     method: 'patch',
     path: '/{id}',
+    operationId: 'updateTaskRun',
     tags,
     summary: 'Report progress, append messages, transition a task run',
     description:

@@ -23,6 +23,7 @@ export const versionRoutes = createRouter()
     createRoute({
       method: 'post',
       path: '/{id}/versions',
+      operationId: 'registerVersion',
       tags,
       summary: 'Register a definition: 201 with a new version, or 200 with the existing one of the same hash',
       request: {
@@ -50,6 +51,7 @@ export const versionRoutes = createRouter()
     createRoute({
       method: 'get',
       path: '/{id}/versions',
+      operationId: 'listVersions',
       tags,
       summary: 'List versions, newest first',
       request: { params: IdParams, query: PageQuery },
@@ -62,6 +64,7 @@ export const versionRoutes = createRouter()
     createRoute({
       method: 'get',
       path: '/{id}/versions/{numberOrHash}',
+      operationId: 'getVersion',
       tags,
       summary: 'Get a version by number or content hash',
       request: { params: IdParams.extend({ numberOrHash: z.string().min(1).max(64) }) },
