@@ -21,12 +21,12 @@ type Responses = RouteConfig['responses'];
 type Response = Responses[string];
 
 const problemContent = { 'application/problem+json': { schema: ProblemSchema } };
-const problem = (description: string, headers?: Record<string, { description: string; schema: { type: 'string' } }>) => ({
+const problem = (description: string, headers?: Record<string, ReturnType<typeof header>>) => ({
   description,
   content: problemContent,
   ...(headers && { headers }),
 });
-const header = (description: string) => ({ description, schema: { type: 'string' as const } });
+const header = (description: string, required = false) => ({ description, schema: { type: 'string' as const }, required });
 
 const RETRY_AFTER = { 'Retry-After': header('Seconds to wait before retrying') };
 
@@ -58,7 +58,7 @@ function commonResponses(route: RouteConfig, access: Access): Responses {
   };
   if (access !== 'public') {
     responses[401] = problem('Missing, unknown, revoked or expired credentials', {
-      'WWW-Authenticate': header('The authentication scheme to use: Bearer'),
+      'WWW-Authenticate': header('The authentication scheme to use: Bearer', true),
     });
     responses[403] = problem('Credentials of the wrong kind (admin token vs project key)');
   }

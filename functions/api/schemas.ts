@@ -67,7 +67,10 @@ export const notFound = { 404: problemResponse('No such resource in this project
 export const conflict = { 409: problemResponse('Conflicts with the current state') } as const;
 export const preconditionFailed = { 412: problemResponse('If-Match names a revision that is no longer current') } as const;
 
-export const ETagHeader = { ETag: { schema: { type: 'string' as const }, description: 'Revision, for If-Match' } };
+export const ETagHeader = { ETag: { schema: { type: 'string' as const }, description: 'Revision, for If-Match', required: true } };
+export const LocationHeader = { Location: { schema: { type: 'string' as const }, description: 'Path of the new resource', required: true } };
+/** What a 201 of a mutable resource carries. */
+export const CreatedHeaders = { ...ETagHeader, ...LocationHeader };
 export const IfMatchHeaders = z.object({
   'if-match': z.string().optional().openapi({ description: 'ETag from a previous response; a stale one is 412' }),
 });

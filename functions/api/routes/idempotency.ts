@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { MAX_TASK_RESULT_BYTES, MAX_TASK_TTL_SECONDS, getTaskResult, putTaskResult } from '../../core/idempotency';
-import { boundedJson, commonErrors, jsonBody, jsonResponse, notFound } from '../schemas';
+import { LocationHeader, boundedJson, commonErrors, jsonBody, jsonResponse, notFound } from '../schemas';
 import { createRouter } from '../validation';
 
 const TaskResult = z
@@ -45,7 +45,7 @@ export const idempotencyRoutes = createRouter()
       request: { params: KeyParams, body: jsonBody(PutTaskResult) },
       responses: {
         200: jsonResponse(TaskResult, 'Replaced a result that was still live'),
-        201: jsonResponse(TaskResult, 'Stored (there was no live result under this key)'),
+        201: { ...jsonResponse(TaskResult, 'Stored (there was no live result under this key)'), headers: LocationHeader },
         ...commonErrors,
       },
     }),

@@ -5,6 +5,7 @@ import { activateVersion, createPipeline, deletePipeline, updatePipeline } from 
 import { INT4_MAX } from '../../core/bounds';
 import { etag, ifMatchRevision } from '../http';
 import {
+  CreatedHeaders,
   Definition,
   ETagHeader,
   IfMatchHeaders,
@@ -62,7 +63,7 @@ export const pipelineRoutes = createRouter()
       summary: 'Create a pipeline with its first definition (version 1, active)',
       request: { body: jsonBody(CreatePipeline) },
       responses: {
-        201: { ...jsonResponse(Pipeline.extend({ version: Version }), 'The new pipeline'), headers: ETagHeader },
+        201: { ...jsonResponse(Pipeline.extend({ version: Version }), 'The new pipeline'), headers: CreatedHeaders },
         ...commonErrors,
         ...conflict,
       },

@@ -5,6 +5,7 @@ import { cancelRun, createRun, heartbeatRun, updateRun } from '../../core/runs';
 import { INT4_MAX } from '../../core/bounds';
 import { etag, ifMatchRevision } from '../http';
 import {
+  CreatedHeaders,
   ETagHeader,
   IfMatchHeaders,
   PageQuery,
@@ -71,7 +72,7 @@ export const pipelineRunRoutes = createRouter()
           }),
         ),
       },
-      responses: { 201: { ...jsonResponse(Run, 'The new run'), headers: ETagHeader }, ...commonErrors, ...notFound },
+      responses: { 201: { ...jsonResponse(Run, 'The new run'), headers: CreatedHeaders }, ...commonErrors, ...notFound },
     }),
     async (c) => {
       const body = c.req.valid('json') ?? {};

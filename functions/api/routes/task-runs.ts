@@ -3,6 +3,7 @@ import { TASK_RUN_STATUSES } from '../../../db/schema';
 import { listTaskRuns, startTaskRun, updateTaskRun } from '../../core/task-runs';
 import { etag, ifMatchRevision } from '../http';
 import {
+  CreatedHeaders,
   ETagHeader,
   IfMatchHeaders,
   PageQuery,
@@ -67,7 +68,7 @@ export const runTaskRoutes = createRouter()
       summary: 'Start a task run of a stage task of the run (an attempt, 1 by default)',
       request: { params: IdParams, body: jsonBody(StartTaskRun) },
       responses: {
-        201: { ...jsonResponse(TaskRun, 'The new task run'), headers: ETagHeader },
+        201: { ...jsonResponse(TaskRun, 'The new task run'), headers: CreatedHeaders },
         ...commonErrors,
         ...notFound,
         ...conflict,
