@@ -15,7 +15,7 @@ const UNMATCHABLE_REVISION = 0;
 export function ifMatchRevision(c: Context): number | undefined {
   const header = c.req.header('If-Match')?.trim();
   if (header === undefined || header === '*') return undefined;
-  const match = /^(?:W\/)?"([1-9][0-9]{0,18})"$/.exec(header);
+  const match = /^(?:W\/)?"([1-9][0-9]{0,62})"$/.exec(header);
   if (!match) {
     throw new ApiError(
       problem(400, 'invalid_if_match', 'If-Match must be one ETag as returned by this API, e.g. "3"', {

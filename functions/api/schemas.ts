@@ -21,7 +21,8 @@ export const queryInteger = (min: number, max: number) =>
 /** An RFC 3339 date-time with an offset, within the years Postgres and JavaScript both hold. */
 export const DateTimeInput = z.iso
   .datetime({ offset: true })
-  .refine((value) => isStorableTime(Date.parse(value)), 'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z');
+  .pipe(z.string().refine((value) => isStorableTime(Date.parse(value)), 'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z'))
+  .openapi({ type: 'string', format: 'date-time' });
 
 export const PageQuery = z.strictObject({
   limit: queryInteger(1, MAX_PAGE_SIZE)

@@ -26,29 +26,46 @@ export interface Position {
 /**
  * Cursors are signed with HMAC-SHA256 under a server-side key: a client can neither edit one nor
  * mint one, and the list name inside stops reuse across lists. Every process serving the same
- * database must sign with the same key (the API's key comes from its configuration, see
- * `cursorSecret` in functions/api/app.ts). Keys configured in this process are all accepted when
- * verifying (several apps with different configurations can share a process, as tests do); the
- * last one signs. A process that configures none signs with a random key of its own.
+ * database must sign with the same key (the API's comes from its configuration, see
+ * functions/api/app.ts). Every key configured in a process verifies (several apps with different
+ * configurations can share a process, as tests do); the last one signs. A process that configures
+ * none signs with a random key of its own.
  */
-const verifyKeys: Buffer[] = [];
-const MAX_KEYS = 8;
+export class CursorKeys {
+  private static readonly MAX_KEYS = 8;
+  private readonly keys: Buffer[] = [];
 
-export function useCursorSecret(secret: string | Buffer): void {
-  const key = createHmac('sha256', 'pipestore cursor signing v1').update(secret).digest();
-  const known = verifyKeys.findIndex((k) => k.equals(key));
-  if (known >= 0) verifyKeys.splice(known, 1);
-  verifyKeys.push(key);
-  if (verifyKeys.length > MAX_KEYS) verifyKeys.shift();
+  use(secret: string | Buffer): void {
+    const key = createHmac('sha256', 'pipestore cursor signing v1').update(secret).digest();
+    const known = this.keys.findIndex((k) => k.equals(key));
+    if (known >= 0) this.keys.splice(known, 1);
+    this.keys.push(key);
+    if (this.keys.length > CursorKeys.MAX_KEYS) this.keys.shift();
+  }
+
+  /** The first 128 bits of the HMAC-SHA256 of the payload, base64url. */
+  sign(payload: string): string {
+    if (this.keys.length === 0) this.use(randomBytes(32));
+    return CursorKeys.mac(this.keys.at(-1)!, payload).toString('base64url');
+  }
+
+  verify(payload: string, signature: string): boolean {
+    const given = Buffer.from(signature, 'base64url');
+    return this.keys.some((key) => {
+      const expected = CursorKeys.mac(key, payload);
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    });
+  }
+
+  private static mac(key: Buffer, payload: string): Buffer {
+    return createHmac('sha256', key).update(payload).digest().subarray(0, 16);
+  }
 }
 
-const signingKey = (): Buffer => {
-  if (verifyKeys.length === 0) useCursorSecret(randomBytes(32));
-  return verifyKeys.at(-1)!;
-};
+const processKeys = new CursorKeys();
 
-/** The first 128 bits of the HMAC-SHA256 of the payload. */
-const sign = (key: Buffer, payload: string) => createHmac('sha256', key).update(payload).digest().subarray(0, 16);
+/** Configures the key this process signs cursors with (and keeps verifying earlier ones). */
+export const useCursorSecret = (secret: string | Buffer): void => processKeys.use(secret);
 
 const invalidCursor = () =>
   new ValidationError('the cursor is invalid', [{ path: 'query.cursor', message: 'not a cursor issued by this list' }]);
@@ -56,7 +73,7 @@ const invalidCursor = () =>
 /** Encodes any keyset key (a tuple of JSON values) for the named list. */
 export function encodeKey(list: string, key: unknown[]): string {
   const payload = Buffer.from(JSON.stringify([list, ...key])).toString('base64url');
-  return `${payload}.${sign(signingKey(), payload).toString('base64url')}`;
+  return `${payload}.${processKeys.sign(payload)}`;
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
@@ -65,12 +82,7 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 export function decodeKey(list: string, cursor: string): unknown[] {
   const [payload, signature, extra] = cursor.split('.');
   if (!payload || !signature || extra !== undefined || !BASE64URL.test(payload) || !BASE64URL.test(signature)) throw invalidCursor();
-  const given = Buffer.from(signature, 'base64url');
-  const genuine = (verifyKeys.length ? verifyKeys : [signingKey()]).some((key) => {
-    const expected = sign(key, payload);
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  });
-  if (!genuine) throw invalidCursor();
+  if (!processKeys.verify(payload, signature)) throw invalidCursor();
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));

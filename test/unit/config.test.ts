@@ -113,6 +113,7 @@ describe('configuration', () => {
     [{ DB_ALLOW_EXIT_ON_IDLE: 'maybe' }, 'DB_ALLOW_EXIT_ON_IDLE: expected true or false'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL: expected postgres://'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: expected debug, info, warn, error or silent'],
+    [{ CURSOR_SECRET: 'too-short' }, 'CURSOR_SECRET: expected at least 32 characters'],
     [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN: expected at least 16 characters'],
     [{ CACHE_TTL_MS: '1.5' }, 'CACHE_TTL_MS'],
     [{ DB_CLUSTER_ARN: 'arn:aws:rds:x' }, 'DB_SECRET_ARN: required with DB_CLUSTER_ARN'],

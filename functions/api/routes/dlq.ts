@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { deleteDlqEntry, getDlqEntry, listDlq, replayDlqEntry } from '../../core/dlq';
-import { PageQuery, commonErrors, jsonResponse, notFound, optionalJsonBody, pageOf } from '../schemas';
+import { LocationHeader, PageQuery, commonErrors, jsonResponse, notFound, optionalJsonBody, pageOf } from '../schemas';
 import { createRouter } from '../validation';
 import { TaskRun } from './task-runs';
 
@@ -60,7 +60,7 @@ export const dlqRoutes = createRouter()
       request: { params: IdParams, body: optionalJsonBody(z.strictObject({})) },
       responses: {
         200: jsonResponse(TaskRun, 'Already replayed: the task run of the first replay'),
-        201: jsonResponse(TaskRun, 'The new attempt'),
+        201: { ...jsonResponse(TaskRun, 'The new attempt'), headers: LocationHeader },
         ...commonErrors,
         ...notFound,
       },
@@ -70,7 +70,9 @@ export const dlqRoutes = createRouter()
         db: c.get('database').db,
         input: { projectId: c.get('projectId'), id: c.req.valid('param').id },
       });
-      return created ? c.json(taskRun, 201) : c.json(taskRun, 200);
+      if (!created) return c.json(taskRun, 200);
+      c.header('Location', `/v1/task-runs/${taskRun.id}`);
+      return c.json(taskRun, 201);
     },
   )
   .openapi(

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { registerVersion } from '../../core/versions';
-import { Definition, PageQuery, commonErrors, jsonBody, jsonResponse, notFound, pageOf } from '../schemas';
+import { Definition, LocationHeader, PageQuery, commonErrors, jsonBody, jsonResponse, notFound, pageOf } from '../schemas';
 import { createRouter } from '../validation';
 
 export const Version = z
@@ -34,7 +34,7 @@ export const versionRoutes = createRouter()
       },
       responses: {
         200: jsonResponse(Version, 'The definition was already registered'),
-        201: jsonResponse(Version, 'A new version'),
+        201: { ...jsonResponse(Version, 'A new version'), headers: LocationHeader },
         ...commonErrors,
         ...notFound,
       },
@@ -44,7 +44,9 @@ export const versionRoutes = createRouter()
         db: c.get('database').db,
         input: { ...c.req.valid('json'), projectId: c.get('projectId'), pipelineId: c.req.valid('param').id },
       });
-      return created ? c.json(version, 201) : c.json(version, 200);
+      if (!created) return c.json(version, 200);
+      c.header('Location', `/v1/pipelines/${version.pipelineId}/versions/${version.number}`);
+      return c.json(version, 201);
     },
   )
   .openapi(
