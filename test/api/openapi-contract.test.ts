@@ -45,7 +45,9 @@ describe('the OpenAPI document', () => {
     try {
       const file = join(dir, 'openapi.json');
       writeFileSync(file, JSON.stringify(doc, null, 2));
-      const result = await promisify(execFile)('npx', ['redocly', 'lint', file, '--format=json', '--config', 'redocly.yaml'], {
+      // The CLI itself (not its library), as CI and a developer run it; without npx's lookup.
+      const cli = join('node_modules', '@redocly', 'cli', 'bin', 'cli.js');
+      const result = await promisify(execFile)(process.execPath, [cli, 'lint', file, '--format=json', '--config', 'redocly.yaml'], {
         env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
         maxBuffer: 16 * 1024 * 1024,
       }).catch((err: { stdout?: string; stderr?: string }) => err);
