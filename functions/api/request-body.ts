@@ -27,8 +27,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  *   stringify ever sees a deeper value), or not JSON: 400;
  * - a string or key that Postgres text/jsonb cannot hold as sent (NUL, lone surrogate): 400 naming
  *   each one's field path.
- * The bytes and text are left in Hono's body cache, so the validators and the idempotency layer
- * read them again without touching the stream.
+ * The bytes and text are left in Hono's body cache (c.req.arrayBuffer(), c.req.text()), so the
+ * validators and the idempotency layer read them again for free; c.req.raw is re-readable too.
  */
 export const readJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   const bytes = await readBytes(c);
@@ -62,9 +62,12 @@ export const readJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   const errors = unstorableStrings(value);
   if (errors.length) throw new ApiError(problem(400, 'validation_failed', 'the request is invalid', { errors }));
   // Hono keeps promises there (its types say values).
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const cache = c.req.bodyCache as Record<string, Promise<unknown>>;
-  cache.arrayBuffer = Promise.resolve(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  cache.arrayBuffer = Promise.resolve(buffer);
   cache.text = Promise.resolve(text);
+  // The stream is spent: code that reads c.req.raw itself gets the same bytes again.
+  c.req.raw = new Request(c.req.raw, { body: buffer });
   return next();
 };
 
