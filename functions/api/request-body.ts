@@ -36,6 +36,10 @@ export const readJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
     dropBody(c);
     return next();
   }
+  const encoding = c.req.header('content-encoding');
+  if (encoding && encoding.trim().toLowerCase() !== 'identity') {
+    throw new ApiError(problem(415, 'unsupported_media_type', `request bodies cannot be ${JSON.stringify(encoding)}-encoded`));
+  }
   const type = c.req.header('content-type') ?? '';
   if (!JSON_CONTENT_TYPE.test(type)) {
     throw new ApiError(
@@ -74,10 +78,6 @@ export const readJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
 async function readBytes(c: Context<AppEnv>): Promise<Uint8Array> {
   const body = c.req.raw.body;
   if (body === null) return new Uint8Array(0);
-  const encoding = c.req.header('content-encoding');
-  if (encoding && encoding.trim().toLowerCase() !== 'identity') {
-    throw new ApiError(problem(415, 'unsupported_media_type', `request bodies cannot be ${JSON.stringify(encoding)}-encoded`));
-  }
   const declared = c.req.header('content-length');
   if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) throw tooLarge();
   const chunks: Uint8Array[] = [];
@@ -118,6 +118,7 @@ function dropBody(c: Context<AppEnv>): void {
   headers.delete('content-type');
   headers.delete('content-length');
   headers.delete('transfer-encoding');
+  headers.delete('content-encoding');
   c.req.raw = new Request(c.req.raw.url, { method: c.req.method, headers, signal: c.req.raw.signal });
 }
 

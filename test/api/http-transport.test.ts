@@ -78,6 +78,15 @@ describe('over a socket', () => {
       expect(res.status).toBe(201);
     });
 
+    it('is no body also when sent as an empty chunked body, whatever its Content-Encoding', async () => {
+      const res = await rawRequest(
+        port,
+        `POST /v1/projects/${project.id}/keys HTTP/1.1\nHost: localhost\nAuthorization: Bearer ${ADMIN_TOKEN}\nTransfer-Encoding: chunked\nContent-Encoding: gzip`,
+        '0\r\n\r\n',
+      );
+      expect(res.status).toBe(201);
+    });
+
     it('is a 400 naming the missing fields where a body is required, not a 415', async () => {
       const res = await curlPost('/v1/pipelines');
       expect(res.status).toBe(400);

@@ -52,7 +52,7 @@ export interface FuzzOptions {
 
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const client = createClient(options.baseUrl);
-  const refreshEvery = options.refreshEvery ?? 25;
+  const refreshEvery = options.refreshEvery ?? 40;
   try {
     const docRes = await client.send({ method: 'GET', path: '/openapi.json', headers: {} });
     const doc = JSON.parse(docRes.text) as Doc;
