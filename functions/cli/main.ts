@@ -1,13 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { registerDbCommands } from './commands/db';
 import { registerSyncCommand } from './commands/sync';
+import { registerTenantCommands } from './commands/tenants';
 import { registerTransferCommands } from './commands/transfer';
 import { CliError, EXIT } from './exit-codes';
 import { type LogLevel, setLogLevel } from '../log';
 
 export function buildProgram(): Command {
   const program = new Command('pipestore')
-    .description('Operate a pipestore database: migrations, status, cleanup, sync of code-defined pipelines, import/export.')
+    .description('Operate a pipestore database: migrations, status, cleanup, projects and API keys, sync of code-defined pipelines, import/export.')
     .option('--json', 'machine-readable output on stdout')
     .option('--database-url <url>', 'database to use (overrides DATABASE_URL; same forms as the server)')
     .showHelpAfterError()
@@ -18,9 +19,8 @@ export function buildProgram(): Command {
 Configuration: the same environment variables as the server (DATABASE_URL, DB_*, the Data API triple).
 Exit codes: 0 ok, 1 check failed, 2 bad usage, 3 bad configuration, 4 database unreachable, 5 invalid input files.`,
     );
-  registerDbCommands(program);
-  registerSyncCommand(program);
-  registerTransferCommands(program);
+  // One registrar per command family: a new family is one module and one line here.
+  for (const register of [registerDbCommands, registerTenantCommands, registerSyncCommand, registerTransferCommands]) register(program);
   return program;
 }
 

@@ -3,7 +3,7 @@ import { type Placeholder, and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm
 import { type DbOrTx, preparedFor } from '../../db/client';
 import { ForeignKeyViolationError, asDatabaseError } from '../../db/errors';
 import { apiKeys, projects } from '../../db/schema';
-import { NotFoundError } from './errors';
+import { NotFoundError, PreconditionFailedError } from './errors';
 import { sha256Hex } from './hashing';
 import { newId } from './ids';
 import { afterCursor, decodeCursor, pageSize, toPage, type PageRequest } from './pagination';
@@ -13,6 +13,7 @@ export type ProjectRow = typeof projects.$inferSelect;
 export const toProject = (row: ProjectRow) => ({
   id: row.id,
   name: row.name,
+  revision: row.revision,
   createdAt: row.createdAt.toISOString(),
 });
 
@@ -31,6 +32,19 @@ export async function listProjects({ db, input }: { db: DbOrTx; input: PageReque
     .orderBy(asc(projects.createdAt), asc(projects.id))
     .limit(limit + 1);
   return toPage('projects', rows, limit, toProject);
+}
+
+/**
+ * Deletes a project with everything in it (pipelines, versions, runs, keys: ON DELETE CASCADE).
+ * With `ifMatch`, only at that revision: 412 when it moved on, 404 when the project is gone.
+ */
+export async function deleteProject({ db, input }: { db: DbOrTx; input: { projectId: string; ifMatch?: number } }) {
+  const isTarget = and(eq(projects.id, input.projectId), input.ifMatch === undefined ? undefined : eq(projects.revision, input.ifMatch));
+  const [row] = await db.delete(projects).where(isTarget).returning({ id: projects.id });
+  if (row) return;
+  const [current] = await db.select({ revision: projects.revision }).from(projects).where(eq(projects.id, input.projectId));
+  if (!current) throw new NotFoundError('project', input.projectId);
+  throw new PreconditionFailedError(current.revision);
 }
 
 // `ps_` marks a pipestore key in logs and secret scanners; 32 random bytes make it unguessable.
@@ -77,13 +91,50 @@ export async function createApiKey({
   };
 }
 
-export async function revokeApiKey({ db, input }: { db: DbOrTx; input: { projectId: string; keyId: string } }) {
+type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+/** What may be shown of a key after its creation: never the key, nor its hash. */
+export const toApiKeyInfo = (row: ApiKeyRow) => ({
+  id: row.id,
+  projectId: row.projectId,
+  name: row.name,
+  prefix: row.prefix,
+  lastFour: row.lastFour,
+  createdAt: row.createdAt.toISOString(),
+  expiresAt: row.expiresAt?.toISOString() ?? null,
+  revokedAt: row.revokedAt?.toISOString() ?? null,
+});
+
+/** A project's keys, oldest first, revoked and expired ones included (they say so). */
+export async function listApiKeys({ db, input }: { db: DbOrTx; input: PageRequest & { projectId: string } }) {
+  const limit = pageSize(input);
+  const position = input.cursor ? decodeCursor('api_keys', input.cursor) : undefined;
+  const rows = await db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.projectId, input.projectId), afterCursor(apiKeys, position, 'asc')))
+    .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id))
+    .limit(limit + 1);
+  if (rows.length === 0) {
+    // An empty page must still tell an unknown project (404) from one without (more) keys.
+    const [project] = await db.select({ id: projects.id }).from(projects).where(eq(projects.id, input.projectId));
+    if (!project) throw new NotFoundError('project', input.projectId);
+  }
+  return toPage('api_keys', rows, limit, toApiKeyInfo);
+}
+
+/**
+ * Revokes a key (idempotent: revoking a revoked key keeps its first revocation time). The API
+ * names the key under its project; the operator CLI by its id alone (`projectId` omitted).
+ */
+export async function revokeApiKey({ db, input }: { db: DbOrTx; input: { projectId?: string; keyId: string } }) {
   const [row] = await db
     .update(apiKeys)
     .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` })
-    .where(and(eq(apiKeys.id, input.keyId), eq(apiKeys.projectId, input.projectId)))
-    .returning({ id: apiKeys.id });
+    .where(and(eq(apiKeys.id, input.keyId), input.projectId === undefined ? undefined : eq(apiKeys.projectId, input.projectId)))
+    .returning();
   if (!row) throw new NotFoundError('api key', input.keyId);
+  return toApiKeyInfo(row);
 }
 
 const keyByHash = (db: DbOrTx, hash: string | Placeholder) =>

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apiKeys } from '../../db/schema';
-import { ADMIN_TOKEN, testApi, type TestApi } from '../support/api';
+import { ADMIN_TOKEN, newPipeline, newProject, testApi, type TestApi } from '../support/api';
 
 describe('projects and API keys', () => {
   let api: TestApi;
@@ -87,5 +87,48 @@ describe('projects and API keys', () => {
     const res = await admin('POST', '/v1/projects', { name: '  ' });
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([{ path: 'name', message: expect.any(String) }]);
+  });
+
+  it("lists a project's keys oldest first with prefix, last four and state, never the key or its hash", async () => {
+    const project = (await admin('POST', '/v1/projects', { name: 'listed keys' })).body;
+    const first = (await admin('POST', `/v1/projects/${project.id}/keys`, { name: 'ci' })).body;
+    const second = (await admin('POST', `/v1/projects/${project.id}/keys`, {})).body;
+    await admin('DELETE', `/v1/projects/${project.id}/keys/${second.id}`);
+
+    const res = await admin('GET', `/v1/projects/${project.id}/keys?limit=1`);
+    expect(res.status).toBe(200);
+    expect(res.body.items).toEqual([
+      { id: first.id, projectId: project.id, name: 'ci', prefix: first.prefix, lastFour: first.lastFour, createdAt: first.createdAt, expiresAt: null, revokedAt: null },
+    ]);
+    const next = await admin('GET', `/v1/projects/${project.id}/keys?cursor=${encodeURIComponent(res.body.nextCursor)}`);
+    expect(next.body.items.map((k: { id: string }) => k.id)).toEqual([second.id]);
+    expect(next.body.items[0].revokedAt).toEqual(expect.any(String));
+    expect(next.body.nextCursor).toBeNull();
+    const text = JSON.stringify([res.body, next.body]);
+    expect(text).not.toContain(first.key);
+    expect(text).not.toContain(second.key);
+    expect(text).not.toMatch(/"hash"/);
+  });
+
+  it('answers 404 for the keys of a project that does not exist', async () => {
+    expect((await admin('GET', '/v1/projects/proj_missing/keys')).status).toBe(404);
+  });
+
+  it('deletes a project with everything in it; a stale If-Match is 412, a second delete 404', async () => {
+    const project = await newProject(api, 'doomed');
+    const created = await admin('POST', '/v1/projects', { name: 'etag' });
+    expect(created.headers.get('etag')).toBe('"1"');
+    expect(created.headers.get('location')).toBe(`/v1/projects/${created.body.id}`);
+    await newPipeline(api, project.key);
+
+    const stale = await api.call('DELETE', `/v1/projects/${project.id}`, { token: ADMIN_TOKEN, headers: { 'If-Match': '"2"' } });
+    expect(stale.status).toBe(412);
+    expect((await api.call('GET', '/v1/pipelines', { token: project.key })).status).toBe(200);
+
+    const deleted = await api.call('DELETE', `/v1/projects/${project.id}`, { token: ADMIN_TOKEN, headers: { 'If-Match': '"1"' } });
+    expect(deleted.status).toBe(204);
+    expect((await api.call('GET', '/v1/pipelines', { token: project.key })).status).toBe(401);
+    expect((await admin('GET', `/v1/projects/${project.id}/keys`)).status).toBe(404);
+    expect((await admin('DELETE', `/v1/projects/${project.id}`)).status).toBe(404);
   });
 });

@@ -33,6 +33,8 @@ interface RouteCase {
 export const ROUTES: RouteCase[] = [
   { method: 'POST', path: () => '/v1/projects', body: () => ({ name: 'x' }), admin: true },
   { method: 'GET', path: () => '/v1/projects', admin: true },
+  { method: 'DELETE', path: (f) => `/v1/projects/${f.projectId}`, admin: true },
+  { method: 'GET', path: (f) => `/v1/projects/${f.projectId}/keys`, admin: true },
   { method: 'POST', path: (f) => `/v1/projects/${f.projectId}/keys`, body: () => ({}), admin: true },
   { method: 'DELETE', path: (f) => `/v1/projects/${f.projectId}/keys/${f.keyId}`, admin: true },
   { method: 'POST', path: () => '/v1/pipelines', body: () => ({ name: 'sec', definition: simpleDefinition() }) },

@@ -1,11 +1,24 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { invalidating, tags as cacheTags } from '../../cache/cached-reads';
-import { createApiKey, createProject, listProjects, revokeApiKey } from '../../core/projects';
-import { DateTimeInput, PageQuery, commonErrors, jsonBody, jsonResponse, notFound, optionalJsonBody, pageOf } from '../schemas';
+import { createApiKey, createProject, deleteProject, listApiKeys, listProjects, revokeApiKey } from '../../core/projects';
+import { etag, ifMatchRevision } from '../http';
+import {
+  CreatedHeaders,
+  DateTimeInput,
+  IfMatchHeaders,
+  PageQuery,
+  commonErrors,
+  jsonBody,
+  jsonResponse,
+  notFound,
+  optionalJsonBody,
+  pageOf,
+  preconditionFailed,
+} from '../schemas';
 import { createRouter } from '../validation';
 
 const Project = z
-  .object({ id: z.string(), name: z.string(), createdAt: z.string().datetime() })
+  .object({ id: z.string(), name: z.string(), revision: z.number().int(), createdAt: z.string().datetime() })
   .openapi('Project');
 const ApiKey = z
   .object({
@@ -18,6 +31,18 @@ const ApiKey = z
     expiresAt: z.string().datetime().nullable(),
   })
   .openapi('ApiKey');
+const ApiKeyInfo = z
+  .object({
+    id: z.string(),
+    projectId: z.string(),
+    name: z.string().nullable(),
+    prefix: z.string(),
+    lastFour: z.string(),
+    createdAt: z.string().datetime(),
+    expiresAt: z.string().datetime().nullable(),
+    revokedAt: z.string().datetime().nullable(),
+  })
+  .openapi('ApiKeyInfo', { description: 'An API key as listed: never the key itself' });
 const ProjectParams = z.object({ id: z.string().min(1).max(100) });
 
 const tags = ['admin'];
@@ -31,9 +56,14 @@ export const projectRoutes = createRouter('admin')
       tags,
       summary: 'Create a project',
       request: { body: jsonBody(z.strictObject({ name: z.string().trim().min(1).max(100) })) },
-      responses: { 201: jsonResponse(Project, 'The new project'), ...commonErrors },
+      responses: { 201: { ...jsonResponse(Project, 'The new project'), headers: CreatedHeaders }, ...commonErrors },
     }),
-    async (c) => c.json(await createProject({ db: c.get('database').db, input: c.req.valid('json') }), 201),
+    async (c) => {
+      const project = await createProject({ db: c.get('database').db, input: c.req.valid('json') });
+      c.header('ETag', etag(project.revision));
+      c.header('Location', `/v1/projects/${project.id}`);
+      return c.json(project, 201);
+    },
   )
   .openapi(
     createRoute({
@@ -46,6 +76,38 @@ export const projectRoutes = createRouter('admin')
       responses: { 200: jsonResponse(pageOf(Project, 'ProjectPage'), 'A page of projects'), ...commonErrors },
     }),
     async (c) => c.json(await listProjects({ db: c.get('database').db, input: c.req.valid('query') }), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/{id}',
+      operationId: 'deleteProject',
+      tags,
+      summary: 'Delete a project with all its pipelines, runs and keys',
+      request: { params: ProjectParams, headers: IfMatchHeaders },
+      responses: { 204: { description: 'Deleted' }, ...commonErrors, ...notFound, ...preconditionFailed },
+    }),
+    async (c) => {
+      const input = { projectId: c.req.valid('param').id, ifMatch: ifMatchRevision(c) };
+      const dropped = [cacheTags.apiKeys, cacheTags.pipelines(input.projectId)];
+      await invalidating(c.get('cache'), dropped, deleteProject({ db: c.get('database').db, input }));
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/keys',
+      operationId: 'listApiKeys',
+      tags,
+      summary: "List a project's API keys, oldest first (never the keys themselves)",
+      request: { params: ProjectParams, query: PageQuery },
+      responses: { 200: jsonResponse(pageOf(ApiKeyInfo, 'ApiKeyPage'), 'A page of keys'), ...commonErrors, ...notFound },
+    }),
+    async (c) => {
+      const input = { ...c.req.valid('query'), projectId: c.req.valid('param').id };
+      return c.json(await listApiKeys({ db: c.get('database').db, input }), 200);
+    },
   )
   .openapi(
     createRoute({

@@ -1,0 +1,91 @@
+/**
+ * `pipestore projects …` and `pipestore keys …` as an operator runs them: a subprocess on a fresh
+ * embedded store (and, with TEST_DATABASE_URL, a scratch PostgreSQL database). Outputs are what a
+ * script captures: the id or the key alone on stdout, one JSON document with --json.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDatabase } from '../../db/client';
+import { loadConfig } from '../../db/config';
+import { authenticateApiKey } from '../../functions/core/projects';
+import { TEST_DATABASE_URL, createScratchDatabase } from '../support/database';
+import { jsonOf, runCli } from './support/run-cli';
+
+const targets: [string, () => Promise<{ url: string; drop(): Promise<void> }>][] = [
+  [
+    'embedded',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pipestore-cli-tenants-'));
+      return { url: `pglite:${join(dir, 'db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  ],
+  ...(TEST_DATABASE_URL ? [['postgres', () => createScratchDatabase('cli_tenants')] as [string, typeof createScratchDatabase]] : []),
+] as never;
+
+// About ten CLI processes, each a fresh Node (1-3 s idle, up to ~15 s on a loaded 2-core machine).
+describe.each(targets)('pipestore projects and keys on %s', { timeout: 300_000 }, (_, makeTarget) => {
+  let target: { url: string; drop(): Promise<void> };
+  afterAll(() => target?.drop());
+  const cli = (...args: string[]) => runCli(args, { DATABASE_URL: target.url });
+
+  /** Whether the store accepts the key, checked in-process between CLI runs. */
+  async function keyWorks(key: string): Promise<boolean> {
+    const database = await createDatabase(loadConfig({ DATABASE_URL: target.url }, 'cli').database);
+    try {
+      return (await authenticateApiKey({ db: database.db, input: { key } })) !== undefined;
+    } finally {
+      await database.close();
+    }
+  }
+
+  it('creates and lists projects, creates a key shown once, lists keys without it, revokes it', async () => {
+    target = await makeTarget();
+    expect((await cli('db', 'migrate')).code).toBe(0);
+
+    const created = await cli('projects', 'create', 'demo');
+    expect(created.code).toBe(0);
+    const projectId = created.stdout.trim();
+    expect(projectId).toMatch(/^proj_[0-9a-z]{26}$/);
+    const second = jsonOf(await cli('--json', 'projects', 'create', 'other'));
+    expect(second).toMatchObject({ id: expect.stringMatching(/^proj_/), name: 'other', revision: 1 });
+
+    const listed = jsonOf(await cli('projects', 'list', '--json'));
+    expect(listed.map((p: { id: string }) => p.id)).toEqual([projectId, second.id]);
+
+    const keyRun = await cli('keys', 'create', '--project', projectId, '--name', 'ci');
+    expect(keyRun.code).toBe(0);
+    const key = keyRun.stdout.trim();
+    expect(key).toMatch(/^ps_[A-Za-z0-9_-]{43}$/);
+    expect(keyRun.stderr).toContain('shown only now');
+    expect(await keyWorks(key)).toBe(true);
+
+    const keys = jsonOf(await cli('keys', 'list', '--project', projectId, '--json'));
+    expect(keys).toEqual([
+      expect.objectContaining({ projectId, name: 'ci', prefix: key.slice(0, 10), lastFour: key.slice(-4), revokedAt: null }),
+    ]);
+    const human = await cli('keys', 'list', '--project', projectId);
+    expect(human.stdout).toContain(keys[0].id);
+    expect(human.stdout).toContain('active');
+    expect(human.stdout + JSON.stringify(keys)).not.toContain(key);
+
+    const revoked = await cli('keys', 'revoke', keys[0].id, '--json');
+    expect(revoked.code).toBe(0);
+    expect(jsonOf(revoked)).toMatchObject({ id: keys[0].id, projectId, revokedAt: expect.any(String) });
+    expect(await keyWorks(key)).toBe(false);
+  });
+
+  it('names an unknown project or key and exits 2; refuses a bad expiry before connecting', async () => {
+    target ??= await makeTarget();
+    const unknownProject = await cli('keys', 'create', '--project', 'proj_missing');
+    expect(unknownProject).toMatchObject({ code: 2, stdout: '' });
+    expect(unknownProject.stderr).toBe('pipestore: project "proj_missing" was not found\n');
+    const unknownKey = await cli('keys', 'revoke', 'key_missing');
+    expect(unknownKey.code).toBe(2);
+    expect(unknownKey.stderr).toContain('key_missing');
+    const badExpiry = await cli('keys', 'create', '--project', 'proj_x', '--expires-at', 'tomorrow');
+    expect(badExpiry.code).toBe(2);
+    expect(badExpiry.stderr).toContain('--expires-at');
+  });
+});
