@@ -1,5 +1,7 @@
 import type { Context } from 'hono';
 import { INT4_MAX } from '../core/bounds';
+import { resolvePipelineId } from '../core/pipeline-ref';
+import type { AppEnv } from './env';
 import { ApiError, problem } from './problem';
 
 export const etag = (revision: number) => `"${revision}"`;
@@ -26,3 +28,7 @@ export function ifMatchRevision(c: Context): number | undefined {
   const revision = Number(match[1]);
   return revision > INT4_MAX ? UNMATCHABLE_REVISION : revision;
 }
+
+/** The pipeline a path names, by id or by name: every route under /v1/pipelines/{id} asks this. */
+export const pipelineIdOf = (c: Context<AppEnv>, ref: string): Promise<string> =>
+  resolvePipelineId({ db: c.get('database').db, input: { projectId: c.get('projectId'), ref } });

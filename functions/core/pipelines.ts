@@ -4,6 +4,7 @@ import { type DbOrTx, preparedFor } from '../../db/client';
 import { UniqueViolationError, asDatabaseError } from '../../db/errors';
 import { type PipelineDefinition, type PipelineLabels, pipelines, pipelineVersions } from '../../db/schema';
 import { prepareDefinition } from './definitions';
+import type { VersionRef } from './pipeline-ref';
 import { NotFoundError, PreconditionFailedError, StateConflictError } from './errors';
 import { newId } from './ids';
 import { afterCursor, decodeCursor, pageSize, toPage, type PageRequest } from './pagination';
@@ -188,8 +189,11 @@ export async function deletePipeline({ db, input }: { db: DbOrTx; input: WriteTa
 }
 
 /** Moves the active version (rollback is activating an older one): one conditional UPDATE. */
-export async function activateVersion({ db, input }: { db: DbOrTx; input: WriteTarget & { version: number } }) {
-  const isRequestedVersion = and(eq(pipelineVersions.pipelineId, pipelines.id), eq(pipelineVersions.number, input.version));
+export async function activateVersion({ db, input }: { db: DbOrTx; input: WriteTarget & { version: VersionRef } }) {
+  const isRequestedVersion = and(
+    eq(pipelineVersions.pipelineId, pipelines.id),
+    typeof input.version === 'number' ? eq(pipelineVersions.number, input.version) : eq(pipelineVersions.hash, input.version),
+  );
   const pipeline = await updateTarget(db, input, { activeVersionId: sql`${pipelineVersions.id}` }, isRequestedVersion);
   if (pipeline) return pipeline;
 

@@ -2,8 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { invalidating, tags as cacheTags } from '../../cache/cached-reads';
 import { PipelineNameSchema, pipelineMetadataFields } from '../../core/pipeline-metadata';
 import { activateVersion, createPipeline, deletePipeline, updatePipeline } from '../../core/pipelines';
+import { VERSION_HASH } from '../../core/pipeline-ref';
 import { INT4_MAX } from '../../core/bounds';
-import { etag, ifMatchRevision } from '../http';
+import { etag, ifMatchRevision, pipelineIdOf } from '../http';
 import {
   CreatedHeaders,
   Definition,
@@ -50,7 +51,8 @@ const UpdatePipeline = z
   .strictObject({ ...pipelineMetadataFields, name: PipelineNameSchema.optional() })
   .openapi('UpdatePipeline');
 
-const IdParams = z.object({ id: z.string().min(1).max(100) });
+const IdParams = z.object({ id: z.string().min(1).max(100).openapi({ description: 'The pipeline id (pl_…), or its name' }) });
+
 const tags = ['pipelines'];
 
 export const pipelineRoutes = createRouter()
@@ -97,9 +99,7 @@ export const pipelineRoutes = createRouter()
       operationId: 'getPipeline',
       tags,
       summary: 'Get a pipeline by id or name',
-      request: {
-        params: z.object({ id: z.string().min(1).max(100).openapi({ description: 'The pipeline id, or its name' }) }),
-      },
+      request: { params: IdParams },
       responses: {
         200: { ...jsonResponse(Pipeline, 'The pipeline'), headers: ETagHeader },
         ...commonErrors,
@@ -129,7 +129,8 @@ export const pipelineRoutes = createRouter()
       },
     }),
     async (c) => {
-      const input = { projectId: c.get('projectId'), id: c.req.valid('param').id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') };
+      const id = await pipelineIdOf(c, c.req.valid('param').id);
+      const input = { projectId: c.get('projectId'), id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') };
       const pipeline = await invalidating(c.get('cache'), [cacheTags.pipelines(input.projectId)], updatePipeline({ db: c.get('database').db, input }));
       c.header('ETag', etag(pipeline.revision));
       return c.json(pipeline, 200);
@@ -146,7 +147,8 @@ export const pipelineRoutes = createRouter()
       responses: { 204: { description: 'Deleted' }, ...commonErrors, ...notFound, ...preconditionFailed },
     }),
     async (c) => {
-      const input = { projectId: c.get('projectId'), id: c.req.valid('param').id, ifMatch: ifMatchRevision(c) };
+      const id = await pipelineIdOf(c, c.req.valid('param').id);
+      const input = { projectId: c.get('projectId'), id, ifMatch: ifMatchRevision(c) };
       const dropped = [cacheTags.pipelines(input.projectId), cacheTags.versions(input.projectId, input.id)];
       await invalidating(c.get('cache'), dropped, deletePipeline({ db: c.get('database').db, input }));
       return c.body(null, 204);
@@ -162,7 +164,13 @@ export const pipelineRoutes = createRouter()
       request: {
         params: IdParams,
         headers: IfMatchHeaders,
-        body: jsonBody(z.strictObject({ version: z.number().int().min(1).max(INT4_MAX) })),
+        body: jsonBody(
+          z.strictObject({
+            version: z
+              .union([z.number().int().min(1).max(INT4_MAX), z.string().regex(VERSION_HASH)])
+              .openapi({ description: 'The version number, or the content hash of the version (64 lowercase hex digits)' }),
+          }),
+        ),
       },
       responses: {
         200: { ...jsonResponse(Pipeline, 'The pipeline with its new active version'), headers: ETagHeader },
@@ -174,7 +182,7 @@ export const pipelineRoutes = createRouter()
     async (c) => {
       const input = {
         projectId: c.get('projectId'),
-        id: c.req.valid('param').id,
+        id: await pipelineIdOf(c, c.req.valid('param').id),
         version: c.req.valid('json').version,
         ifMatch: ifMatchRevision(c),
       };

@@ -3,7 +3,7 @@ import { RUN_STATUSES, RUN_TRIGGERS } from '../../../db/schema';
 import { invalidating, tags as cacheTags } from '../../cache/cached-reads';
 import { cancelRun, createRun, heartbeatRun, updateRun } from '../../core/runs';
 import { INT4_MAX } from '../../core/bounds';
-import { etag, ifMatchRevision } from '../http';
+import { etag, ifMatchRevision, pipelineIdOf } from '../http';
 import {
   CreatedHeaders,
   ETagHeader,
@@ -47,6 +47,7 @@ const RunPatch = z
   .openapi('RunPatch');
 
 const RunParams = z.object({ id: z.string().min(1).max(100) });
+const PipelineParams = z.object({ id: z.string().min(1).max(100).openapi({ description: 'The pipeline id (pl_…), or its name' }) });
 const tags = ['runs'];
 
 const respondWithRun = <T extends { revision: number }>(c: { header(name: string, value: string): void }, run: T) => {
@@ -64,7 +65,7 @@ export const pipelineRunRoutes = createRouter()
       tags,
       summary: 'Start a run (pending), pinned to the active version unless one is named',
       request: {
-        params: RunParams,
+        params: PipelineParams,
         body: optionalJsonBody(
           z.strictObject({
             version: z.number().int().min(1).max(INT4_MAX).optional(),
@@ -78,7 +79,12 @@ export const pipelineRunRoutes = createRouter()
       const body = c.req.valid('json') ?? {};
       const run = await createRun({
         db: c.get('database').db,
-        input: { projectId: c.get('projectId'), pipelineId: c.req.valid('param').id, version: body.version, input: body.input },
+        input: {
+          projectId: c.get('projectId'),
+          pipelineId: await pipelineIdOf(c, c.req.valid('param').id),
+          version: body.version,
+          input: body.input,
+        },
       });
       c.header('Location', `/v1/runs/${run.id}`);
       return c.json(respondWithRun(c, run), 201);
@@ -91,11 +97,13 @@ export const pipelineRunRoutes = createRouter()
       operationId: 'listPipelineRuns',
       tags,
       summary: 'List runs of a pipeline, newest first, optionally by status',
-      request: { params: RunParams, query: PageQuery.extend({ status: z.enum(RUN_STATUSES).optional() }) },
+      request: { params: PipelineParams, query: PageQuery.extend({ status: z.enum(RUN_STATUSES).optional() }) },
       responses: { 200: jsonResponse(pageOf(Run, 'RunPage'), 'A page of runs'), ...commonErrors, ...notFound },
     }),
-    async (c) =>
-      c.json(await c.get('reads').listRuns({ ...c.req.valid('query'), projectId: c.get('projectId'), pipelineId: c.req.valid('param').id }), 200),
+    async (c) => {
+      const pipelineId = await pipelineIdOf(c, c.req.valid('param').id);
+      return c.json(await c.get('reads').listRuns({ ...c.req.valid('query'), projectId: c.get('projectId'), pipelineId }), 200);
+    },
   );
 
 /** Routes under /v1/runs. */

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { registerVersion } from '../../core/versions';
+import { pipelineIdOf } from '../http';
 import { Definition, LocationHeader, PageQuery, commonErrors, jsonBody, jsonResponse, notFound, pageOf } from '../schemas';
 import { createRouter } from '../validation';
 
@@ -15,7 +16,7 @@ export const Version = z
   })
   .openapi('Version');
 
-const IdParams = z.object({ id: z.string().min(1).max(100) });
+const IdParams = z.object({ id: z.string().min(1).max(100).openapi({ description: 'The pipeline id (pl_…), or its name' }) });
 const tags = ['versions'];
 
 export const versionRoutes = createRouter()
@@ -42,7 +43,7 @@ export const versionRoutes = createRouter()
     async (c) => {
       const { version, created } = await registerVersion({
         db: c.get('database').db,
-        input: { ...c.req.valid('json'), projectId: c.get('projectId'), pipelineId: c.req.valid('param').id },
+        input: { ...c.req.valid('json'), projectId: c.get('projectId'), pipelineId: await pipelineIdOf(c, c.req.valid('param').id) },
       });
       if (!created) return c.json(version, 200);
       c.header('Location', `/v1/pipelines/${version.pipelineId}/versions/${version.number}`);
@@ -59,8 +60,10 @@ export const versionRoutes = createRouter()
       request: { params: IdParams, query: PageQuery },
       responses: { 200: jsonResponse(pageOf(Version, 'VersionPage'), 'A page of versions'), ...commonErrors, ...notFound },
     }),
-    async (c) =>
-      c.json(await c.get('reads').listVersions({ ...c.req.valid('query'), projectId: c.get('projectId'), pipelineId: c.req.valid('param').id }), 200),
+    async (c) => {
+      const pipelineId = await pipelineIdOf(c, c.req.valid('param').id);
+      return c.json(await c.get('reads').listVersions({ ...c.req.valid('query'), projectId: c.get('projectId'), pipelineId }), 200);
+    },
   )
   .openapi(
     createRoute({
@@ -74,6 +77,7 @@ export const versionRoutes = createRouter()
     }),
     async (c) => {
       const { id, numberOrHash } = c.req.valid('param');
-      return c.json(await c.get('reads').getVersion({ projectId: c.get('projectId'), pipelineId: id, numberOrHash }), 200);
+      const pipelineId = await pipelineIdOf(c, id);
+      return c.json(await c.get('reads').getVersion({ projectId: c.get('projectId'), pipelineId, numberOrHash }), 200);
     },
   );
