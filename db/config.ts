@@ -39,6 +39,7 @@ export interface AppConfig {
   dlqRetentionDays: number;
   runRetentionDays?: number;
   staleRunAfterSeconds: number;
+  pendingRunTimeoutSeconds: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   port: number;
 }
@@ -117,6 +118,7 @@ const VARIABLES = {
   DLQ_RETENTION_DAYS: integer(1),
   RUN_RETENTION_DAYS: integer(1),
   STALE_RUN_AFTER_S: integer(1),
+  PENDING_RUN_TIMEOUT_S: integer(1),
   LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent'], 'expected debug, info, warn, error or silent'),
   PORT: integer(0, 65535),
 } satisfies Record<string, (value: string) => unknown>;
@@ -159,6 +161,7 @@ export function loadConfig(
     dlqRetentionDays: e.DLQ_RETENTION_DAYS ?? 30,
     runRetentionDays: e.RUN_RETENTION_DAYS,
     staleRunAfterSeconds: e.STALE_RUN_AFTER_S ?? 600,
+    pendingRunTimeoutSeconds: e.PENDING_RUN_TIMEOUT_S ?? 86_400,
     logLevel: e.LOG_LEVEL ?? 'info',
     port: e.PORT ?? 3000,
   };

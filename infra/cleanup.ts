@@ -3,7 +3,7 @@
  * function. Every run wakes a paused cluster, so stages other than production run it only every
  * 6 hours and can sleep in between. PIPESTORE_CLEANUP_SCHEDULE overrides it (`rate(…)` or
  * `cron(…)`); retention settings come from the deploy environment (DLQ_RETENTION_DAYS,
- * RUN_RETENTION_DAYS, STALE_RUN_AFTER_S). The function's timeout bounds its time budget.
+ * RUN_RETENTION_DAYS, STALE_RUN_AFTER_S, PENDING_RUN_TIMEOUT_S). The function's timeout bounds its time budget.
  */
 import { functionArgs, type Linkable } from './functions';
 

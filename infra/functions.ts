@@ -18,6 +18,7 @@ export const PASS_THROUGH = [
   'DLQ_RETENTION_DAYS',
   'RUN_RETENTION_DAYS',
   'STALE_RUN_AFTER_S',
+  'PENDING_RUN_TIMEOUT_S',
 ] as const;
 
 export function passThroughEnvironment(env: Record<string, string | undefined> = process.env): Record<string, string> {

@@ -57,6 +57,10 @@ export const pipelineRuns = pgTable(
     index('pipeline_runs_heartbeat_at_idx')
       .on(t.heartbeatAt)
       .where(sql`${t.status} = 'running'`),
+    // Cleanup: runs still pending past PENDING_RUN_TIMEOUT_S (partial: only pending runs are indexed).
+    index('pipeline_runs_pending_created_at_idx')
+      .on(t.createdAt)
+      .where(sql`${t.status} = 'pending'`),
     // Cleanup: terminal runs past RUN_RETENTION_DAYS.
     index('pipeline_runs_completed_at_idx')
       .on(t.completedAt)

@@ -16,7 +16,10 @@ import { log } from '../log';
  * statements in parallel (the Data API forbids it inside a transaction).
  */
 
-export type CleanupStep = 'staleRunsTimedOut' | 'expiredIdempotencyKeys' | 'dlqEntries' | 'terminalRuns';
+export type CleanupStep = 'staleRunsTimedOut' | 'pendingRunsTimedOut' | 'expiredIdempotencyKeys' | 'dlqEntries' | 'terminalRuns';
+
+/** A run still pending after this long never started (its worker is gone): default of PENDING_RUN_TIMEOUT_S. */
+export const DEFAULT_PENDING_RUN_TIMEOUT_S = 86_400;
 
 export interface CleanupInput {
   /** The cleanup's notion of "now" (tests); the database clock otherwise. */
@@ -25,6 +28,8 @@ export interface CleanupInput {
   /** Terminal runs are kept forever unless this is set. */
   runRetentionDays?: number;
   staleRunAfterSeconds: number;
+  /** Pending runs created longer ago than this are timed out (default DEFAULT_PENDING_RUN_TIMEOUT_S). */
+  pendingRunTimeoutSeconds?: number;
   /** Wall time the call may take; work that would not fit is left for the next call. */
   budgetMs: number;
   /** Upper bound of rows per batch (the adaptive size never exceeds it). */
@@ -124,6 +129,24 @@ const deleteOldest =
     return { locked: Number(row!.locked), done: Number(row!.done), last: row!.last ?? undefined };
   };
 
+/** Moves the locked runs, still in `from`, to timed_out with the reason as their error. */
+async function timeOut(tx: Tx, locked: SQL, from: 'running' | 'pending', error: string, now: SQL): Promise<Batch> {
+  const done = (
+    await tx
+      .update(pipelineRuns)
+      .set({
+        status: 'timed_out',
+        completedAt: sql`${now}`,
+        error: sql`${error}::jsonb`,
+        revision: sql`${pipelineRuns.revision} + 1`,
+        updatedAt: sql`${now}`,
+      })
+      .where(sql`${locked} and status = ${from}`)
+      .returning({ id: pipelineRuns.id })
+  ).length;
+  return { locked: done, done };
+}
+
 function plan(input: CleanupInput): { steps: StepPlan[]; skipped: CleanupStep[] } {
   const now = input.now ? sql`${input.now.toISOString()}::timestamptz` : sql`now()`;
   const ago = (seconds: number) => sql`(${now} - ${Math.round(seconds)}::int * interval '1 second')`;
@@ -137,6 +160,12 @@ function plan(input: CleanupInput): { steps: StepPlan[]; skipped: CleanupStep[] 
     code: 'heartbeat_timeout',
     message: `no heartbeat for more than ${input.staleRunAfterSeconds} s: timed out by cleanup`,
   });
+  const pendingTimeout = input.pendingRunTimeoutSeconds ?? DEFAULT_PENDING_RUN_TIMEOUT_S;
+  const pendingWhere = sql`status = 'pending' and created_at < ${ago(pendingTimeout)}`;
+  const pendingError = JSON.stringify({
+    code: 'pending_timeout',
+    message: `still pending ${pendingTimeout} s after it was created (never started): timed out by cleanup`,
+  });
   const expiredWhere = sql`expires_at < ${now}`;
   const dlqWhere = sql`failed_at < ${ago(input.dlqRetentionDays * day)}`;
   const terminalWhere =
@@ -148,22 +177,13 @@ function plan(input: CleanupInput): { steps: StepPlan[]; skipped: CleanupStep[] 
       name: 'staleRunsTimedOut',
       table: 'pipeline_runs',
       where: staleWhere,
-      batch: async (tx, limit) => {
-        const done = (
-          await tx
-            .update(pipelineRuns)
-            .set({
-              status: 'timed_out',
-              completedAt: sql`${now}`,
-              error: sql`${staleError}::jsonb`,
-              revision: sql`${pipelineRuns.revision} + 1`,
-              updatedAt: sql`${now}`,
-            })
-            .where(sql`${lockedRows('id', 'pipeline_runs', staleWhere, limit)} and status = 'running'`)
-            .returning({ id: pipelineRuns.id })
-        ).length;
-        return { locked: done, done };
-      },
+      batch: (tx, limit) => timeOut(tx, lockedRows('id', 'pipeline_runs', staleWhere, limit), 'running', staleError, now),
+    },
+    {
+      name: 'pendingRunsTimedOut',
+      table: 'pipeline_runs',
+      where: pendingWhere,
+      batch: (tx, limit) => timeOut(tx, lockedRows('id', 'pipeline_runs', pendingWhere, limit), 'pending', pendingError, now),
     },
     {
       name: 'expiredIdempotencyKeys',
@@ -209,7 +229,7 @@ export async function runCleanup({
   const elapsed = () => performance.now() - started;
   const maxBatch = Math.max(1, Math.floor(input.batchSize ?? DEFAULT_CLEANUP_BATCH_SIZE));
   const { steps, skipped } = plan(input);
-  const counts: Record<CleanupStep, number> = { staleRunsTimedOut: 0, expiredIdempotencyKeys: 0, dlqEntries: 0, terminalRuns: 0 };
+  const counts: Record<CleanupStep, number> = { staleRunsTimedOut: 0, pendingRunsTimedOut: 0, expiredIdempotencyKeys: 0, dlqEntries: 0, terminalRuns: 0 };
   const unfinished: CleanupStep[] = [];
   let batches = 0;
   let longestBatchMs = 0;
@@ -290,6 +310,7 @@ export async function runCleanup({
       dlqRetentionDays: input.dlqRetentionDays,
       runRetentionDays: input.runRetentionDays ?? null,
       staleRunAfterSeconds: input.staleRunAfterSeconds,
+      pendingRunTimeoutSeconds: input.pendingRunTimeoutSeconds ?? DEFAULT_PENDING_RUN_TIMEOUT_S,
       budgetMs: input.budgetMs,
       batchSize: maxBatch,
     },

@@ -49,6 +49,7 @@ export async function handler(event: unknown, context: LambdaContextLike): Promi
           dlqRetentionDays: config.dlqRetentionDays,
           runRetentionDays: config.runRetentionDays,
           staleRunAfterSeconds: config.staleRunAfterSeconds,
+          pendingRunTimeoutSeconds: config.pendingRunTimeoutSeconds,
           // A resume wait spends the same budget.
           budgetMs: Math.max(0, budgetMs - (Date.now() - invocationStarted)),
           batchSize: e.batchSize,

@@ -3,7 +3,9 @@
  * each on its own fresh database with every category seeded: exact counts, nothing else touched,
  * dry runs, budgets, and skipping what others hold locked.
  */
+import { and, eq, like } from 'drizzle-orm';
 import pg from 'pg';
+import { pipelineRuns } from '../../db/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCleanup, type CleanupInput } from '../../functions/core/cleanup';
 import { setLogLevel } from '../../functions/log';
@@ -45,7 +47,34 @@ describe.each(Object.keys(CLEANUP_DRIVERS))('cleanup on %s', (driver) => {
     expect(result.batches).toBeGreaterThan(4);
     expect(await remaining(db, projectId)).toEqual(expected(SMALL).left);
     // Done is done: the next round finds nothing.
-    expect((await runCleanup({ db, input: input() })).steps).toEqual({ staleRunsTimedOut: 0, expiredIdempotencyKeys: 0, dlqEntries: 0, terminalRuns: 0 });
+    expect((await runCleanup({ db, input: input() })).steps).toEqual({ staleRunsTimedOut: 0, pendingRunsTimedOut: 0, expiredIdempotencyKeys: 0, dlqEntries: 0, terminalRuns: 0 });
+  });
+
+  it('times out runs pending longer than PENDING_RUN_TIMEOUT_S, in batches, with the reason', async () => {
+    const { db } = subject.database;
+    const sizes = { ...SMALL, neverStartedRuns: 25 };
+    const { projectId } = await seed(db, newTag(), sizes);
+    // 300 days: every seeded pending run is younger, none is due.
+    const patient = await runCleanup({ db, input: input({ pendingRunTimeoutSeconds: 300 * 86_400 }) });
+    expect(patient.steps.pendingRunsTimedOut).toBe(0);
+    expect((await remaining(db, projectId)).runs['neverstarted:pending']).toBe(25);
+
+    // The default (86,400 s): the 200-day-old ones go, the hour-old ones stay; 4 rows a batch.
+    const result = await runCleanup({ db, input: input({ batchSize: 4 }) });
+    expect(result).toMatchObject({ complete: true, steps: { pendingRunsTimedOut: 25 } });
+    expect(result.batches).toBeGreaterThanOrEqual(7);
+    const left = await remaining(db, projectId);
+    expect(left.runs).toMatchObject({ 'neverstarted:timed_out': 25, 'pending:pending': sizes.pendingRuns });
+    const [run] = await db
+      .select({ error: pipelineRuns.error, completedAt: pipelineRuns.completedAt, revision: pipelineRuns.revision })
+      .from(pipelineRuns)
+      .where(and(eq(pipelineRuns.projectId, projectId), like(pipelineRuns.id, '%_neverstarted_%')))
+      .limit(1);
+    expect(run).toEqual({
+      error: { code: 'pending_timeout', message: 'still pending 86400 s after it was created (never started): timed out by cleanup' },
+      completedAt: NOW,
+      revision: 2,
+    });
   });
 
   it('keeps terminal runs when RUN_RETENTION_DAYS is not set', async () => {
@@ -64,7 +93,7 @@ describe.each(Object.keys(CLEANUP_DRIVERS))('cleanup on %s', (driver) => {
     const sizes = { ...SMALL, expiredKeys: 2_000 };
     const { projectId } = await seed(db, newTag(), sizes);
     // No batch fits in no time at all.
-    expect(await runCleanup({ db, input: input({ budgetMs: 0 }) })).toMatchObject({ complete: false, batches: 0, unfinished: ['staleRunsTimedOut', 'expiredIdempotencyKeys', 'dlqEntries', 'terminalRuns'] });
+    expect(await runCleanup({ db, input: input({ budgetMs: 0 }) })).toMatchObject({ complete: false, batches: 0, unfinished: ['staleRunsTimedOut', 'pendingRunsTimedOut', 'expiredIdempotencyKeys', 'dlqEntries', 'terminalRuns'] });
     // Batches of 2 rows: a thousand transactions cannot fit in 60 ms on any driver.
     const cut = await runCleanup({ db, input: input({ budgetMs: 60, batchSize: 2 }) });
     expect(cut.complete).toBe(false);

@@ -114,6 +114,7 @@ export interface CleanupFlags {
   dlqRetentionDays?: number;
   runRetentionDays?: number;
   staleRunAfter?: number;
+  pendingRunTimeout?: number;
   budget: number;
   dryRun?: boolean;
 }
@@ -126,6 +127,7 @@ export async function cleanup(flags: CleanupFlags, options: GlobalOptions) {
         dlqRetentionDays: flags.dlqRetentionDays ?? config.dlqRetentionDays,
         runRetentionDays: flags.runRetentionDays ?? config.runRetentionDays,
         staleRunAfterSeconds: flags.staleRunAfter ?? config.staleRunAfterSeconds,
+        pendingRunTimeoutSeconds: flags.pendingRunTimeout ?? config.pendingRunTimeoutSeconds,
         budgetMs: flags.budget * 1000,
         dryRun: flags.dryRun,
       },

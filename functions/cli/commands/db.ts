@@ -29,10 +29,11 @@ export function registerDbCommands(program: Command): void {
     .action(async (_, command: Command) => (await actions()).check(globalOptions(command)));
 
   db.command('cleanup')
-    .description('the scheduled cleanup, on demand: expired idempotency keys, old DLQ entries, old terminal runs, stale runs')
+    .description('the scheduled cleanup, on demand: expired idempotency keys, old DLQ entries, old terminal runs, stale and never-started runs')
     .option('--dlq-retention-days <days>', 'delete DLQ entries older than this (default: DLQ_RETENTION_DAYS)', positiveInt)
     .option('--run-retention-days <days>', 'delete terminal runs older than this (default: RUN_RETENTION_DAYS, off when unset)', positiveInt)
     .option('--stale-run-after <seconds>', 'time out running runs silent for this long (default: STALE_RUN_AFTER_S)', positiveInt)
+    .option('--pending-run-timeout <seconds>', 'time out runs still pending this long after creation (default: PENDING_RUN_TIMEOUT_S)', positiveInt)
     .option('--budget <seconds>', 'stop after about this long; run again to continue', positiveInt, 600)
     .option('--dry-run', 'only count what would be done')
     .action(async (flags: CleanupFlags, command: Command) => (await actions()).cleanup(flags, globalOptions(command)));

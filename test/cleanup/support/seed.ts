@@ -17,10 +17,12 @@ export interface SeedSizes {
   /** Running runs: heartbeat an hour old, never heartbeated but started 2 h ago (both timed out). */
   staleRuns: number;
   staleNeverHeartbeatRuns: number;
-  /** Running runs with a fresh heartbeat or a recent start, and pending runs created long ago (kept). */
+  /** Running runs with a fresh heartbeat or a recent start, and pending runs created an hour ago (kept). */
   liveRuns: number;
   liveNeverHeartbeatRuns: number;
   pendingRuns: number;
+  /** Pending runs created 200 days ago, past PENDING_RUN_TIMEOUT_S: they never started (timed out). */
+  neverStartedRuns: number;
   /** Task runs per terminal and live run. */
   taskRunsPerRun: number;
   /** DLQ entries failed 40 days ago (deleted), 5 days ago (kept), and 5 days ago on old runs (cascade). */
@@ -33,7 +35,7 @@ export interface SeedSizes {
 
 export const SMALL: SeedSizes = {
   oldTerminalRuns: 7, recentTerminalRuns: 4, staleRuns: 3, staleNeverHeartbeatRuns: 2, liveRuns: 3, liveNeverHeartbeatRuns: 2,
-  pendingRuns: 2, taskRunsPerRun: 2, oldDlq: 5, recentDlq: 4, cascadeDlq: 3, expiredKeys: 9, liveKeys: 4,
+  pendingRuns: 2, neverStartedRuns: 3, taskRunsPerRun: 2, oldDlq: 5, recentDlq: 4, cascadeDlq: 3, expiredKeys: 9, liveKeys: 4,
 };
 
 /**
@@ -42,12 +44,12 @@ export const SMALL: SeedSizes = {
  */
 export const LARGE: SeedSizes = {
   oldTerminalRuns: 3_000, recentTerminalRuns: 8_000, staleRuns: 3_000, staleNeverHeartbeatRuns: 1_000, liveRuns: 3_000,
-  liveNeverHeartbeatRuns: 1_000, pendingRuns: 3_000, taskRunsPerRun: 2, oldDlq: 4_000, recentDlq: 3_000, cascadeDlq: 1_000,
+  liveNeverHeartbeatRuns: 1_000, pendingRuns: 2_000, neverStartedRuns: 1_000, taskRunsPerRun: 2, oldDlq: 4_000, recentDlq: 3_000, cascadeDlq: 1_000,
   expiredKeys: 24_000, liveKeys: 18_000,
 };
 
 export const totalRows = (s: SeedSizes) => {
-  const runs = s.oldTerminalRuns + s.recentTerminalRuns + s.staleRuns + s.staleNeverHeartbeatRuns + s.liveRuns + s.liveNeverHeartbeatRuns + s.pendingRuns;
+  const runs = s.oldTerminalRuns + s.recentTerminalRuns + s.staleRuns + s.staleNeverHeartbeatRuns + s.liveRuns + s.liveNeverHeartbeatRuns + s.pendingRuns + s.neverStartedRuns;
   const taskRuns = (s.oldTerminalRuns + s.recentTerminalRuns + s.liveRuns) * s.taskRunsPerRun;
   return runs + taskRuns + s.oldDlq + s.recentDlq + s.cascadeDlq + s.expiredKeys + s.liveKeys;
 };
@@ -56,6 +58,7 @@ export const totalRows = (s: SeedSizes) => {
 export const expected = (s: SeedSizes) => ({
   steps: {
     staleRunsTimedOut: s.staleRuns + s.staleNeverHeartbeatRuns,
+    pendingRunsTimedOut: s.neverStartedRuns,
     expiredIdempotencyKeys: s.expiredKeys,
     dlqEntries: s.oldDlq,
     terminalRuns: s.oldTerminalRuns,
@@ -68,6 +71,7 @@ export const expected = (s: SeedSizes) => ({
       'live:running': s.liveRuns,
       'livenohb:running': s.liveNeverHeartbeatRuns,
       'pending:pending': s.pendingRuns,
+      'neverstarted:timed_out': s.neverStartedRuns,
     },
     taskRuns: { recentterm: s.recentTerminalRuns * s.taskRunsPerRun, live: s.liveRuns * s.taskRunsPerRun },
     dlq: { recentdlq: s.recentDlq },
@@ -116,7 +120,8 @@ export async function seed(db: Db, tag: string, s: SeedSizes): Promise<{ project
     // Created long ago, but alive: only the heartbeat (or the start) counts.
     runs('live', s.liveRuns, `'running'`, { started: ago("interval '3 days'"), heartbeat: ago("interval '60 seconds'") }),
     runs('livenohb', s.liveNeverHeartbeatRuns, `'running'`, { started: ago("interval '60 seconds'") }),
-    runs('pending', s.pendingRuns, `'pending'`, {}),
+    runs('pending', s.pendingRuns, `'pending'`, { created: ago("interval '1 hour'") }),
+    runs('neverstarted', s.neverStartedRuns, `'pending'`, {}),
     taskRuns('oldterm', s.oldTerminalRuns),
     taskRuns('recentterm', s.recentTerminalRuns),
     taskRuns('live', s.liveRuns),
@@ -138,7 +143,7 @@ export async function remaining(db: Db, projectId: string) {
   const kind = sql<string>`split_part(id, '_', 2)`;
   const tally = (rows: { kind: string; n: number }[]) => Object.fromEntries(rows.map((r) => [r.kind, r.n]));
   const runs = await db
-    .select({ kind: sql<string>`split_part(id, '_', 2) || case when status in ('pending', 'running') or split_part(id, '_', 2) like 'stale%' then ':' || status else '' end`, n: count() })
+    .select({ kind: sql<string>`split_part(id, '_', 2) || case when status in ('pending', 'running') or split_part(id, '_', 2) like 'stale%' or split_part(id, '_', 2) = 'neverstarted' then ':' || status else '' end`, n: count() })
     .from(pipelineRuns)
     .where(eq(pipelineRuns.projectId, projectId))
     .groupBy(sql`1`);

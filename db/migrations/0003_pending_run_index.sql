@@ -1,0 +1,1 @@
+CREATE INDEX "pipeline_runs_pending_created_at_idx" ON "pipeline_runs" USING btree ("created_at") WHERE "pipeline_runs"."status" = 'pending';
