@@ -8,13 +8,17 @@
  */
 export default $config({
   app(input) {
-    const production = input?.stage === 'production';
+    // infra/protection.ts's rule (no imports allowed here): PIPESTORE_PROTECT=true|false, else
+    // only the stage named production.
+    const setting = process.env.PIPESTORE_PROTECT?.trim();
+    if (setting && setting !== 'true' && setting !== 'false') throw new Error(`PIPESTORE_PROTECT: expected true or false, got ${JSON.stringify(setting)}`);
+    const protect = setting ? setting === 'true' : input?.stage === 'production';
     return {
       name: 'pipestore',
       home: 'aws',
-      // Production keeps its resources on `sst remove` and refuses to be removed at all.
-      removal: production ? 'retain' : 'remove',
-      protect: production,
+      // A protected stage keeps its resources on `sst remove` and refuses to be removed at all.
+      removal: protect ? 'retain' : 'remove',
+      protect,
     };
   },
   async run() {
@@ -27,7 +31,7 @@ export default $config({
     const { adminToken } = createSecrets();
     const { migrator, invocation } = createMigrator({ database: database.link });
     const { api, apiFunction } = createApi({ database: database.link, adminToken, after: invocation });
-    const { schedule } = createCleanup({ database: database.link });
+    const { schedule } = createCleanup({ database: database.link, after: invocation });
     return {
       api: api.url,
       apiFunction: apiFunction.name,

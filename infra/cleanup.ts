@@ -6,6 +6,7 @@
  * RUN_RETENTION_DAYS, STALE_RUN_AFTER_S, PENDING_RUN_TIMEOUT_S). The function's timeout bounds its time budget.
  */
 import { functionArgs, type Linkable } from './functions';
+import type { createMigrator } from './migrator';
 
 type ScheduleExpression = `rate(${string})` | `cron(${string})`;
 
@@ -15,19 +16,36 @@ function scheduleExpression(value: string): ScheduleExpression {
   throw new Error(`PIPESTORE_CLEANUP_SCHEDULE: expected rate(…) or cron(…), got ${JSON.stringify(value)}`);
 }
 
-export function createCleanup({ database }: { database: Linkable }) {
+export function createCleanup({
+  database,
+  after,
+}: {
+  database: Linkable;
+  after?: ReturnType<typeof createMigrator>['invocation'];
+}) {
   const schedule = scheduleExpression(
     process.env.PIPESTORE_CLEANUP_SCHEDULE || ($app.stage === 'production' ? 'rate(15 minutes)' : 'rate(6 hours)'),
   );
-  const cleanup = new sst.aws.CronV2('Cleanup', {
-    schedule,
-    function: {
+  // Updated only after this deploy's migrations ran, like the API: new cleanup code never meets an
+  // old schema.
+  const cleanupFunction = new sst.aws.Function(
+    'CleanupFunction',
+    {
       ...functionArgs('cleanup'),
       description: 'pipestore: scheduled cleanup',
       memory: '512 MB',
       timeout: '5 minutes',
       link: [database],
     },
+    after ? { dependsOn: [after] } : undefined,
+  );
+  // The scheduler invokes asynchronously, and Lambda itself retries a failed asynchronous invocation
+  // twice whatever the schedule's retry policy says: a missed round is caught up by the next one,
+  // and a retry would only overlap with it.
+  new aws.lambda.FunctionEventInvokeConfig('CleanupInvokeConfig', { functionName: cleanupFunction.name, maximumRetryAttempts: 0 });
+  const cleanup = new sst.aws.CronV2('Cleanup', {
+    schedule,
+    function: cleanupFunction.arn,
     // Scheduler fills in these placeholders; the handler logs them with its result.
     event: {
       source: 'pipestore.cleanup',
@@ -36,8 +54,8 @@ export function createCleanup({ database }: { database: Linkable }) {
       scheduleArn: '<aws.scheduler.schedule-arn>',
       attemptNumber: '<aws.scheduler.attempt-number>',
     },
-    // A missed round is caught up by the next one; retrying would only overlap with it.
+    // The scheduler's own retries, off for the same reason.
     retries: 0,
   });
-  return { cleanup, schedule };
+  return { cleanup, cleanupFunction, schedule };
 }

@@ -8,6 +8,8 @@
  * and use node-postgres, one connection per container. That Postgres must be reachable from
  * Lambda outside a VPC (a managed service with a public endpoint and TLS).
  */
+import { isProtected } from './protection';
+
 type Acu = `${number} ACU`;
 
 function acu(value: string): Acu {
@@ -15,7 +17,7 @@ function acu(value: string): Acu {
   throw new Error(`PIPESTORE_DB_MAX_ACU: expected a number of ACUs in steps of 0.5, got ${JSON.stringify(value)}`);
 }
 
-function createAurora(production: boolean) {
+function createAurora(production: boolean, protect: boolean) {
   // Only the cluster lives in it: two AZs, private subnets, no NAT gateway, no bastion.
   const vpc = new sst.aws.Vpc('Vpc', { az: 2 });
   return new sst.aws.Aurora('Database', {
@@ -31,7 +33,8 @@ function createAurora(production: boolean) {
       pauseAfter: production ? '1 hour' : '5 minutes',
     },
     transform: {
-      cluster: production
+      // Deletion protection and a final snapshot follow the explicit protection setting.
+      cluster: protect
         ? { deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: `${$app.name}-${$app.stage}-final` }
         : { deletionProtection: false, skipFinalSnapshot: true },
     },
@@ -39,7 +42,8 @@ function createAurora(production: boolean) {
 }
 
 export function createDatabase() {
-  const aurora = process.env.PIPESTORE_EXTERNAL_DATABASE === 'true' ? undefined : createAurora($app.stage === 'production');
+  const aurora =
+    process.env.PIPESTORE_EXTERNAL_DATABASE === 'true' ? undefined : createAurora($app.stage === 'production', isProtected($app.stage));
   /** What the functions link: the cluster (Data API), or the URL of the external Postgres. */
   const link = aurora ?? new sst.Secret('DatabaseUrl');
   return { aurora, link };

@@ -17,6 +17,7 @@ const DEPLOY_SETTINGS = [
   'PIPESTORE_EXTERNAL_DATABASE',
   'PIPESTORE_CLEANUP_SCHEDULE',
   'PIPESTORE_DB_MAX_ACU',
+  'PIPESTORE_PROTECT',
   ...PASS_THROUGH,
 ];
 
@@ -58,7 +59,7 @@ function stubSst(stage: string, dev: boolean) {
         CronV2: component('sst.aws.CronV2'),
       },
     },
-    aws: { lambda: { Invocation: component('aws.lambda.Invocation') } },
+    aws: { lambda: { Invocation: component('aws.lambda.Invocation'), FunctionEventInvokeConfig: component('aws.lambda.FunctionEventInvokeConfig') } },
   };
   Object.assign(globalThis, values);
   const all = (type: string) => components.filter((c) => c.type === type);
@@ -67,8 +68,13 @@ function stubSst(stage: string, dev: boolean) {
     expect(found, `${type} ${name ?? ''}`).toHaveLength(1);
     return found[0]!;
   };
-  /** Every function's arguments: standalone ones and those inlined in a CronV2. */
-  const functions = () => [...all('sst.aws.Function').map((c) => c.args), ...all('sst.aws.CronV2').map((c) => c.args.function)];
+  /** Every function's arguments: standalone ones and any inlined in a CronV2 (not an ARN). */
+  const functions = () => [
+    ...all('sst.aws.Function').map((c) => c.args),
+    ...all('sst.aws.CronV2')
+      .map((c) => c.args.function)
+      .filter((fn) => typeof fn === 'object'),
+  ];
   return { components, routes, all, one, functions };
 }
 
@@ -117,9 +123,15 @@ describe('sst.config.ts', () => {
     // The API is updated only once this deploy's migrations have run.
     expect(apiFunction.opts).toEqual({ dependsOn: [invocation.self] });
 
+    const cleanupFunction = d.one('sst.aws.Function', 'CleanupFunction');
+    expect(cleanupFunction.args).toMatchObject({ handler: 'functions/handlers/cleanup.handler' });
+    expect(cleanupFunction.args.link).toEqual([aurora.self]);
+    // Like the API: updated only once this deploy's migrations have run.
+    expect(cleanupFunction.opts).toEqual({ dependsOn: [invocation.self] });
     const cron = d.one('sst.aws.CronV2', 'Cleanup');
-    expect(cron.args).toMatchObject({ schedule: 'rate(15 minutes)', function: { handler: 'functions/handlers/cleanup.handler' }, event: { scheduledTime: '<aws.scheduler.scheduled-time>' } });
-    expect(cron.args.function.link).toEqual([aurora.self]);
+    expect(cron.args).toMatchObject({ schedule: 'rate(15 minutes)', function: cleanupFunction.self.arn, retries: 0, event: { scheduledTime: '<aws.scheduler.scheduled-time>' } });
+    // Lambda's own two retries of an asynchronous invocation are off too.
+    expect(d.one('aws.lambda.FunctionEventInvokeConfig').args).toEqual({ functionName: cleanupFunction.self.name, maximumRetryAttempts: 0 });
 
     for (const fn of d.functions()) {
       expect(fn).toMatchObject({
@@ -179,11 +191,27 @@ describe('sst.config.ts', () => {
     const url = d.one('sst.Secret', 'DatabaseUrl');
     const token = d.one('sst.Secret', 'AdminToken');
     expect(d.one('sst.aws.Function', 'ApiFunction').args.link).toEqual([url.self, token.self]);
-    expect(d.one('sst.aws.CronV2').args).toMatchObject({ schedule: 'cron(0 3 * * ? *)', function: { link: [url.self] } });
+    expect(d.one('sst.aws.CronV2').args).toMatchObject({ schedule: 'cron(0 3 * * ? *)' });
+    expect(d.one('sst.aws.Function', 'CleanupFunction').args.link).toEqual([url.self]);
     for (const fn of d.functions()) expect(fn.environment).toEqual({ DLQ_RETENTION_DAYS: '14', RUN_RETENTION_DAYS: '90' });
     expect(d.outputs.database).toMatch(/external/);
 
+    await expect(deploy('x', { env: { PIPESTORE_PROTECT: 'yes please' } })).rejects.toThrow(/PIPESTORE_PROTECT: expected true or false/);
     await expect(deploy('x', { env: { PIPESTORE_CLEANUP_SCHEDULE: 'every hour' } })).rejects.toThrow(/PIPESTORE_CLEANUP_SCHEDULE: expected rate/);
     await expect(deploy('x', { env: { PIPESTORE_DB_MAX_ACU: 'lots' } })).rejects.toThrow(/PIPESTORE_DB_MAX_ACU/);
+  });
+
+  it('protection is an explicit setting: PIPESTORE_PROTECT=true protects any stage, false unprotects production', async () => {
+    // The README's external-database example: a stage not named production, protected.
+    const external = await deploy('prod-eu', { env: { PIPESTORE_PROTECT: 'true', PIPESTORE_EXTERNAL_DATABASE: 'true' } });
+    expect(external.app).toMatchObject({ removal: 'retain', protect: true });
+
+    const aurora = await deploy('prod-us', { env: { PIPESTORE_PROTECT: 'true' } });
+    expect(aurora.app).toMatchObject({ removal: 'retain', protect: true });
+    expect(aurora.one('sst.aws.Aurora').args.transform.cluster).toMatchObject({ deletionProtection: true, skipFinalSnapshot: false });
+
+    const unprotected = await deploy('production', { env: { PIPESTORE_PROTECT: 'false' } });
+    expect(unprotected.app).toMatchObject({ removal: 'remove', protect: false });
+    expect(unprotected.one('sst.aws.Aurora').args.transform.cluster).toMatchObject({ deletionProtection: false, skipFinalSnapshot: true });
   });
 });
