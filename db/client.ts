@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import { sql } from 'drizzle-orm';
-import type { DatabaseConfig } from './config';
+import type { DatabaseConfig, TlsSettings } from './config';
+import { parseDatabaseUrl } from './connection-string';
 import { isConnectionError } from './errors';
 import * as schema from './schema';
 
@@ -125,14 +126,18 @@ export async function wrapPglite(client: import('@electric-sql/pglite').PGlite):
 async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }>): Promise<Database> {
   const { default: pg } = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
+  // The URL through the same parser as the configuration and the CLI (db/connection-string.ts),
+  // rather than as `connectionString`: node-postgres would let the URL's sslmode override `ssl`,
+  // losing DB_SSL_CA.
+  const fromUrl = config.connectionString ? (parseDatabaseUrl(config.connectionString) as Record<string, unknown>) : {};
   const pool = new pg.Pool({
-    connectionString: config.connectionString,
-    host: config.host,
-    port: config.port,
-    database: config.database,
-    user: config.user,
-    password: config.password,
-    ssl: config.ssl,
+    ...fromUrl,
+    host: config.host ?? (fromUrl.host as string | undefined),
+    port: config.port ?? (Number(fromUrl.port) || undefined),
+    database: config.database ?? (fromUrl.database as string | undefined),
+    user: config.user ?? (fromUrl.user as string | undefined),
+    password: config.password ?? (fromUrl.password as string | undefined),
+    ssl: config.ssl ?? (fromUrl.ssl as TlsSettings | undefined),
     max: config.poolMax,
     allowExitOnIdle: config.allowExitOnIdle,
     idleTimeoutMillis: config.idleTimeoutMillis,

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { parseDatabaseUrl } from './connection-string';
+
 /**
  * Configuration is read once from the environment, validated, and a bad value stops start-up
  * with a message naming the variable (DESIGN §2). Defaults depend on where we run: a Lambda
@@ -15,7 +18,7 @@ export type DatabaseConfig =
       database?: string;
       user?: string;
       password?: string;
-      ssl?: boolean | { rejectUnauthorized: false };
+      ssl?: TlsSettings;
       poolMax: number;
       allowExitOnIdle: boolean;
       idleTimeoutMillis: number;
@@ -28,6 +31,9 @@ export type DatabaseConfig =
       region?: string;
       endpoint?: string;
     };
+
+/** node-postgres's `ssl`: true (verify against Node's CAs), false, or TLS options. */
+export type TlsSettings = boolean | { rejectUnauthorized?: boolean; ca?: string; cert?: string; key?: string };
 
 export interface AppConfig {
   database: DatabaseConfig;
@@ -91,6 +97,21 @@ const url = (value: string): string => {
   return trimmed.replace(/[\t\n\r]/g, '');
 };
 
+/** PEM text, or the path of a PEM file (read now: a missing file stops start-up, not the first query). */
+const pem = (value: string): string => {
+  // Secrets stores often hold PEM text with its newlines escaped.
+  const text = value.includes('-----BEGIN') ? value.replace(/\\n/g, '\n') : readPem(value.trim());
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new Invalid('expected PEM certificates (-----BEGIN CERTIFICATE-----…) or the path of a PEM file');
+  return text;
+};
+function readPem(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Invalid(`expected PEM text or a readable PEM file, but ${path} cannot be read (${(err as NodeJS.ErrnoException).code})`);
+  }
+}
+
 const VARIABLES = {
   DATABASE_URL: check((v) => /^(postgres|postgresql|pglite):/.test(v), 'expected postgres://…, postgresql://…, pglite:<dir> or pglite:memory'),
   DB_HOST: string,
@@ -102,6 +123,7 @@ const VARIABLES = {
   DB_PASS: string,
   DB_PASSWORD: string,
   DB_SSL: oneOf(['true', 'false', '1', '0', 'no-verify'], 'expected true, false or no-verify'),
+  DB_SSL_CA: pem,
   DB_POOL_MAX: integer(1, 1000),
   DB_ALLOW_EXIT_ON_IDLE: boolean,
   DB_CLUSTER_ARN: arn('an Aurora cluster ARN (arn:aws:rds:…)'),
@@ -198,8 +220,16 @@ function databaseConfig(e: Env, runtime: Runtime): DatabaseConfig {
     // Short: an idle Lambda container should not pin a server connection for long.
     idleTimeoutMillis: runtime === 'server' ? 30_000 : 5_000,
   };
-  const ssl = e.DB_SSL === undefined ? undefined : e.DB_SSL === 'no-verify' ? { rejectUnauthorized: false as const } : e.DB_SSL === 'true' || e.DB_SSL === '1';
-  if (url) return { driver: 'pg', connectionString: url, ssl, ...pool };
+  if (url) {
+    let fromUrl: ReturnType<typeof parseDatabaseUrl>;
+    try {
+      fromUrl = parseDatabaseUrl(url);
+    } catch (err) {
+      throw new ConfigError([`DATABASE_URL: not a connection string (${(err as Error).message})`]);
+    }
+    return { driver: 'pg', connectionString: url, ssl: tlsSettings(e, fromUrl.ssl), ...pool };
+  }
+  const ssl = tlsSettings(e, undefined);
 
   if (e.DB_HOST || database || e.DB_USER || e.DB_USERNAME) {
     const missing = [
@@ -220,4 +250,18 @@ function databaseConfig(e: Env, runtime: Runtime): DatabaseConfig {
     };
   }
   return { driver: 'pglite', dataDir: DEFAULT_DATA_DIR };
+}
+
+/**
+ * DB_SSL and DB_SSL_CA over what the URL's sslmode says (undefined: the URL's, or the driver's
+ * default). A CA turns verification on against it: Node trusts only its own CA list, which does
+ * not hold Amazon RDS's (README: TLS to the database).
+ */
+function tlsSettings(e: Env, fromUrl: unknown): TlsSettings | undefined {
+  const base = typeof fromUrl === 'object' && fromUrl !== null ? (fromUrl as Exclude<TlsSettings, boolean>) : {};
+  if (e.DB_SSL === 'false' || e.DB_SSL === '0') return false;
+  if (e.DB_SSL === 'no-verify') return { ...base, ...(e.DB_SSL_CA && { ca: e.DB_SSL_CA }), rejectUnauthorized: false };
+  if (e.DB_SSL_CA) return { ...base, ca: e.DB_SSL_CA, rejectUnauthorized: true };
+  if (e.DB_SSL === 'true' || e.DB_SSL === '1') return typeof fromUrl === 'object' && fromUrl !== null ? base : true;
+  return undefined;
 }

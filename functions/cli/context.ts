@@ -4,7 +4,9 @@
  */
 import { createDatabase, type Database } from '../../db/client';
 import { type AppConfig, ConfigError, loadConfig } from '../../db/config';
+import { describeDatabaseUrl } from '../../db/connection-string';
 import { DatabaseUnavailableError, asDatabaseError } from '../../db/errors';
+import { connectionFailure } from './connection-failures';
 import { CliError, EXIT } from './exit-codes';
 import type { GlobalOptions } from './options';
 
@@ -31,6 +33,9 @@ export async function withDatabase<T>(
   try {
     return await run(database, config);
   } catch (err) {
+    if (err instanceof CliError) throw err;
+    const cause = connectionFailure(err, describeTarget(config));
+    if (cause) throw new CliError(cause, EXIT.unavailable);
     if (asDatabaseError(err) instanceof DatabaseUnavailableError) {
       throw new CliError(`database unreachable: ${describeTarget(config)}`, EXIT.unavailable);
     }
@@ -44,11 +49,7 @@ export function describeTarget(config: AppConfig): string {
   const db = config.database;
   if (db.driver === 'pglite') return db.dataDir ? `embedded (${db.dataDir})` : 'embedded (in memory)';
   if (db.driver === 'data-api') return `RDS Data API (${db.resourceArn}, database ${db.database})`;
-  if (db.connectionString) {
-    const url = new URL(db.connectionString);
-    url.password = url.password ? '***' : '';
-    return `postgres ${url.host}${url.pathname}`;
-  }
+  if (db.connectionString) return `postgres ${describeDatabaseUrl(db.connectionString)}`;
   return `postgres ${db.host}:${db.port}/${db.database}`;
 }
 
