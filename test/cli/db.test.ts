@@ -15,6 +15,7 @@ import { createPipeline } from '../../functions/core/pipelines';
 import { createProject } from '../../functions/core/projects';
 import { createRun } from '../../functions/core/runs';
 import { TEST_DATABASE_URL, createScratchDatabase } from '../support/database';
+import { cliInProcess } from './support/cli-in-process';
 import { jsonOf, runCli } from './support/run-cli';
 
 /** Every committed migration, oldest first: what a fresh database has pending. */
@@ -33,8 +34,9 @@ const targets: [string, () => Promise<{ url: string; drop(): Promise<void> }>][]
   ...(TEST_DATABASE_URL ? [['postgres', () => createScratchDatabase('cli_db')] as [string, typeof createScratchDatabase]] : []),
 ] as never;
 
-// Each CLI run is a fresh Node process (1-3 s on this 2-core machine), hence the long timeout.
-describe.each(targets)('pipestore db on %s', { timeout: 120_000 }, (_, makeTarget) => {
+// The CLI runs in this process (test/cli/support/cli-in-process.ts); test/cli/startup.test.ts runs
+// the real binary. About 12 commands with migrations and a reset: seconds idle, sized for a loaded machine.
+describe.each(targets)('pipestore db on %s', { timeout: 180_000 }, (_, makeTarget) => {
   let target: { url: string; drop(): Promise<void> };
   afterAll(() => target?.drop());
 
@@ -47,7 +49,7 @@ describe.each(targets)('pipestore db on %s', { timeout: 120_000 }, (_, makeTarge
       await database.close();
     }
   }
-  const cli = (...args: string[]) => runCli(args, { DATABASE_URL: target.url });
+  const cli = (...args: string[]) => cliInProcess(args, { DATABASE_URL: target.url });
   const rowCount = (database: Database, table: typeof projects | typeof idempotencyKeys | typeof pipelineRuns) =>
     database.db.select({ n: count() }).from(table).then(([row]) => row!.n);
 
@@ -112,10 +114,10 @@ describe.each(targets)('pipestore db on %s', { timeout: 120_000 }, (_, makeTarge
   it('says what is wrong with bad usage and bad configuration', async () => {
     expect((await cli('db', 'cleanup', '--budget', 'soon')).code).toBe(2);
     expect((await cli('db', 'frobnicate')).code).toBe(2);
-    const badConfig = await runCli(['db', 'check'], { DATABASE_URL: 'mysql://nope' });
+    const badConfig = await cliInProcess(['db', 'check'], { DATABASE_URL: 'mysql://nope' });
     expect(badConfig.code).toBe(3);
     expect(badConfig.stderr).toContain('DATABASE_URL');
-    const unreachable = await runCli(['db', 'check'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    const unreachable = await cliInProcess(['db', 'check'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
     expect(unreachable.code).toBe(4);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * `pipestore projects …` and `pipestore keys …` as an operator runs them: a subprocess on a fresh
+ * `pipestore projects …` and `pipestore keys …` as an operator runs them (the CLI's main() in this
+ * process, streams and exit code as a shell sees them; the README test runs the real binary) on a fresh
  * embedded store (and, with TEST_DATABASE_URL, a scratch PostgreSQL database). Outputs are what a
  * script captures: the id or the key alone on stdout, one JSON document with --json.
  */
@@ -11,6 +12,7 @@ import { createDatabase } from '../../db/client';
 import { loadConfig } from '../../db/config';
 import { authenticateApiKey } from '../../functions/core/projects';
 import { TEST_DATABASE_URL, createScratchDatabase } from '../support/database';
+import { cliInProcess } from './support/cli-in-process';
 import { jsonOf, runCli } from './support/run-cli';
 
 const targets: [string, () => Promise<{ url: string; drop(): Promise<void> }>][] = [
@@ -24,11 +26,11 @@ const targets: [string, () => Promise<{ url: string; drop(): Promise<void> }>][]
   ...(TEST_DATABASE_URL ? [['postgres', () => createScratchDatabase('cli_tenants')] as [string, typeof createScratchDatabase]] : []),
 ] as never;
 
-// About ten CLI processes, each a fresh Node (1-3 s idle, up to ~15 s on a loaded 2-core machine).
-describe.each(targets)('pipestore projects and keys on %s', { timeout: 300_000 }, (_, makeTarget) => {
+// About ten commands, each opening the store: a few seconds idle, sized for a loaded machine.
+describe.each(targets)('pipestore projects and keys on %s', { timeout: 120_000 }, (_, makeTarget) => {
   let target: { url: string; drop(): Promise<void> };
   afterAll(() => target?.drop());
-  const cli = (...args: string[]) => runCli(args, { DATABASE_URL: target.url });
+  const cli = (...args: string[]) => cliInProcess(args, { DATABASE_URL: target.url });
 
   /** Whether the store accepts the key, checked in-process between CLI runs. */
   async function keyWorks(key: string): Promise<boolean> {

@@ -21,7 +21,8 @@ import { registerVersion } from '../../functions/core/versions';
 import { TEST_DATABASE_URL } from '../support/database';
 import { pgBackend, pgliteBackend, startDataApiServer } from '../support/data-api/server';
 import { createScratchDatabase } from '../support/scratch-database';
-import { jsonOf, runCli, type CliResult } from './support/run-cli';
+import { cliInProcess } from './support/cli-in-process';
+import { jsonOf, type CliResult } from './support/run-cli';
 
 const PROJECT = 'proj_transfer_test';
 
@@ -60,26 +61,28 @@ const targets = [
   { name: 'PostgreSQL', enabled: Boolean(TEST_DATABASE_URL), kind: 'pg' as const },
 ];
 
-describe.each(targets)('export and import on $name', ({ enabled, kind }) => {
+// The CLI runs in this process (test/cli/support/cli-in-process.ts): no Node start-up per command.
+// Import and export of the seeded project take seconds idle; sized for a loaded machine.
+describe.each(targets)('export and import on $name', { timeout: 180_000 }, ({ enabled, kind }) => {
   let work: string;
   let store: Store;
   let source: string;
   let seeded: Seeded;
   let exported: string;
-  const cli = (url: string, ...args: string[]) => runCli([...args, '--database-url', url, '--project', PROJECT]);
+  const cli = (url: string, ...args: string[]) => cliInProcess([...args, '--database-url', url, '--project', PROJECT]);
 
   beforeAll(async () => {
     if (!enabled) return;
     work = await mkdtemp(join(tmpdir(), 'pipestore-transfer-'));
     // One migrated database with an empty project, cloned for each role (cheaper than migrating each).
-    store = await templateStore(kind, work, (url) => runCli(['db', 'migrate', '--database-url', url]));
+    store = await templateStore(kind, work, (url) => cliInProcess(['db', 'migrate', '--database-url', url]));
     source = await store.clone('source');
     seeded = await withDb(source, ({ db }) => seedProject(db, PROJECT));
     exported = join(work, 'exported');
     const result = await cli(source, 'export', exported, '--json');
     expect(result.code, result.stderr).toBe(0);
     expect(jsonOf(result).counts).toEqual(seeded.counts);
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     if (!enabled) return;
@@ -172,7 +175,7 @@ describe.each(targets)('export and import on $name', ({ enabled, kind }) => {
     const server = await startDataApiServer(pglite ? pgliteBackend(pglite) : pgBackend(url, 2));
     try {
       const env = { DB_CLUSTER_ARN: server.resourceArn, DB_SECRET_ARN: server.secretArn, DB_NAME: server.database, AWS_ENDPOINT_URL_RDS_DATA: server.endpoint };
-      const viaDataApi = (...args: string[]) => runCli([...args, '--project', PROJECT], env);
+      const viaDataApi = (...args: string[]) => cliInProcess([...args, '--project', PROJECT], env);
       const imported = await viaDataApi('import', exported);
       expect(imported.code, imported.stderr).toBe(0);
       const again = join(work, 'again-data-api');
@@ -186,7 +189,7 @@ describe.each(targets)('export and import on $name', ({ enabled, kind }) => {
   });
 
   it.runIf(enabled && kind === 'pglite')('refuses a missing project (exit 2) and a non-empty export directory (exit 2)', async () => {
-    const missing = await runCli(['import', exported, '--database-url', source, '--project', 'proj_nope']);
+    const missing = await cliInProcess(['import', exported, '--database-url', source, '--project', 'proj_nope']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('project proj_nope does not exist');
     const occupied = await cli(source, 'export', exported);

@@ -11,7 +11,8 @@ import type { CliResult } from './run-cli';
 const DATABASE_VARIABLES = ['DATABASE_URL', 'DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_DATABASE', 'DB_USER', 'DB_USERNAME', 'DB_PASS', 'DB_PASSWORD', 'DB_SSL', 'DB_SSL_CA', 'DB_CLUSTER_ARN', 'DB_SECRET_ARN'];
 
 export async function cliInProcess(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  for (const name of DATABASE_VARIABLES) vi.stubEnv(name, env[name] ?? '');
+  for (const name of DATABASE_VARIABLES) vi.stubEnv(name, '');
+  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
   let stdout = '';
   let stderr = '';
   const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
