@@ -96,13 +96,18 @@ export function diffDefinitions(a: PipelineDefinition, b: PipelineDefinition) {
       for (const id of Object.keys(stage?.tasks ?? {})) note(tasks, change.type === 'CREATE' ? 'added' : 'removed', `${String(stageId)}/${id}`);
     }
   }
+  // A whole stage is given back in its definition's shape: tasks as a list again.
+  const shaped = (path: (string | number)[], value: unknown) =>
+    path.length === 2 && path[0] === 'stages' && value && typeof value === 'object'
+      ? (({ tasks, ...stage }: { tasks?: Record<string, unknown> }) => ({ ...stage, tasks: Object.values(tasks ?? {}) }))(value)
+      : value;
   return {
     stages,
     tasks,
     changes: changes.map((change): DefinitionChange => {
       const path = jsonPath(change.path);
-      if (change.type === 'CREATE') return { type: 'added', path, to: change.value };
-      if (change.type === 'REMOVE') return { type: 'removed', path, from: change.oldValue };
+      if (change.type === 'CREATE') return { type: 'added', path, to: shaped(change.path, change.value) };
+      if (change.type === 'REMOVE') return { type: 'removed', path, from: shaped(change.path, change.oldValue) };
       return { type: 'changed', path, from: change.oldValue, to: change.value };
     }),
   };
