@@ -4,3 +4,4 @@ export * from './runs';
 export * from './registry';
 export * from './dlq';
 export * from './idempotency';
+export * from './activations';

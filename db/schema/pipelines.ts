@@ -52,6 +52,9 @@ export const pipelines = pgTable(
     activeVersionId: text().references((): AnyPgColumn => pipelineVersions.id, {
       onDelete: 'set null',
     }),
+    // The API key behind the latest activation, read by the trigger that records the history
+    // (pipeline_activations); null when a change came from outside the API.
+    activatedByKeyId: text(),
     ...mutableRow,
   },
   (t) => [

@@ -53,6 +53,11 @@ export const pipelineRuns = pgTable(
     index('pipeline_runs_pipeline_id_created_at_id_idx').on(t.pipelineId, t.createdAt, t.id),
     // GET /v1/pipelines/{id}/runs?status=: the same list filtered by status.
     index('pipeline_runs_pipeline_id_status_created_at_id_idx').on(t.pipelineId, t.status, t.createdAt, t.id),
+    // GET /v1/runs without a pipeline or status filter (and with a trigger, label or wide pipeline
+    // set as a residual filter), and GET /v1/runs/stats: a project's runs by creation time.
+    index('pipeline_runs_project_id_created_at_id_idx').on(t.projectId, t.createdAt, t.id),
+    // GET /v1/runs?status=… without a pipeline filter: one backward scan per requested status.
+    index('pipeline_runs_project_id_status_created_at_id_idx').on(t.projectId, t.status, t.createdAt, t.id),
     // Cleanup: running runs whose heartbeat went stale (partial: only live runs are indexed).
     index('pipeline_runs_heartbeat_at_idx')
       .on(t.heartbeatAt)
@@ -104,5 +109,11 @@ export const taskRuns = pgTable(
     check('task_runs_attempt_check', sql`${t.attempt} >= 1`),
     // One row per attempt; also serves GET /v1/runs/{id}/tasks (prefix run_id).
     unique('task_runs_run_id_stage_id_task_id_attempt_key').on(t.runId, t.stageId, t.taskId, t.attempt),
+    // GET /v1/task-runs (no filter, or a status filter as residual when taskId is given too).
+    index('task_runs_project_id_created_at_id_idx').on(t.projectId, t.createdAt, t.id),
+    // GET /v1/task-runs?status=…: a failing task followed across runs.
+    index('task_runs_project_id_status_created_at_id_idx').on(t.projectId, t.status, t.createdAt, t.id),
+    // GET /v1/task-runs?taskId=… (with or without status).
+    index('task_runs_project_id_task_id_created_at_id_idx').on(t.projectId, t.taskId, t.createdAt, t.id),
   ],
 );

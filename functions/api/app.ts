@@ -16,6 +16,8 @@ import { dlqRoutes } from './routes/dlq';
 import { idempotencyRoutes } from './routes/idempotency';
 import { pipelineRunRoutes, runRoutes } from './routes/runs';
 import { runTaskRoutes, taskRunRoutes } from './routes/task-runs';
+import { runQueryRoutes, taskRunQueryRoutes } from './routes/run-queries';
+import { pipelineHistoryRoutes } from './routes/pipeline-history';
 import { serviceRoutes, taskRoutes } from './routes/registry';
 import { createRouter } from './validation';
 import { useCursorSecret } from '../core/pagination';
@@ -65,8 +67,12 @@ export function createApp({ database, config }: AppDependencies): App {
   app.route('/v1/pipelines', pipelineRoutes);
   app.route('/v1/pipelines', versionRoutes);
   app.route('/v1/pipelines', pipelineRunRoutes);
+  app.route('/v1/pipelines', pipelineHistoryRoutes);
+  // Before runRoutes: /v1/runs/stats must not be read as the run "stats".
+  app.route('/v1/runs', runQueryRoutes);
   app.route('/v1/runs', runRoutes);
   app.route('/v1/runs', runTaskRoutes);
+  app.route('/v1/task-runs', taskRunQueryRoutes);
   app.route('/v1/task-runs', taskRunRoutes);
   app.route('/v1/dlq', dlqRoutes);
   app.route('/v1/idempotency', idempotencyRoutes);

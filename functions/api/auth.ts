@@ -46,5 +46,6 @@ export const authorize: MiddlewareHandler<AppEnv> = async (c, next) => {
   const key = await c.get('reads').authenticateApiKey({ key: token, keyHash });
   if (!key) throw unauthorized('unknown, revoked or expired API key');
   c.set('projectId', key.projectId);
+  c.set('keyId', key.keyId);
   return next();
 };

@@ -9,6 +9,8 @@ export interface AppVariables {
   requestId: string;
   /** The project of the presented API key; set by the auth middleware on project routes. */
   projectId: string;
+  /** The id of the presented API key (who made a change, e.g. in the activation history). */
+  keyId: string;
   database: Database;
   config: AppConfig;
   /** The process-wide memory layer (one per app, i.e. per warm container). */

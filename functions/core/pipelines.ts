@@ -59,7 +59,7 @@ export async function createPipeline({
   input,
 }: {
   db: DbOrTx;
-  input: PipelineMetadata & { projectId: string; definition: PipelineDefinition; sourceHash?: string };
+  input: PipelineMetadata & { projectId: string; definition: PipelineDefinition; sourceHash?: string; keyId?: string };
 }) {
   const { definition, hash } = prepareDefinition(input.definition);
   const pipelineId = newId('pipeline');
@@ -81,7 +81,7 @@ export async function createPipeline({
         .returning();
       const [pipeline] = await tx
         .update(pipelines)
-        .set({ activeVersionId: versionId })
+        .set({ activeVersionId: versionId, activatedByKeyId: input.keyId ?? null })
         .where(eq(pipelines.id, pipelineId))
         .returning();
       return { pipeline: toPipeline({ ...pipeline!, activeVersion: 1 }), version: toVersion(version!) };
@@ -188,13 +188,17 @@ export async function deletePipeline({ db, input }: { db: DbOrTx; input: WriteTa
   if (!row) await explainMissedWrite(db, input);
 }
 
-/** Moves the active version (rollback is activating an older one): one conditional UPDATE. */
-export async function activateVersion({ db, input }: { db: DbOrTx; input: WriteTarget & { version: VersionRef } }) {
+/**
+ * Moves the active version (rollback is activating an older one): one conditional UPDATE. The
+ * trigger pipelines_record_activation records the change (from, to, `keyId`) in its transaction.
+ */
+export async function activateVersion({ db, input }: { db: DbOrTx; input: WriteTarget & { version: VersionRef; keyId?: string } }) {
   const isRequestedVersion = and(
     eq(pipelineVersions.pipelineId, pipelines.id),
     typeof input.version === 'number' ? eq(pipelineVersions.number, input.version) : eq(pipelineVersions.hash, input.version),
   );
-  const pipeline = await updateTarget(db, input, { activeVersionId: sql`${pipelineVersions.id}` }, isRequestedVersion);
+  const values = { activeVersionId: sql`${pipelineVersions.id}`, activatedByKeyId: input.keyId ?? null };
+  const pipeline = await updateTarget(db, input, values, isRequestedVersion);
   if (pipeline) return pipeline;
 
   // The miss, explained in one more round trip: no pipeline, no such version, or a stale If-Match.

@@ -38,6 +38,26 @@ describe('database round trips per request, without the memory layer (CACHE_TTL_
     expect(await roundTripsOf(api, key, 'POST', `/v1/pipelines/${id}/activate`, { version: 1 })).toBe(2);
   });
 
+  it('GET /v1/runs: key lookup + one statement; + one to resolve pipeline or label filters', async () => {
+    const pipeline = await newPipeline(api, key, { labels: { team: 'rt' } });
+    await api.call('POST', `/v1/pipelines/${pipeline.id}/runs`, { token: key, body: {} });
+    expect(await roundTripsOf(api, key, 'GET', '/v1/runs?status=pending&status=running&trigger=api')).toBe(2);
+    expect(await roundTripsOf(api, key, 'GET', `/v1/runs?pipeline=${pipeline.name}&status=pending`)).toBe(3);
+    expect(await roundTripsOf(api, key, 'GET', '/v1/runs?label=team%3Drt')).toBe(3);
+  });
+
+  it('GET /v1/runs/stats, /v1/task-runs, /v1/task-runs/{id}, activations and a diff: key lookup + one statement', async () => {
+    const pipeline = await newPipeline(api, key);
+    const run = (await api.call('POST', `/v1/pipelines/${pipeline.id}/runs`, { token: key, body: {} })).body;
+    await api.call('PATCH', `/v1/runs/${run.id}`, { token: key, body: { status: 'running' } });
+    const taskRun = (await api.call('POST', `/v1/runs/${run.id}/tasks`, { token: key, body: { stageId: 'fetch', taskId: 'download' } })).body;
+    expect(await roundTripsOf(api, key, 'GET', '/v1/runs/stats?since=7d')).toBe(2);
+    expect(await roundTripsOf(api, key, 'GET', '/v1/task-runs?status=pending&taskId=download')).toBe(2);
+    expect(await roundTripsOf(api, key, 'GET', `/v1/task-runs/${taskRun.id}`)).toBe(2);
+    expect(await roundTripsOf(api, key, 'GET', `/v1/pipelines/${pipeline.name}/activations`)).toBe(2);
+    expect(await roundTripsOf(api, key, 'GET', `/v1/pipelines/${pipeline.id}/versions/1/diff/1`)).toBe(2);
+  });
+
   it('a task execution (start, running, succeeded): key lookup + one statement per step', async () => {
     const { id } = await newPipeline(api, key);
     const run = (await api.call('POST', `/v1/pipelines/${id}/runs`, { token: key, body: {} })).body;

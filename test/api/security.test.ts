@@ -54,6 +54,13 @@ export const ROUTES: RouteCase[] = [
   { method: 'POST', path: (f) => `/v1/pipelines/${f.pipelineId}/activate`, body: () => ({ version: 1 }), scoped: true },
   { method: 'POST', path: (f) => `/v1/pipelines/${f.pipelineId}/runs`, body: () => ({}), scoped: true },
   { method: 'GET', path: (f) => `/v1/pipelines/${f.pipelineId}/runs`, scoped: true },
+  { method: 'GET', path: (f) => `/v1/pipelines/${f.pipelineId}/activations`, scoped: true },
+  { method: 'GET', path: (f) => `/v1/pipelines/${f.pipelineName}/versions/${f.version}/diff/${f.version}`, scoped: true },
+  // Project-wide lists: another project's key gets its own (empty) list; the isolation tests below.
+  { method: 'GET', path: () => '/v1/runs' },
+  { method: 'GET', path: () => '/v1/runs/stats' },
+  { method: 'GET', path: () => '/v1/task-runs' },
+  { method: 'GET', path: (f) => `/v1/task-runs/${f.taskRunId}`, scoped: true },
   { method: 'GET', path: (f) => `/v1/runs/${f.runId}`, scoped: true },
   { method: 'PATCH', path: (f) => `/v1/runs/${f.runId}`, body: () => ({ currentStage: 'fetch' }), scoped: true },
   { method: 'POST', path: (f) => `/v1/runs/${f.runId}/heartbeat`, scoped: true },
@@ -190,6 +197,27 @@ describe('security', () => {
     const res = await api.call('GET', '/v1/pipelines', { token: stranger.key });
     expect(res.status).toBe(200);
     expect(res.body.items.map((p: { id: string }) => p.id)).not.toContain(fixture.pipelineId);
+  });
+
+  it("never lists, counts or filters by another project's runs and task runs", async () => {
+    const runs = await api.call('GET', '/v1/runs', { token: stranger.key });
+    expect(runs.status).toBe(200);
+    expect(runs.body.items).toEqual([]);
+    const stats = await api.call('GET', '/v1/runs/stats', { token: stranger.key });
+    expect(stats.body.total.total).toBe(0);
+    expect(stats.body.pipelines).toEqual([]);
+    expect((await api.call('GET', '/v1/task-runs', { token: stranger.key })).body.items).toEqual([]);
+    // Naming the owner's pipeline, by id or name, is naming an unknown pipeline.
+    for (const pipeline of [fixture.pipelineId, fixture.pipelineName]) {
+      const res = await api.call('GET', `/v1/runs?pipeline=${pipeline}`, { token: stranger.key });
+      expect(res.status).toBe(400);
+      expect(res.body.errors[0].path).toBe('query.pipeline');
+    }
+    // The owner's cursor means nothing to another project (its filters were the owner's list).
+    await api.call('POST', `/v1/pipelines/${fixture.pipelineId}/runs`, { token: owner.key, body: {} });
+    const page = await api.call('GET', '/v1/runs?limit=1', { token: owner.key });
+    const next = await api.call('GET', `/v1/runs?limit=1&cursor=${encodeURIComponent(page.body.nextCursor)}`, { token: stranger.key });
+    expect(next.body.items ?? []).toEqual([]);
   });
 
   it('covers every /v1 route of the OpenAPI document', async () => {

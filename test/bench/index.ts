@@ -23,6 +23,7 @@ import { benchScale } from './scale';
 import { benchVsPgBoss } from './vs-pgboss';
 import { benchColdStart } from './cold-start';
 import { benchCleanup } from './cleanup';
+import { benchProjectRuns } from './project-runs';
 
 const { values: args } = parseArgs({
   options: {
@@ -97,6 +98,30 @@ const SECTIONS: Section[] = [
           const used = plan.plan.some((line) => line.includes(plan.index));
           return `EXPLAIN of listRuns ${plan.query}: ${used ? 'walks' : 'does NOT walk'} \`${plan.index}\` (\`${plan.plan[0]}\`)`;
         }),
+      };
+    },
+  },
+  {
+    id: 'runs',
+    title: `3b. Runs across a project: GET /v1/runs filters and /v1/runs/stats on ${quick ? '100,000' : '1,000,000'} runs over 200 pipelines`,
+    method:
+      'Runs seeded in one INSERT … SELECT over 200 pipelines (50,000 a day; 65 % api / 30 % schedule / 5 % console; 85 % succeeded), then `listProjectRuns` and `runStats` (what the routes run) over node-postgres: each filter combination\'s first page and next page by cursor, stats over 24 h and 31 days, with the EXPLAIN (ANALYZE) of each statement; then run and task-run lifecycles with and without the indexes issue 16 added (alternating rounds, same table).',
+    async run() {
+      const result = await benchProjectRuns({ runs: quick ? 100_000 : 1_000_000, queries: quick ? 50 : 200, writes: quick ? 50 : 200, rounds: 3 });
+      const worst = Math.max(...result.rows.flatMap((r) => [Number(r['first p99 ms']), Number(r['next p99 ms'] || 0)]));
+      const stat = (window: string) => Number(find(result.stats, { window })['p50 ms']);
+      return {
+        goals: [
+          { figure: 'worst p99 ms of any filter combination, first or next page', value: worst, ...atMost(worst, 10) },
+          { figure: 'stats p50 ms, 24 h', value: stat('24 h'), ...atMost(stat('24 h'), 50) },
+          { figure: 'stats p50 ms, 31 days', value: stat('31 days'), ...atMost(stat('31 days'), 500) },
+        ],
+        tables: [
+          { caption: `GET /v1/runs filter combinations (${result.seed.runs} runs, ${result.seed.pipelines} pipelines; seeded in ${result.seed.seededSeconds} s)`, rows: result.rows },
+          { caption: 'GET /v1/runs/stats', rows: result.stats },
+          { caption: 'Write path: medians per lifecycle with and without the new indexes', rows: result.writes },
+        ],
+        notes: result.plans.map((plan) => `EXPLAIN ${plan.query}: \`${plan.plan[0]}\`; ${plan.indexOnly ? 'no sequential scan' : 'a sequential scan'}; at most ${plan.maxRows} rows out of any node`),
       };
     },
   },

@@ -33,7 +33,7 @@ describe.each(Object.keys(drivers))('driver %s', (name) => {
       .select({ n: count() })
       .from(sql`information_schema.tables`)
       .where(sql`table_schema = 'public'`);
-    expect(rows[0]!.n).toBe(11);
+    expect(rows[0]!.n).toBe(12);
   });
 
   async function newProject() {

@@ -68,7 +68,7 @@ export const EXAMPLES: Record<string, ((f: Fixtures) => unknown)[]> = {
 /** What a path parameter of a genuine resource is, from the collection it is under. */
 export function fixtureParam(template: string, name: string, f: Fixtures, operationId: string): string {
   if (name === 'keyId') return f.spareKeyId;
-  if (name === 'numberOrHash') return '1';
+  if (name === 'numberOrHash' || name === 'a' || name === 'b') return '1';
   const collection = template.split('/')[2];
   switch (collection) {
     case 'projects':

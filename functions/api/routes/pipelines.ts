@@ -73,7 +73,7 @@ export const pipelineRoutes = createRouter()
     async (c) => {
       const { pipeline, version } = await createPipeline({
         db: c.get('database').db,
-        input: { ...c.req.valid('json'), projectId: c.get('projectId') },
+        input: { ...c.req.valid('json'), projectId: c.get('projectId'), keyId: c.get('keyId') },
       });
       c.header('ETag', etag(pipeline.revision));
       c.header('Location', `/v1/pipelines/${pipeline.id}`);
@@ -184,6 +184,7 @@ export const pipelineRoutes = createRouter()
         projectId: c.get('projectId'),
         id: await pipelineIdOf(c, c.req.valid('param').id),
         version: c.req.valid('json').version,
+        keyId: c.get('keyId'),
         ifMatch: ifMatchRevision(c),
       };
       const pipeline = await invalidating(c.get('cache'), [cacheTags.pipelines(input.projectId)], activateVersion({ db: c.get('database').db, input }));

@@ -22,7 +22,7 @@ import {
 } from '../schemas';
 import { createRouter } from '../validation';
 
-const Run = z
+export const Run = z
   .object({
     id: z.string(),
     pipelineId: z.string(),

@@ -140,6 +140,8 @@ export async function writeImport(
     projectId,
     // Set below: the version rows need their pipeline first.
     activeVersionId: null,
+    // Imported activations are made by no API key (the history records them with a null key).
+    activatedByKeyId: null,
   }));
   const versionRows = plan.flatMap(({ record: p }) =>
     p.versions.map((v): Row<typeof pipelineVersions> => ({ ...v, projectId, pipelineId: p.id, definition: images.get(v.hash)! })),
