@@ -7,7 +7,7 @@ import {
   releaseHttpKey,
   requestFingerprint,
 } from '../core/idempotency';
-import { log } from '../log';
+import { errorFields, log } from '../log';
 import type { AppEnv } from './env';
 import { ApiError, problem } from './problem';
 
@@ -126,7 +126,7 @@ export const idempotency: MiddlewareHandler<AppEnv> = async (c, next) => {
     const release = () =>
       releaseHttpKey({ db, input: claimed }).catch((error: unknown) =>
         // The claim then lapses with its lease (IN_FLIGHT_LEASE_SECONDS): retries get 409 until then.
-        log.warn('could not release an idempotency key', { requestId: c.get('requestId'), error: String(error) }),
+        log.warn('could not release an idempotency key', { requestId: c.get('requestId'), error: errorFields(error) }),
       );
     try {
       // Errors below are turned into responses by onError before they reach us; this is for the rest.
@@ -148,7 +148,7 @@ export const idempotency: MiddlewareHandler<AppEnv> = async (c, next) => {
     } catch (error) {
       // The work is done and committed: answer it. Releasing the key would let a retry do it twice;
       // kept in flight, retries get 409 until the lease lapses.
-      log.error('could not store an idempotent response', { requestId: c.get('requestId'), error: String(error) });
+      log.error('could not store an idempotent response', { requestId: c.get('requestId'), error: errorFields(error) });
     }
   }
 };

@@ -17,7 +17,7 @@ import {
   ValidationError,
   type FieldError,
 } from '../core/errors';
-import { log } from '../log';
+import { errorFields, log } from '../log';
 
 /** RFC 9457 problem details: the one error shape of the API. */
 export const ProblemSchema = z
@@ -120,13 +120,14 @@ export function toProblem(err: unknown): Problem {
 export function handleError(err: unknown, c: Context): Response {
   const p = toProblem(err);
   if (p.status >= 500) {
-    // The full error goes to the log (with the request id to correlate), never to the client.
+    // The error goes to the log (with the request id to correlate), never to the client; and of a
+    // database error only its statement name, SQLSTATE and message: never a parameter value.
     log.error('request failed', {
       requestId: c.get('requestId'),
       method: c.req.method,
       path: c.req.path,
       status: p.status,
-      error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+      error: errorFields(err),
     });
   }
   return problemResponse(c, p);

@@ -13,7 +13,7 @@
  */
 import { handle } from 'hono/aws-lambda';
 import { createDatabase } from '../../db/client';
-import { log } from '../log';
+import { errorFields, log } from '../log';
 import { loadLambdaConfig } from './config';
 
 const config = loadLambdaConfig();
@@ -23,7 +23,7 @@ const database = await createDatabase(config.database);
 // would without this, rather than init. The Data API has no connection to open (withSession runs
 // the callback on the spot).
 database.withSession(async () => undefined).catch((err: unknown) => {
-  log.warn('database connection at init failed', { error: String(err) });
+  log.warn('database connection at init failed', { error: errorFields(err) });
 });
 const { createApp } = await import('../api/app');
 const app = createApp({ database, config });
