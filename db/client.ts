@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
-import { sql } from 'drizzle-orm';
+import { is, sql } from 'drizzle-orm';
+import { PgTransaction as PgTransactionClass } from 'drizzle-orm/pg-core';
 import type { DatabaseConfig, TlsSettings } from './config';
 import { parseDatabaseUrl } from './connection-string';
 import { isConnectionError } from './errors';
@@ -26,6 +27,15 @@ export interface Database {
    */
   withSession<T>(fn: (db: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/**
+ * Runs `fn` so that a statement failing in it leaves the caller's transaction usable for what
+ * comes next (code that catches a constraint violation and then queries to explain it): in a
+ * savepoint when `db` is a transaction, as is when it is not (then every statement stands alone).
+ */
+export function recoverable<T>(db: DbOrTx, fn: (db: DbOrTx) => Promise<T>): Promise<T> {
+  return is(db, PgTransactionClass) ? (db as Tx).transaction(fn) : fn(db);
 }
 
 const drizzleOptions = { schema, casing: 'snake_case' } as const;

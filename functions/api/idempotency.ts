@@ -1,46 +1,29 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
-import {
-  type StoredResponse,
-  claimHttpKey,
-  completeHttpKey,
-  releaseHttpKey,
-  requestFingerprint,
-} from '../core/idempotency';
+import type { Database, Db } from '../../db/client';
+import { CachedReads } from '../cache/cached-reads';
+import { MemoryCache } from '../cache/memory-cache';
+import { type Claim, type StoredResponse, claimHttpKey, completeHttpKey, requestFingerprint, storeHttpAnswer } from '../core/idempotency';
 import { errorFields, log } from '../log';
 import type { AppEnv } from './env';
 import { ApiError, problem } from './problem';
 
 /**
- * How long a duplicate of a request that is still running waits for it before answering 409.
- * Clients that fire retries concurrently then all get the one answer instead of an error.
+ * How long a duplicate of a request that is still running in this process waits for it before
+ * trying the key itself. Duplicates in other processes wait on the key's row lock instead.
  */
 const IN_FLIGHT_WAIT_MS = 5_000;
-/** Claims held by requests of this process, so duplicates here wait without polling. */
+/** Requests of this process holding a key, so duplicates here wait without taking a connection. */
 const localHolders = new Map<string, Promise<void>>();
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
-/**
- * Claims the key; while another request holds it, waits (on the local holder, or by polling with
- * backoff when the holder is another process) until it finishes or IN_FLIGHT_WAIT_MS passes.
- */
-async function claimOrWait(db: AppEnv['Variables']['database']['db'], input: Parameters<typeof claimHttpKey>[0]['input']) {
-  const deadline = Date.now() + IN_FLIGHT_WAIT_MS;
-  let delay = 10;
-  for (;;) {
-    const claim = await claimHttpKey({ db, input });
-    const remaining = deadline - Date.now();
-    if (claim.outcome !== 'in_flight' || remaining <= 0) return claim;
-    const holder = localHolders.get(`${input.projectId}\0${input.key}`);
-    await Promise.race([holder ?? sleep(delay), sleep(remaining)]);
-    delay = Math.min(delay * 2, 200);
-  }
-}
 
 /** Printable ASCII, like Stripe's keys; the length bound is the column's check constraint. */
 const VALID_KEY = /^[\x20-\x7e]{1,255}$/;
 /** The headers a replay repeats: what a client reads from a create response besides the body. */
 const REPLAYED_HEADERS = ['Content-Type', 'Location', 'ETag'] as const;
+
+/** Thrown inside the request's transaction to roll it back while keeping the handler's response. */
+class RolledBack extends Error {}
 
 function idempotencyKey(c: Context<AppEnv>): string | undefined {
   const key = c.req.header('Idempotency-Key');
@@ -52,19 +35,11 @@ function idempotencyKey(c: Context<AppEnv>): string | undefined {
   );
 }
 
-/**
- * Reads the body as text (Hono caches it, so the route's validator reads it again for free). A
- * body that is not JSON is fingerprinted as text: the route answers it with a 400 that is stored.
- */
+/** The body's bytes as read by readJsonBody (cached): no parse, no canonical JSON. */
 async function fingerprint(c: Context<AppEnv>): Promise<string> {
   const { method, path } = c.req;
-  const text = await c.req.text();
-  if (text === '') return requestFingerprint({ method, path });
-  try {
-    return requestFingerprint({ method, path, body: JSON.parse(text) });
-  } catch {
-    return requestFingerprint({ method, path, rawBody: text });
-  }
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  return requestFingerprint({ method, path, body: bytes.byteLength ? bytes : undefined });
 }
 
 async function snapshot(res: Response): Promise<StoredResponse> {
@@ -77,22 +52,20 @@ async function snapshot(res: Response): Promise<StoredResponse> {
   return { status: res.status, body: res.body === null ? null : await res.clone().text(), headers };
 }
 
-/**
- * `Idempotency-Key` on project-scoped POSTs (DESIGN §5). Mounted after `authorize`, which sets
- * the project; admin routes have none and are passed through, as is any request without the
- * header, at no cost. Same key + same request: the stored response again, with
- * `Idempotent-Replayed: true`. Same key + another request: 422. Still running: 409.
- * Responses below 500 are stored (a 4xx is an answer too: retrying it gives the same 4xx); on a
- * 5xx the claim is dropped so that the client's retry runs the request again.
- */
-export const idempotency: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const projectId = c.get('projectId');
-  if (c.req.method !== 'POST' || !projectId) return next();
-  const key = idempotencyKey(c);
-  if (key === undefined) return next();
+/** The request's database, narrowed to one transaction: every statement of the handler runs in it. */
+function inTransaction(database: Database, tx: Db): Database {
+  return {
+    db: tx,
+    driver: database.driver,
+    get roundTrips() {
+      return database.roundTrips;
+    },
+    withSession: (fn) => fn(tx),
+    close: () => database.close(),
+  };
+}
 
-  const db = c.get('database').db;
-  const claim = await claimOrWait(db, { projectId, key, fingerprint: await fingerprint(c) });
+function answer(c: Context<AppEnv>, claim: Exclude<Claim, { outcome: 'claimed' }>): Response {
   switch (claim.outcome) {
     case 'replay': {
       const { status, body, headers } = claim.response;
@@ -110,45 +83,79 @@ export const idempotency: MiddlewareHandler<AppEnv> = async (c, next) => {
         }),
       );
   }
+}
 
-  const claimed = { projectId, key, claimedAt: claim.claimedAt };
+/**
+ * `Idempotency-Key` on project-scoped POSTs (DESIGN §5), exactly once by construction: the claim
+ * of the key, everything the handler writes and the response it produced are one transaction.
+ * Cut anywhere before COMMIT, none of it happened and a retry runs the request afresh; once
+ * committed, every retry gets that response again (`Idempotent-Replayed: true`), even when the
+ * client never saw the first one. Same key + another request: 422. A duplicate running meanwhile
+ * waits on the key's row lock and then replays; past the statement timeout it gets 409.
+ * Answers below 500 are stored (a 4xx is an answer too); a 4xx the handler threw rolls its writes
+ * back and is stored on its own. On a 5xx nothing is stored: the retry runs again.
+ * Mounted after `authorize`, which sets the project; admin routes and requests without the header
+ * pass through at no cost.
+ */
+export const idempotency: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const projectId = c.get('projectId');
+  if (c.req.method !== 'POST' || !projectId) return next();
+  const key = idempotencyKey(c);
+  if (key === undefined) return next();
+
+  const input = { projectId, key, fingerprint: await fingerprint(c) };
   const holderKey = `${projectId}\0${key}`;
+  const holder = localHolders.get(holderKey);
+  if (holder) await Promise.race([holder, sleep(IN_FLIGHT_WAIT_MS)]);
   let finished!: () => void;
-  localHolders.set(holderKey, new Promise<void>((resolve) => (finished = resolve)));
+  const holding = new Promise<void>((resolve) => (finished = resolve));
+  localHolders.set(holderKey, holding);
   try {
-    await runClaimed();
+    await runOnce();
   } finally {
-    localHolders.delete(holderKey);
+    if (localHolders.get(holderKey) === holding) localHolders.delete(holderKey);
     finished();
   }
 
-  async function runClaimed() {
-    const release = () =>
-      releaseHttpKey({ db, input: claimed }).catch((error: unknown) =>
-        // The claim then lapses with its lease (IN_FLIGHT_LEASE_SECONDS): retries get 409 until then.
-        log.warn('could not release an idempotency key', { requestId: c.get('requestId'), error: errorFields(error) }),
-      );
+  async function runOnce() {
+    const database = c.get('database');
+    const reads = c.get('reads');
+    const { idempotencyTtlHours: ttlHours, cache: cacheOptions } = c.get('config');
+    let earlier: Exclude<Claim, { outcome: 'claimed' }> | undefined;
     try {
-      // Errors below are turned into responses by onError before they reach us; this is for the rest.
-      await next();
+      await database.db.transaction(async (tx) => {
+        const claim = await claimHttpKey({ db: tx, input });
+        if (claim.outcome !== 'claimed') {
+          earlier = claim;
+          return;
+        }
+        c.set('database', inTransaction(database, tx as unknown as Db));
+        // Reads inside the transaction see its uncommitted rows: they must not fill the shared cache.
+        c.set('reads', new CachedReads(new MemoryCache({ ...cacheOptions, maxEntries: 0 }), tx));
+        try {
+          await next();
+        } finally {
+          c.set('database', database);
+          c.set('reads', reads);
+        }
+        // The handler threw (onError made c.res from it) or answered 5xx: none of it may commit.
+        if (c.error || c.res.status >= 500) throw new RolledBack();
+        await completeHttpKey({ db: tx, input: { ...input, claimedAt: claim.claimedAt, ttlHours, response: await snapshot(c.res) } });
+      });
     } catch (err) {
-      await release();
-      throw err;
-    }
-    if (c.res.status >= 500) {
-      await release();
+      if (!(err instanceof RolledBack)) throw err;
+      if (c.res.status < 500) await storeAnswer(c.res);
       return;
     }
+    if (earlier) c.res = answer(c, earlier);
+  }
 
+  async function storeAnswer(res: Response) {
     try {
-      await completeHttpKey({
-        db,
-        input: { ...claimed, ttlHours: c.get('config').idempotencyTtlHours, response: await snapshot(c.res) },
-      });
+      await storeHttpAnswer({ db: c.get('database').db, input: { ...input, ttlHours: c.get('config').idempotencyTtlHours, response: await snapshot(res) } });
     } catch (error) {
-      // The work is done and committed: answer it. Releasing the key would let a retry do it twice;
-      // kept in flight, retries get 409 until the lease lapses.
-      log.error('could not store an idempotent response', { requestId: c.get('requestId'), error: errorFields(error) });
+      // Nothing was written: a retry runs the request again and gets the same answer.
+      log.warn('could not store an idempotent answer', { requestId: c.get('requestId'), error: errorFields(error) });
     }
   }
 };

@@ -1,24 +1,27 @@
+import { createHash } from 'node:crypto';
 import { and, eq, getTableColumns, gt, lt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { idempotencyKeys, type IdempotencyScope } from '../../db/schema';
 import { NotFoundError } from './errors';
-import { contentHash } from './hashing';
+import { asDatabaseError } from '../../db/errors';
 
 /**
  * The idempotency store (DESIGN §5), two scopes in one table:
- * - `http`: the `Idempotency-Key` of a POST. A request claims its key (state in_flight), runs, and
- *   the response it produced is stored (state completed) and replayed to every retry.
+ * - `http`: the `Idempotency-Key` of a POST. The request's transaction claims the key, runs the
+ *   handler and stores the response it produced, and commits all three at once: a committed
+ *   resource always has its replayable response, and a request that failed anywhere before COMMIT
+ *   left neither (functions/api/idempotency.ts).
  * - `task`: results that workers cache under their own keys (`PUT /v1/idempotency/{key}`).
  * Every query names the project: keys are per project.
  */
 
 /**
- * How long an in-flight claim holds its key before another request may take it over. A request
- * that dies mid-way (Lambda timeout, crash) never releases its claim, so a claim is a lease:
- * `expires_at` is the lease end until the response is stored, then the key's TTL. 15 minutes is
- * Lambda's longest run, so a request that is still running never loses its claim.
+ * The claim is never committed on its own: while its transaction runs, other requests with the key
+ * wait on the row lock (bounded by the statement timeout), and when the transaction dies so does
+ * the claim. A committed `in_flight` row can only come from an older version of this service; it
+ * is a lease that a request takes over once this many seconds have passed.
  */
-export const IN_FLIGHT_LEASE_SECONDS = 15 * 60;
+export const IN_FLIGHT_LEASE_SECONDS = 30;
 export const MAX_TASK_TTL_SECONDS = 30 * 24 * 60 * 60;
 export const MAX_TASK_RESULT_BYTES = 256 * 1024;
 
@@ -36,9 +39,16 @@ const isLive = gt(idempotencyKeys.expiresAt, sql`now()`);
 const rowColumns = { ...getTableColumns(idempotencyKeys), responseBody: sql<string | null>`${idempotencyKeys.responseBody}::text` };
 const parseStored = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
 
-/** What identifies "the same request": method, path and the canonical JSON of the body. */
-export const requestFingerprint = (request: { method: string; path: string; body?: unknown; rawBody?: string }) =>
-  contentHash(request);
+/**
+ * What identifies "the same request": method, path and the body's exact bytes. Hashing bytes costs
+ * about 2 ms per MiB, where parsing and canonicalizing JSON cost hundreds; a client retrying sends
+ * the same bytes.
+ */
+export function requestFingerprint(request: { method: string; path: string; body?: Uint8Array | string }): string {
+  const hash = createHash('sha256').update(`${request.method} ${request.path}\n`);
+  if (request.body !== undefined) hash.update(request.body);
+  return hash.digest('hex');
+}
 
 export interface StoredResponse {
   status: number;
@@ -58,56 +68,75 @@ interface HttpKey {
   key: string;
 }
 
+// Waiting for the row lock took longer than the statement timeout (57014) or a lock timeout (55P03).
+const isLockWaitTimeout = (err: unknown) => ['57014', '55P03'].includes(asDatabaseError(err)?.sqlState ?? '');
+
 /**
- * Claims an HTTP key for one request. The claim is one INSERT … ON CONFLICT: a new key is
- * inserted, an expired one (a completed key past its TTL, or an abandoned claim) is taken over by
- * the conditional DO UPDATE … WHERE expires_at < now(), and a live one is left alone and returns no
- * row. The row lock that statement takes is what lets exactly one of many concurrent requests with
- * the same key run the handler; the others read the row and get in_flight or the replay.
+ * Claims an HTTP key for one request, inside the request's transaction. The claim is one INSERT …
+ * ON CONFLICT: a new key is inserted, an expired one (a completed key past its TTL, or an abandoned
+ * claim) is taken over by the conditional DO UPDATE … WHERE expires_at < now(), and a live one is
+ * left alone and returns no row. While one transaction holds the claim, the same statement in any
+ * other waits on the row, then sees what the first committed: its response to replay, or nothing
+ * (it rolled back) and claims the key itself.
  */
 export async function claimHttpKey({ db, input }: { db: DbOrTx; input: HttpKey & { fingerprint: string } }): Promise<Claim> {
   const lease = secondsFromNow(IN_FLIGHT_LEASE_SECONDS);
-  // Bounded: the row can vanish or expire between the two statements (released after a 5xx).
+  // Bounded: the row can vanish or expire between the two statements.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const [claimed] = await db
-      .insert(idempotencyKeys)
-      .values({ projectId: input.projectId, scope: 'http', key: input.key, fingerprint: input.fingerprint, expiresAt: lease })
-      .onConflictDoUpdate({
-        target: primaryKey,
-        set: {
-          fingerprint: input.fingerprint,
-          state: 'in_flight',
-          responseStatus: sql`null`,
-          responseBody: sql`null`,
-          responseHeaders: sql`null`,
-          createdAt: sql`now()`,
-          expiresAt: lease,
-        },
-        setWhere: isExpired,
-      })
-      .returning({ createdAt: idempotencyKeys.createdAt });
+    let claimed: { createdAt: Date } | undefined;
+    try {
+      [claimed] = await db
+        .insert(idempotencyKeys)
+        .values({ projectId: input.projectId, scope: 'http', key: input.key, fingerprint: input.fingerprint, expiresAt: lease })
+        .onConflictDoUpdate({
+          target: primaryKey,
+          set: {
+            fingerprint: input.fingerprint,
+            state: 'in_flight',
+            responseStatus: sql`null`,
+            responseBody: sql`null`,
+            responseHeaders: sql`null`,
+            createdAt: sql`now()`,
+            expiresAt: lease,
+          },
+          setWhere: isExpired,
+        })
+        .returning({ createdAt: idempotencyKeys.createdAt });
+    } catch (err) {
+      if (isLockWaitTimeout(err)) return { outcome: 'in_flight' };
+      throw err;
+    }
     if (claimed) return { outcome: 'claimed', claimedAt: claimed.createdAt };
 
-    const [row] = await db
-      .select(rowColumns)
-      .from(idempotencyKeys)
-      .where(and(byKey(input.projectId, 'http', input.key), isLive));
-    if (!row) continue;
-    if (row.fingerprint !== input.fingerprint) return { outcome: 'mismatch' };
-    if (row.state === 'in_flight' || row.responseStatus === null) return { outcome: 'in_flight' };
-    return {
-      outcome: 'replay',
-      response: { status: row.responseStatus, body: parseStored(row.responseBody) as string | null, headers: row.responseHeaders ?? {} },
-    };
+    const stored = await storedResponse({ db, input });
+    if (stored) return stored;
   }
   return { outcome: 'in_flight' };
+}
+
+/** What a live key holds for this request: its response, a mismatch, or a claim still running. */
+async function storedResponse({ db, input }: { db: DbOrTx; input: HttpKey & { fingerprint: string } }): Promise<Exclude<Claim, { outcome: 'claimed' }> | undefined> {
+  const [row] = await db
+    .select(rowColumns)
+    .from(idempotencyKeys)
+    .where(and(byKey(input.projectId, 'http', input.key), isLive));
+  if (!row) return undefined;
+  if (row.fingerprint !== input.fingerprint) return { outcome: 'mismatch' };
+  if (row.state === 'in_flight' || row.responseStatus === null) return { outcome: 'in_flight' };
+  return {
+    outcome: 'replay',
+    response: { status: row.responseStatus, body: parseStored(row.responseBody) as string | null, headers: row.responseHeaders ?? {} },
+  };
 }
 
 // Only the claim this request made: `created_at` tells it apart from a later takeover of the key.
 const ownClaim = (input: HttpKey & { claimedAt: Date }) =>
   and(byKey(input.projectId, 'http', input.key), eq(idempotencyKeys.state, 'in_flight'), eq(idempotencyKeys.createdAt, input.claimedAt));
 
-/** Stores the response of a claimed request; the key then lives `ttlHours` from its claim. */
+/**
+ * Stores the response of a claimed request, in the transaction that claimed the key and wrote the
+ * resource; the key then lives `ttlHours` from its claim.
+ */
 export async function completeHttpKey({
   db,
   input,
@@ -127,9 +156,31 @@ export async function completeHttpKey({
     .where(ownClaim(input));
 }
 
-/** Gives a claimed key up (the request failed with a 5xx), so that a retry runs again. */
-export async function releaseHttpKey({ db, input }: { db: DbOrTx; input: HttpKey & { claimedAt: Date } }) {
-  await db.delete(idempotencyKeys).where(ownClaim(input));
+/**
+ * Stores an answer that wrote nothing (a 4xx whose transaction was rolled back), on its own. When
+ * the key was claimed again meanwhile, that request's answer wins and this one is dropped.
+ */
+export async function storeHttpAnswer({
+  db,
+  input,
+}: {
+  db: DbOrTx;
+  input: HttpKey & { fingerprint: string; ttlHours: number; response: StoredResponse };
+}) {
+  await db
+    .insert(idempotencyKeys)
+    .values({
+      projectId: input.projectId,
+      scope: 'http',
+      key: input.key,
+      fingerprint: input.fingerprint,
+      state: 'completed',
+      responseStatus: input.response.status,
+      responseBody: input.response.body,
+      responseHeaders: input.response.headers,
+      expiresAt: secondsFromNow(input.ttlHours * 3600),
+    })
+    .onConflictDoNothing();
 }
 
 type KeyRow = Omit<typeof idempotencyKeys.$inferSelect, 'responseBody'> & { responseBody: string | null };

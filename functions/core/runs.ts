@@ -1,5 +1,5 @@
 import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client';
+import { type DbOrTx, recoverable } from '../../db/client';
 import { asDatabaseError } from '../../db/errors';
 import { type RunStatus, pipelineRuns, pipelines, pipelineVersions, taskRuns } from '../../db/schema';
 import { NotFoundError, rejectedTransition } from './errors';
@@ -67,7 +67,8 @@ export async function createRun({
   const named = input.version !== undefined;
   const values = { id: newId('run'), projectId, pipelineId, version: input.version ?? null, input: jsonText(input.input) };
   try {
-    const [row] = await runStatement(db, named ? 'run_create_named_version' : 'run_create', values, (db, p) =>
+    // Recoverable: inside an Idempotency-Key transaction the explanation below still runs.
+    const [row] = await recoverable(db, (db) => runStatement(db, named ? 'run_create_named_version' : 'run_create', values, (db, p) =>
       db
         .insert(pipelineRuns)
         .values({
@@ -80,7 +81,7 @@ export async function createRun({
           input: sql`${p.input}::jsonb`,
         })
         .returning(runWithVersion),
-    );
+    ));
     return toRun(row!);
   } catch (err) {
     if (asDatabaseError(err)?.sqlState !== NOT_NULL_VIOLATION && !isForeignKeyOnPipeline(err)) throw err;

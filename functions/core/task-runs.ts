@@ -1,5 +1,5 @@
 import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client';
+import { type DbOrTx, recoverable } from '../../db/client';
 import { UniqueViolationError, asDatabaseError } from '../../db/errors';
 import { type TaskRunStatus, dlq, taskRuns } from '../../db/schema';
 import { StateConflictError, ValidationError, rejectedTransition } from './errors';
@@ -103,7 +103,8 @@ export async function startTaskRun({
     input: jsonText(input.input),
   };
   try {
-    const [row] = await runStatement(db, running ? 'task_run_start_running' : 'task_run_start_pending', values, (db, p) =>
+    // Recoverable: inside an Idempotency-Key transaction the explanation below still runs.
+    const [row] = await recoverable(db, (db) => runStatement(db, running ? 'task_run_start_running' : 'task_run_start_pending', values, (db, p) =>
       db
         .insert(taskRuns)
         .values({
@@ -119,7 +120,7 @@ export async function startTaskRun({
           ...(running && { startedAt: sql`now()`, heartbeatAt: sql`now()` }),
         })
         .returning(),
-    );
+    ));
     return toTaskRun(row!);
   } catch (err) {
     if (asDatabaseError(err) instanceof UniqueViolationError) {

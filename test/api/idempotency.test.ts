@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../db/config';
 import { idempotencyKeys, pipelines } from '../../db/schema';
 import { createApp } from '../../functions/api/app';
-import { claimHttpKey, releaseHttpKey, requestFingerprint } from '../../functions/core/idempotency';
+import { claimHttpKey, requestFingerprint } from '../../functions/core/idempotency';
 import { ADMIN_TOKEN, newPipeline, newProject, simpleDefinition, testApi, type TestApi } from '../support/api';
 
 const pipelineBody = (name: string) => ({ name, definition: simpleDefinition() });
@@ -36,12 +36,15 @@ describe('Idempotency-Key on POST', () => {
     expect(await pipelinesNamed(name)).toBe(1);
   });
 
-  it('fingerprints the canonical JSON: the same body with its keys reordered is the same request', async () => {
+  it('fingerprints the exact bytes: the same body with its keys reordered is another request (422)', async () => {
     const name = uniqueName();
-    const first = await post('/v1/pipelines', { name, definition: simpleDefinition() }, 'reordered');
-    const again = await post('/v1/pipelines', { definition: simpleDefinition(), name }, 'reordered');
-    expect(again.headers.get('idempotent-replayed')).toBe('true');
-    expect(again.body.id).toBe(first.body.id);
+    const first = await post('/v1/pipelines', JSON.stringify({ name, definition: simpleDefinition() }), 'reordered');
+    expect(first.status).toBe(201);
+    const same = await post('/v1/pipelines', JSON.stringify({ name, definition: simpleDefinition() }), 'reordered');
+    expect(same.headers.get('idempotent-replayed')).toBe('true');
+    const reordered = await post('/v1/pipelines', JSON.stringify({ definition: simpleDefinition(), name }), 'reordered');
+    expect(reordered.status).toBe(422);
+    expect(await pipelinesNamed(name)).toBe(1);
   });
 
   it('replays a versions POST as it was answered (201), not as a rerun would answer (200)', async () => {
@@ -70,10 +73,10 @@ describe('Idempotency-Key on POST', () => {
     expect((await post(`/v1/pipelines/${id}/versions`, pipelineBody(name), 'reused')).status).toBe(422);
   });
 
-  it('answers 409 while a request with the key is in flight, then runs once the claim is gone', async () => {
+  it('answers 409 to a claim committed in flight (by an older version), then runs once the claim is gone', async () => {
     const name = uniqueName();
-    // Hold the claim as a slow request would: deterministic, no timing.
-    const fingerprint = requestFingerprint({ method: 'POST', path: '/v1/pipelines', body: pipelineBody(name) });
+    // A claim committed on its own, as releases before claims became transactional left them.
+    const fingerprint = requestFingerprint({ method: 'POST', path: '/v1/pipelines', body: JSON.stringify(pipelineBody(name)) });
     const claim = await claimHttpKey({ db: api.database.db, input: { projectId: project.id, key: 'slow', fingerprint } });
     if (claim.outcome !== 'claimed') throw new Error(`expected a claim, got ${claim.outcome}`);
 
@@ -85,13 +88,13 @@ describe('Idempotency-Key on POST', () => {
     // A different body is still a misuse of the key, in flight or not.
     expect((await post('/v1/pipelines', pipelineBody(uniqueName()), 'slow')).status).toBe(422);
 
-    await releaseHttpKey({ db: api.database.db, input: { projectId: project.id, key: 'slow', claimedAt: claim.claimedAt } });
+    await api.database.db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.projectId, project.id), eq(idempotencyKeys.key, 'slow')));
     expect((await post('/v1/pipelines', pipelineBody(name), 'slow')).status).toBe(201);
   });
 
   it('takes over a claim abandoned by a crashed request once its lease has lapsed', async () => {
     const name = uniqueName();
-    const fingerprint = requestFingerprint({ method: 'POST', path: '/v1/pipelines', body: pipelineBody(name) });
+    const fingerprint = requestFingerprint({ method: 'POST', path: '/v1/pipelines', body: JSON.stringify(pipelineBody(name)) });
     await claimHttpKey({ db: api.database.db, input: { projectId: project.id, key: 'crashed', fingerprint } });
     expect((await post('/v1/pipelines', pipelineBody(name), 'crashed')).status).toBe(409);
     await api.database.db.update(idempotencyKeys).set({ expiresAt: sql`now() - interval '1 second'` }).where(eq(idempotencyKeys.key, 'crashed'));
@@ -162,13 +165,21 @@ describe('Idempotency-Key on POST', () => {
     expect(await pipelinesNamed(taken.name)).toBe(0);
   });
 
-  it('drops the claim on a 5xx, so that a retry with the key runs again', async () => {
+  it('stores nothing on a 5xx and rolls back what the handler wrote, so that a retry runs again', async () => {
     let failing = true;
+    // The handler's own transaction (a savepoint inside the request's) fails after the outer one began.
+    const failInside = <T extends object>(tx: T): T =>
+      new Proxy(tx, {
+        get: (target, prop) =>
+          prop === 'transaction' && failing ? () => Promise.reject(new Error('boom')) : Reflect.get(target, prop),
+      });
     const database = {
       ...api.database,
       db: new Proxy(api.database.db, {
         get: (target, prop) =>
-          prop === 'transaction' && failing ? () => Promise.reject(new Error('boom')) : Reflect.get(target, prop),
+          prop === 'transaction'
+            ? (fn: (tx: unknown) => Promise<unknown>) => target.transaction((tx) => fn(failInside(tx)))
+            : Reflect.get(target, prop),
       }),
     };
     const flaky = createApp({ database, config: loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent' }) });
@@ -185,6 +196,22 @@ describe('Idempotency-Key on POST', () => {
     expect((await send()).status).toBe(201);
     expect((await send()).headers.get('idempotent-replayed')).toBe('true');
     expect(await pipelinesNamed(name)).toBe(1);
+  });
+
+  it('a 4xx found after a failed statement is answered (not 500) and stored: runs and task runs', async () => {
+    const missing = await post('/v1/pipelines/pipeline_00000000000000000000000000/runs', {}, 'no-pipeline');
+    expect(missing.status).toBe(404);
+    expect((await post('/v1/pipelines/pipeline_00000000000000000000000000/runs', {}, 'no-pipeline')).headers.get('idempotent-replayed')).toBe('true');
+    const pipeline = await newPipeline(api, project.key);
+    const run = await post(`/v1/pipelines/${pipeline.id}/runs`, {}, 'run-for-tasks');
+    expect(run.status).toBe(201);
+    const unknownStage = await post(`/v1/runs/${run.body.id}/tasks`, { stageId: 'nope', taskId: 'x' }, 'bad-stage');
+    expect(unknownStage.status).toBe(400);
+    const task = { stageId: 'build', taskId: 'compile' };
+    expect((await post(`/v1/runs/${run.body.id}/tasks`, task, 'task-1')).status).toBe(201);
+    const duplicate = await post(`/v1/runs/${run.body.id}/tasks`, task, 'task-2');
+    expect(duplicate.status).toBe(409);
+    expect((await post(`/v1/runs/${run.body.id}/tasks`, task, 'task-2')).headers.get('idempotent-replayed')).toBe('true');
   });
 
   it.each([
@@ -213,7 +240,7 @@ describe('Idempotency-Key on POST', () => {
     expect([a.status, b.status]).toEqual([201, 201]);
   });
 
-  it('costs no round trip without the header, two with it; a replay skips the handler', async () => {
+  it('costs no round trip without the header, four with it; a replay skips the handler', async () => {
     const roundTrips = async (key?: string, name = uniqueName()) => {
       const before = api.database.roundTrips;
       const res = await post('/v1/pipelines', pipelineBody(name), key);
@@ -222,10 +249,11 @@ describe('Idempotency-Key on POST', () => {
     };
     const plain = await roundTrips();
     const name = uniqueName();
-    // claim (one INSERT … ON CONFLICT) + store the response (one UPDATE)
-    expect(await roundTrips('counted', name)).toBe(plain + 2);
-    // claim attempt + read of the stored response, no handler (the key lookup is cached by now)
-    expect(await roundTrips('counted', name)).toBe(2);
+    // BEGIN, claim (one INSERT … ON CONFLICT), store the response (one UPDATE), COMMIT; the
+    // handler's own BEGIN/COMMIT become a SAVEPOINT/RELEASE
+    expect(await roundTrips('counted', name)).toBe(plain + 4);
+    // BEGIN, claim attempt, read of the stored response, COMMIT; no handler (the key lookup is cached)
+    expect(await roundTrips('counted', name)).toBe(4);
   });
 });
 
