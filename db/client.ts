@@ -159,6 +159,11 @@ async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }
     console.warn(JSON.stringify({ level: 'warn', msg: 'idle database connection dropped', error: err.message }));
   });
 
+  // The pool listens for errors only on idle clients. A connection that breaks while checked out
+  // (mid-transaction) fails its query and then emits 'error' too: unheard, that would crash the
+  // process. The query's own error is what callers see; the pool drops the client on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+
   const roundTrips = countRoundTrips(pool);
 
   // One retry when the pool handed out a connection that had already been dropped (idle kill,
@@ -174,6 +179,23 @@ async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }
   };
 
   const db = drizzle({ client: pool, ...drizzleOptions }) as unknown as Db;
+  // Drizzle's own transaction over a pool never releases the client when BEGIN fails (a dropped
+  // connection): every such failure would take one connection from the pool for good, and a
+  // Lambda's pool of one would be dead after the first. Here the client is always released, and
+  // destroyed rather than reused when its connection failed.
+  (db as { transaction: unknown }).transaction = async (fn: (tx: Tx) => Promise<unknown>, config?: unknown) => {
+    const client = await pool.connect();
+    let failure: unknown;
+    try {
+      const session = drizzle({ client, ...drizzleOptions }) as unknown as Db;
+      return await session.transaction(fn, config as Parameters<Db['transaction']>[1]);
+    } catch (err) {
+      failure = err;
+      throw err;
+    } finally {
+      client.release(isConnectionError(failure) ? (failure as Error) : undefined);
+    }
+  };
   sharesPreparedStatements.add(db);
   return {
     db,
