@@ -5,7 +5,7 @@ import { is, sql } from 'drizzle-orm';
 import { PgTransaction as PgTransactionClass } from 'drizzle-orm/pg-core';
 import type { DatabaseConfig, TlsSettings } from './config';
 import { parseDatabaseUrl } from './connection-string';
-import { isConnectionError } from './errors';
+import { isConnectionError, neverSent } from './errors';
 import * as schema from './schema';
 
 export type Schema = typeof schema;
@@ -133,15 +133,32 @@ export async function wrapPglite(client: import('@electric-sql/pglite').PGlite):
   };
 }
 
+/** Opening a connection, when the configuration names no bounds (tools, tests). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * How much longer than the server's statement_timeout the client waits for a reply: the server's
+ * own cancellation (57014) normally comes first; past this there is no server to hear from.
+ */
+export const STATEMENT_GRACE_MS = 1_000;
+
 async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }>): Promise<Database> {
   const { default: pg } = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
+  const t = config.timeouts;
+  const connectMs = t ? t.connectMs : DEFAULT_CONNECT_TIMEOUT_MS;
+  // The pool's own timeout bounds the wait for a busy pool; each client's bounds opening it.
+  class BoundedClient extends pg.Client {
+    constructor(options?: import('pg').ClientConfig) {
+      super({ ...options, connectionTimeoutMillis: connectMs || undefined });
+    }
+  }
   // The URL through the same parser as the configuration and the CLI (db/connection-string.ts),
   // rather than as `connectionString`: node-postgres would let the URL's sslmode override `ssl`,
   // losing DB_SSL_CA.
   const fromUrl = config.connectionString ? (parseDatabaseUrl(config.connectionString) as Record<string, unknown>) : {};
   const pool = new pg.Pool({
     ...fromUrl,
+    Client: BoundedClient,
     host: config.host ?? (fromUrl.host as string | undefined),
     port: config.port ?? (Number(fromUrl.port) || undefined),
     database: config.database ?? (fromUrl.database as string | undefined),
@@ -151,14 +168,17 @@ async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }
     max: config.poolMax,
     allowExitOnIdle: config.allowExitOnIdle,
     idleTimeoutMillis: config.idleTimeoutMillis,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: t ? t.acquireMs || undefined : DEFAULT_CONNECT_TIMEOUT_MS,
+    // Sent in the startup message: the server enforces them on every statement and transaction.
+    ...(t?.statementMs && { statement_timeout: t.statementMs, query_timeout: t.statementMs + STATEMENT_GRACE_MS }),
+    ...(t?.idleInTransactionMs && { idle_in_transaction_session_timeout: t.idleInTransactionMs }),
+    ...(t?.keepAliveMs && { keepAlive: true, keepAliveInitialDelayMillis: t.keepAliveMs }),
   });
   // Mandatory: an idle client killed by the server (or a proxy) emits 'error' on the pool, and an
   // unhandled 'error' event crashes the process. The pool discards that client by itself.
   pool.on('error', (err) => {
     console.warn(JSON.stringify({ level: 'warn', msg: 'idle database connection dropped', error: err.message }));
   });
-
   // The pool listens for errors only on idle clients. A connection that breaks while checked out
   // (mid-transaction) fails its query and then emits 'error' too: unheard, that would crash the
   // process. The query's own error is what callers see; the pool drops the client on release.
@@ -166,14 +186,16 @@ async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }
 
   const roundTrips = countRoundTrips(pool);
 
-  // One retry when the pool handed out a connection that had already been dropped (idle kill,
-  // failover). Only pool.query is retried: statements inside a transaction never are.
+  // One retry, only when the statement provably never reached the server (the connection could
+  // not be opened, or the pool handed out one already known broken), or when it is a plain read.
+  // A write whose connection failed mid-way may have been applied: sending it again could apply it
+  // twice, so its error goes to the caller (503; the client retries, with its Idempotency-Key).
   const poolQuery = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
   (pool as { query: unknown }).query = async (...args: unknown[]) => {
     try {
       return await poolQuery(...args);
     } catch (err) {
-      if (!isConnectionError(err)) throw err;
+      if (!isConnectionError(err) || !(neverSent(err) || isPlainRead(args[0]))) throw err;
       return poolQuery(...args);
     }
   };
@@ -215,12 +237,27 @@ async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }
   };
 }
 
+/** A SELECT (not … FOR UPDATE/SHARE): running it twice changes nothing. */
+function isPlainRead(query: unknown): boolean {
+  const text = typeof query === 'string' ? query : (query as { text?: unknown } | undefined)?.text;
+  return typeof text === 'string' && /^\s*select\b/i.test(text) && !/\bfor\s+(update|no key update|share|key share)\b/i.test(text);
+}
+
 async function openDataApi(config: Extract<DatabaseConfig, { driver: 'data-api' }>): Promise<Database> {
   const { RDSDataClient } = await import('@aws-sdk/client-rds-data');
   const { drizzle } = await import('drizzle-orm/aws-data-api/pg');
+  const t = config.timeouts;
   const client = new RDSDataClient({
     region: config.region ?? process.env.AWS_REGION ?? 'us-east-1',
     endpoint: config.endpoint,
+    // The SDK retries a request whose reply was lost, which can run a write twice: never.
+    maxAttempts: 1,
+    ...(t && {
+      requestHandler: {
+        connectionTimeout: t.connectMs || undefined,
+        requestTimeout: t.statementMs ? t.statementMs + STATEMENT_GRACE_MS : undefined,
+      },
+    }),
   });
   let roundTrips = 0;
   client.middlewareStack.add(

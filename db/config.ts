@@ -8,6 +8,23 @@ import { parseDatabaseUrl } from './connection-string';
  */
 export type Runtime = 'server' | 'lambda' | 'cli';
 
+/**
+ * Every wait on the database is bounded (issue 13): a partition (no reset, no bytes) must not hold
+ * a request longer than these. 0 turns a bound off (the CLI's long migrations and transfers).
+ */
+export interface DatabaseTimeouts {
+  /** Opening a connection (TCP + TLS + auth). */
+  connectMs: number;
+  /** Waiting for a pooled connection when all are busy (includes opening one). */
+  acquireMs: number;
+  /** Postgres `statement_timeout`; the client gives up STATEMENT_GRACE_MS later (no reply at all). */
+  statementMs: number;
+  /** Postgres `idle_in_transaction_session_timeout`: how long a transaction whose client went silent keeps its locks. */
+  idleInTransactionMs: number;
+  /** TCP keepalive: first probe after this much silence. */
+  keepAliveMs: number;
+}
+
 export type DatabaseConfig =
   | { driver: 'pglite'; dataDir: string | null }
   | {
@@ -22,6 +39,8 @@ export type DatabaseConfig =
       poolMax: number;
       allowExitOnIdle: boolean;
       idleTimeoutMillis: number;
+      /** Absent: only a connect timeout (DEFAULT_CONNECT_TIMEOUT_MS), as for tools and tests. */
+      timeouts?: DatabaseTimeouts;
     }
   | {
       driver: 'data-api';
@@ -30,6 +49,7 @@ export type DatabaseConfig =
       database: string;
       region?: string;
       endpoint?: string;
+      timeouts?: DatabaseTimeouts;
     };
 
 /** node-postgres's `ssl`: true (verify against Node's CAs), false, or TLS options. */
@@ -143,6 +163,12 @@ const VARIABLES = {
   PENDING_RUN_TIMEOUT_S: integer(1),
   LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent'], 'expected debug, info, warn, error or silent'),
   PORT: integer(0, 65535),
+  // Bounds on every database wait (DatabaseTimeouts).
+  DB_CONNECT_TIMEOUT_MS: integer(0, 600_000),
+  DB_POOL_ACQUIRE_TIMEOUT_MS: integer(0, 600_000),
+  DB_STATEMENT_TIMEOUT_MS: integer(0, 3_600_000),
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(0, 3_600_000),
+  DB_KEEPALIVE_MS: integer(0, 600_000),
 } satisfies Record<string, (value: string) => unknown>;
 
 type Env = { -readonly [K in keyof typeof VARIABLES]?: ReturnType<(typeof VARIABLES)[K]> };
@@ -189,6 +215,21 @@ export function loadConfig(
   };
 }
 
+/**
+ * Lambda-fit defaults: API Gateway gives up after 29 s and a client retries sooner, so a request
+ * answers 503 within a few seconds rather than hang. The CLI runs migrations and transfers whose
+ * statements may rightly take long: no statement bound there unless asked for.
+ */
+export function databaseTimeouts(e: Env, runtime: Runtime): DatabaseTimeouts {
+  return {
+    connectMs: e.DB_CONNECT_TIMEOUT_MS ?? 3_000,
+    acquireMs: e.DB_POOL_ACQUIRE_TIMEOUT_MS ?? 2_000,
+    statementMs: e.DB_STATEMENT_TIMEOUT_MS ?? (runtime === 'cli' ? 0 : 5_000),
+    idleInTransactionMs: e.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS ?? (runtime === 'cli' ? 0 : 10_000),
+    keepAliveMs: e.DB_KEEPALIVE_MS ?? 10_000,
+  };
+}
+
 function databaseConfig(e: Env, runtime: Runtime): DatabaseConfig {
   const database = e.DB_NAME ?? e.DB_DATABASE;
   if (e.DB_CLUSTER_ARN || e.DB_SECRET_ARN) {
@@ -205,6 +246,7 @@ function databaseConfig(e: Env, runtime: Runtime): DatabaseConfig {
       database: database!,
       region: e.AWS_REGION,
       endpoint: e.AWS_ENDPOINT_URL_RDS_DATA,
+      timeouts: databaseTimeouts(e, runtime),
     };
   }
 
@@ -219,6 +261,7 @@ function databaseConfig(e: Env, runtime: Runtime): DatabaseConfig {
     allowExitOnIdle: e.DB_ALLOW_EXIT_ON_IDLE ?? runtime !== 'server',
     // Short: an idle Lambda container should not pin a server connection for long.
     idleTimeoutMillis: runtime === 'server' ? 30_000 : 5_000,
+    timeouts: databaseTimeouts(e, runtime),
   };
   if (url) {
     let fromUrl: ReturnType<typeof parseDatabaseUrl>;

@@ -29,6 +29,15 @@ export class CheckViolationError extends DatabaseError {}
 export class ConflictError extends DatabaseError {}
 /** The database could not be reached or dropped the connection: 503 + Retry-After. */
 export class DatabaseUnavailableError extends DatabaseError {}
+/**
+ * Every pooled connection stayed busy for the whole acquire timeout: the database is fine, this
+ * process has more requests in flight than connections. 503 with its own code; for the memory
+ * layer it is unavailability like any other (stale entries may answer).
+ */
+export class PoolSaturatedError extends DatabaseUnavailableError {}
+
+// pg-pool's message when a request waited for a busy pool (it only waits when the pool is full).
+const POOL_WAIT_TIMEOUT = /timeout exceeded when trying to connect/i;
 
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',
@@ -40,8 +49,15 @@ const CONNECTION_ERROR_CODES = new Set([
   'ENETUNREACH',
   'EAI_AGAIN',
 ]);
+// "Query read timeout": node-postgres gave up waiting for a reply (a partition: no reset, no bytes).
 const CONNECTION_MESSAGES =
-  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|socket hang up|the database system is (starting up|shutting down)|Communications link failure/i;
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|socket hang up|the database system is (starting up|shutting down)|Communications link failure|Query read timeout/i;
+/**
+ * Failures that happen before a statement is sent: the connection could not be opened, or the
+ * client knew it was broken before writing. Anything else (a reset mid-statement) is ambiguous.
+ */
+const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const NEVER_SENT_MESSAGES = /Connection terminated due to connection timeout|timeout expired|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|the database system is (starting up|shutting down)/i;
 // Data API exceptions that mean "not now" rather than "bad statement".
 const UNAVAILABLE_EXCEPTIONS = new Set([
   'DatabaseResumingException',
@@ -50,6 +66,8 @@ const UNAVAILABLE_EXCEPTIONS = new Set([
   'ServiceUnavailableError',
   'InternalServerErrorException',
   'HttpEndpointNotEnabledException',
+  // The SDK's own request timeout (DB_STATEMENT_TIMEOUT_MS + grace): no reply in time.
+  'TimeoutError',
 ]);
 
 function causes(err: unknown): unknown[] {
@@ -91,9 +109,24 @@ export function isConnectionError(err: unknown): boolean {
   });
 }
 
+/** Whether the statement that failed with `err` provably never reached the server. */
+export function neverSent(err: unknown): boolean {
+  return causes(err).some((e) => {
+    const code = (e as { code?: unknown })?.code;
+    const message = (e as { message?: unknown })?.message;
+    if (typeof code === 'string' && (NEVER_SENT_CODES.has(code) || code === '57P03')) return true;
+    return typeof message === 'string' && NEVER_SENT_MESSAGES.test(message);
+  });
+}
+
+export function isPoolSaturation(err: unknown): boolean {
+  return causes(err).some((e) => POOL_WAIT_TIMEOUT.test(String((e as { message?: unknown })?.message ?? '')));
+}
+
 /** The typed error for a driver error, or undefined when it is not a database error we classify. */
 export function asDatabaseError(err: unknown): DatabaseError | undefined {
   if (err instanceof DatabaseError) return err;
+  if (isPoolSaturation(err)) return new PoolSaturatedError('connection pool saturated', undefined, { cause: err });
   if (isConnectionError(err)) return new DatabaseUnavailableError('database unavailable', undefined, { cause: err });
   for (const e of causes(err)) {
     const state = sqlStateOf(e);
@@ -105,6 +138,9 @@ export function asDatabaseError(err: unknown): DatabaseError | undefined {
         return new ForeignKeyViolationError('foreign key violated', state, { cause: err });
       case '23514':
         return new CheckViolationError('check constraint violated', state, { cause: err });
+      // statement_timeout or lock_timeout: the database did not answer within the bound.
+      case '57014':
+        return new DatabaseUnavailableError('statement timed out', state, { cause: err });
       case '40001':
       case '40P01':
       case '55P03':

@@ -6,6 +6,7 @@ import {
   CheckViolationError,
   ConflictError,
   DatabaseUnavailableError,
+  PoolSaturatedError,
   UniqueViolationError,
   asDatabaseError,
 } from '../../db/errors';
@@ -105,6 +106,10 @@ export function toProblem(err: unknown): Problem {
     return problem(status, 'http_error', err.message || TITLES[status] || 'request failed');
   }
   const dbError = asDatabaseError(err);
+  if (dbError instanceof PoolSaturatedError)
+    return problem(503, 'pool_saturated', 'every database connection of this server is busy; retry shortly', {
+      headers: { 'Retry-After': '1' },
+    });
   if (dbError instanceof DatabaseUnavailableError)
     return problem(503, 'database_unavailable', 'the database is unreachable; retry shortly', {
       headers: { 'Retry-After': '5' },

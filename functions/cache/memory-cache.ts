@@ -31,6 +31,12 @@ interface Entry {
 }
 
 const isUnavailable = (err: unknown) => asDatabaseError(err) instanceof DatabaseUnavailableError;
+/**
+ * After a load failed for unavailability, for this long a read that has a stale entry serves it at
+ * once instead of waiting for the database again (a partition makes every wait a full timeout);
+ * one load per key still runs in the background and ends the spell when it succeeds.
+ */
+export const UNAVAILABLE_RECHECK_MS = 5_000;
 
 /**
  * The memory layer in front of Postgres (DESIGN §6): a bounded LRU that lives as long as the
@@ -46,6 +52,8 @@ export class MemoryCache {
   private readonly tagGenerations = new Map<string, number>();
   private readonly now: () => number;
   private readonly counters = { hits: 0, misses: 0, staleServes: 0, evictions: 0 };
+  /** Until when the database counts as unavailable (see UNAVAILABLE_RECHECK_MS). */
+  private unavailableUntil = 0;
 
   /** maxEntries 0: no memory layer at all, every read is a database read (no coalescing either). */
   private readonly enabled: boolean;
@@ -78,10 +86,17 @@ export class MemoryCache {
       this.counters.hits++;
       return { value: entry.value as T, stale: false };
     }
+    const servable = entry !== undefined && this.now() - entry.expiresAt <= this.options.staleIfErrorMs;
+    const loading = this.loadOnce(key, policy, load);
+    if (servable && this.now() < this.unavailableUntil) {
+      loading.catch(() => undefined);
+      this.counters.staleServes++;
+      return { value: entry.value as T, stale: true };
+    }
     try {
-      return { value: await this.loadOnce(key, policy, load), stale: false };
+      return { value: await loading, stale: false };
     } catch (err) {
-      if (entry && isUnavailable(err) && this.now() - entry.expiresAt <= this.options.staleIfErrorMs) {
+      if (servable && isUnavailable(err)) {
         this.counters.staleServes++;
         return { value: entry.value as T, stale: true };
       }
@@ -97,11 +112,26 @@ export class MemoryCache {
    */
   async readThrough<T>(key: string, load: () => Promise<T>): Promise<{ value: T; stale: boolean }> {
     if (!this.enabled) return { value: await load(), stale: false };
+    const loading = load().then(
+      (value) => {
+        this.counters.misses++;
+        this.unavailableUntil = 0;
+        this.store(key, value, { immutable: true, tags: [] }, []);
+        return value;
+      },
+      (err: unknown) => {
+        if (isUnavailable(err)) this.unavailableUntil = this.now() + UNAVAILABLE_RECHECK_MS;
+        throw err;
+      },
+    );
+    const last = this.entries.get(key);
+    if (last && this.now() < this.unavailableUntil) {
+      loading.catch(() => undefined);
+      this.counters.staleServes++;
+      return { value: last.value as T, stale: true };
+    }
     try {
-      const value = await load();
-      this.counters.misses++;
-      this.store(key, value, { immutable: true, tags: [] }, []);
-      return { value, stale: false };
+      return { value: await loading, stale: false };
     } catch (err) {
       const entry = this.entries.get(key);
       if (entry && isUnavailable(err)) {
@@ -124,11 +154,18 @@ export class MemoryCache {
     const pending = this.inflight.get(key);
     if (pending) return pending as Promise<T>;
     const generations = this.generationsOf(policy.tags);
-    const promise = load().then((value) => {
-      this.counters.misses++;
-      this.store(key, value, policy, generations);
-      return value;
-    });
+    const promise = load().then(
+      (value) => {
+        this.counters.misses++;
+        this.unavailableUntil = 0;
+        this.store(key, value, policy, generations);
+        return value;
+      },
+      (err: unknown) => {
+        if (isUnavailable(err)) this.unavailableUntil = this.now() + UNAVAILABLE_RECHECK_MS;
+        throw err;
+      },
+    );
     this.inflight.set(key, promise);
     try {
       return await promise;

@@ -20,7 +20,7 @@ describe('Lambda configuration', () => {
 
   it('a linked Aurora cluster selects the Data API, whatever the environment says', () => {
     const config = loadLambdaConfig({ DATABASE_URL: 'postgres://elsewhere/db', AWS_REGION: 'eu-west-1' }, { Database: aurora, AdminToken: { value: 'linked-admin-token-123' } });
-    expect(config.database).toEqual({ driver: 'data-api', resourceArn: aurora.clusterArn, secretArn: aurora.secretArn, database: 'pipestore', region: 'eu-west-1', endpoint: undefined });
+    expect(config.database).toEqual({ driver: 'data-api', resourceArn: aurora.clusterArn, secretArn: aurora.secretArn, database: 'pipestore', region: 'eu-west-1', endpoint: undefined, timeouts: expect.objectContaining({ statementMs: 5_000 }) });
     expect(config.adminToken).toBe('linked-admin-token-123');
   });
 

@@ -78,7 +78,28 @@ describe('configuration', () => {
       database: 'pipestore',
       region: 'eu-west-1',
       endpoint: undefined,
+      timeouts: { connectMs: 3_000, acquireMs: 2_000, statementMs: 5_000, idleInTransactionMs: 10_000, keepAliveMs: 10_000 },
     });
+  });
+
+  it('bounds every database wait: Lambda-fit defaults, none on statements for the CLI, each variable read', () => {
+    const url = 'postgres://u@h/d';
+    expect(loadConfig({ DATABASE_URL: url }, 'lambda').database).toMatchObject({
+      timeouts: { connectMs: 3_000, acquireMs: 2_000, statementMs: 5_000, idleInTransactionMs: 10_000, keepAliveMs: 10_000 },
+    });
+    expect(loadConfig({ DATABASE_URL: url }, 'cli').database).toMatchObject({ timeouts: { statementMs: 0, idleInTransactionMs: 0 } });
+    const env = {
+      DATABASE_URL: url,
+      DB_CONNECT_TIMEOUT_MS: '100',
+      DB_POOL_ACQUIRE_TIMEOUT_MS: '200',
+      DB_STATEMENT_TIMEOUT_MS: '300',
+      DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '400',
+      DB_KEEPALIVE_MS: '0',
+    };
+    expect(loadConfig(env, 'server').database).toMatchObject({
+      timeouts: { connectMs: 100, acquireMs: 200, statementMs: 300, idleInTransactionMs: 400, keepAliveMs: 0 },
+    });
+    expect(() => loadConfig({ DB_STATEMENT_TIMEOUT_MS: '5s' })).toThrow(/DB_STATEMENT_TIMEOUT_MS/);
   });
 
   it('reads every tuning variable', () => {
