@@ -195,7 +195,8 @@ async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }
     try {
       return await poolQuery(...args);
     } catch (err) {
-      if (!isConnectionError(err) || !(neverSent(err) || isPlainRead(args[0]))) throw err;
+      // Never after a timeout: the bound is the bound, a second wait would double it.
+      if (!isConnectionError(err) || isTimeout(err) || !(neverSent(err) || isPlainRead(args[0]))) throw err;
       return poolQuery(...args);
     }
   };
@@ -236,6 +237,8 @@ async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }
     close: () => pool.end(),
   };
 }
+
+const isTimeout = (err: unknown) => /timeout|timed out/i.test(String((err as { message?: unknown })?.message ?? ''));
 
 /** A SELECT (not … FOR UPDATE/SHARE): running it twice changes nothing. */
 function isPlainRead(query: unknown): boolean {

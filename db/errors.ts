@@ -23,7 +23,14 @@ export class UniqueViolationError extends DatabaseError {
     super(`unique constraint ${constraint ?? '(unknown)'} violated`, '23505', options);
   }
 }
-export class ForeignKeyViolationError extends DatabaseError {}
+export class ForeignKeyViolationError extends DatabaseError {
+  constructor(
+    readonly constraint: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(`foreign key ${constraint ?? '(unknown)'} violated`, '23503', options);
+  }
+}
 export class CheckViolationError extends DatabaseError {}
 /** Lock or serialization conflicts: the caller may retry. */
 export class ConflictError extends DatabaseError {}
@@ -135,7 +142,7 @@ export function asDatabaseError(err: unknown): DatabaseError | undefined {
       case '23505':
         return new UniqueViolationError(constraintOf(e), { cause: err });
       case '23503':
-        return new ForeignKeyViolationError('foreign key violated', state, { cause: err });
+        return new ForeignKeyViolationError(constraintOf(e), { cause: err });
       case '23514':
         return new CheckViolationError('check constraint violated', state, { cause: err });
       // statement_timeout or lock_timeout: the database did not answer within the bound.

@@ -1,7 +1,43 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
+import type { Database, Db } from '../../db/client';
+import { DatabaseUnavailableError } from '../../db/errors';
+import { CachedReads } from '../cache/cached-reads';
+import { isKeyExpired } from '../core/projects';
 import type { AppEnv } from './env';
 import { ApiError, problem } from './problem';
+
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
+/**
+ * The database as seen by a request authenticated from a stale cache entry: the lookup could not
+ * reach the database, so nothing else will either. Every query fails at once as unavailable, so
+ * the request is answered from the memory layer or with 503, without waiting a timeout again.
+ */
+function unreachable(database: Database): Database {
+  const fail = () => {
+    throw new DatabaseUnavailableError('database unavailable (the API key lookup could not reach it)');
+  };
+  const db = new Proxy({} as Db, { get: fail });
+  return { db, driver: database.driver, roundTrips: database.roundTrips, withSession: async () => fail(), close: () => database.close() };
+}
+
+/**
+ * A key known only from a stale cache entry (the database is unreachable) may have been revoked
+ * meanwhile: for up to CACHE_STALE_IF_ERROR_MS it may still read what the memory layer holds,
+ * never write.
+ */
+function restrictToCachedReads(c: Context<AppEnv>): void {
+  if (!READ_METHODS.has(c.req.method)) {
+    throw new ApiError(
+      problem(503, 'database_unavailable', 'the database is unreachable; retry shortly', { headers: { 'Retry-After': '5' } }),
+    );
+  }
+  const offline = unreachable(c.get('database'));
+  c.set('database', offline);
+  c.set('reads', new CachedReads(c.get('cache'), offline.db));
+}
 
 const ADMIN_PATH = /^\/v1\/projects(\/|$)/;
 
@@ -43,8 +79,11 @@ export const authorize: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
 
   if (isAdmin) throw new ApiError(problem(403, 'project_key_required', 'this route needs a project API key'));
-  const key = await c.get('reads').authenticateApiKey({ key: token, keyHash });
-  if (!key) throw unauthorized('unknown, revoked or expired API key');
+  const reads = c.get('reads');
+  const key = await reads.authenticateApiKey({ key: token, keyHash });
+  // The clock is checked on every use: a cached lookup must not outlive the key's expiry.
+  if (!key || isKeyExpired(key)) throw unauthorized('unknown, revoked or expired API key');
+  if (reads.staleAuth) restrictToCachedReads(c);
   c.set('projectId', key.projectId);
   c.set('keyId', key.keyId);
   return next();

@@ -6,6 +6,7 @@ import {
   CheckViolationError,
   ConflictError,
   DatabaseUnavailableError,
+  ForeignKeyViolationError,
   PoolSaturatedError,
   UniqueViolationError,
   asDatabaseError,
@@ -19,6 +20,9 @@ import {
   type FieldError,
 } from '../core/errors';
 import { errorFields, log } from '../log';
+import { tags } from '../cache/cached-reads';
+
+const apiKeysTag = tags.apiKeys;
 
 /** RFC 9457 problem details: the one error shape of the API. */
 export const ProblemSchema = z
@@ -114,6 +118,10 @@ export function toProblem(err: unknown): Problem {
     return problem(503, 'database_unavailable', 'the database is unreachable; retry shortly', {
       headers: { 'Retry-After': '5' },
     });
+  // A write naming a project that no longer exists: the key was authenticated from the memory
+  // layer before the project's deletion reached it. The key is gone with its project.
+  if (dbError instanceof ForeignKeyViolationError && dbError.constraint?.endsWith('_project_id_projects_id_fk'))
+    return problem(401, 'unauthorized', 'unknown, revoked or expired API key', { headers: { 'WWW-Authenticate': 'Bearer' } });
   if (dbError instanceof UniqueViolationError)
     return problem(409, 'conflict', 'a resource with the same unique key already exists');
   if (dbError instanceof ConflictError)
@@ -124,6 +132,8 @@ export function toProblem(err: unknown): Problem {
 
 export function handleError(err: unknown, c: Context): Response {
   const p = toProblem(err);
+  // The cached lookup that let a deleted project's key in must not do it again.
+  if (p.status === 401 && asDatabaseError(err) instanceof ForeignKeyViolationError) (c.get('cache') as { invalidate?: (tag: string) => void } | undefined)?.invalidate?.(apiKeysTag);
   if (p.status >= 500) {
     // The error goes to the log (with the request id to correlate), never to the client; and of a
     // database error only its statement name, SQLSTATE and message: never a parameter value.

@@ -9,7 +9,9 @@ import type { AppEnv } from './env';
  */
 export function markStaleResponse(c: Context<AppEnv>): void {
   const reads = c.get('reads');
-  if (!reads.stale && !reads.staleList) return;
+  // Only a body built from stale data is stale: not an error, nor an answer whose only stale part
+  // was the API key lookup.
+  if ((!reads.stale && !reads.staleList) || c.res.status >= 300) return;
   c.header('Cache-Status', `pipestore; hit; detail=${reads.staleList ? 'last-known-page' : 'stale-if-error'}`);
   c.header('Warning', '110 - "Response is Stale"');
 }

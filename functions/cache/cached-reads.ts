@@ -42,6 +42,8 @@ export class CachedReads {
   stale = false;
   /** Set when a list was served from its last cached page. */
   staleList = false;
+  /** Set when the API key lookup was answered stale: the request may then only read (auth.ts). */
+  staleAuth = false;
   private readonly memo = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -51,9 +53,13 @@ export class CachedReads {
 
   authenticateApiKey(input: Args<typeof authenticateApiKey>) {
     // Keyed by the key's hash: the clear key is never held anywhere it could be dumped from.
-    return this.read(`auth:${input.keyHash ?? sha256Hex(input.key)}`, { tags: [tags.apiKeys] }, () =>
-      authenticateApiKey({ db: this.db, input }),
-    );
+    // Its staleness is not the body's: it is kept apart from `stale` (the Cache-Status header).
+    return this.cache
+      .read(`auth:${input.keyHash ?? sha256Hex(input.key)}`, { tags: [tags.apiKeys] }, () => authenticateApiKey({ db: this.db, input }))
+      .then(({ value, stale }) => {
+        if (stale) this.staleAuth = true;
+        return value;
+      });
   }
 
   getPipeline(input: Args<typeof getPipeline>) {

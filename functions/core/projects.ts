@@ -91,6 +91,10 @@ export async function createApiKey({
   };
 }
 
+/** Whether a key (as authenticateApiKey returned it, perhaps from a cache) has expired by `now`. */
+export const isKeyExpired = (key: { expiresAt: Date | null }, now = Date.now()) =>
+  key.expiresAt !== null && new Date(key.expiresAt).getTime() <= now;
+
 type ApiKeyRow = typeof apiKeys.$inferSelect;
 
 /** What may be shown of a key after its creation: never the key, nor its hash. */
@@ -139,7 +143,7 @@ export async function revokeApiKey({ db, input }: { db: DbOrTx; input: { project
 
 const keyByHash = (db: DbOrTx, hash: string | Placeholder) =>
   db
-    .select({ projectId: apiKeys.projectId, keyId: apiKeys.id })
+    .select({ projectId: apiKeys.projectId, keyId: apiKeys.id, expiresAt: apiKeys.expiresAt })
     .from(apiKeys)
     .where(
       and(
@@ -149,7 +153,10 @@ const keyByHash = (db: DbOrTx, hash: string | Placeholder) =>
       ),
     );
 
-/** The project a presented key belongs to, or undefined when it is unknown, revoked or expired. */
+/**
+ * The project a presented key belongs to, or undefined when it is unknown, revoked or expired. The
+ * expiry comes along: a cached answer is checked against the clock on every use (isKeyExpired).
+ */
 export async function authenticateApiKey({ db, input }: { db: DbOrTx; input: { key: string; keyHash?: string } }) {
   if (!input.key.startsWith(KEY_PREFIX)) return undefined;
   const hash = input.keyHash ?? sha256Hex(input.key);

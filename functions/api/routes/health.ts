@@ -42,5 +42,6 @@ export const healthRoutes = createRouter('public').openapi(healthRoute, async (c
     cache: c.get('cache').stats(),
   };
   c.header('Cache-Control', 'no-store');
+  if (!ping.ok) c.header('Retry-After', '5');
   return ping.ok ? c.json(body, 200) : c.json(body, 503);
 });
