@@ -223,7 +223,7 @@ export function loadConfig(
 export function databaseTimeouts(e: Env, runtime: Runtime): DatabaseTimeouts {
   return {
     connectMs: e.DB_CONNECT_TIMEOUT_MS ?? 3_000,
-    acquireMs: e.DB_POOL_ACQUIRE_TIMEOUT_MS ?? 2_000,
+    acquireMs: e.DB_POOL_ACQUIRE_TIMEOUT_MS ?? 5_000,
     statementMs: e.DB_STATEMENT_TIMEOUT_MS ?? (runtime === 'cli' ? 0 : 5_000),
     idleInTransactionMs: e.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS ?? (runtime === 'cli' ? 0 : 10_000),
     keepAliveMs: e.DB_KEEPALIVE_MS ?? 10_000,

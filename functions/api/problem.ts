@@ -134,6 +134,18 @@ export function handleError(err: unknown, c: Context): Response {
   const p = toProblem(err);
   // The cached lookup that let a deleted project's key in must not do it again.
   if (p.status === 401 && asDatabaseError(err) instanceof ForeignKeyViolationError) (c.get('cache') as { invalidate?: (tag: string) => void } | undefined)?.invalidate?.(apiKeysTag);
+  // The client went away (timed out, cancelled): whatever failed after that is not a server
+  // error, and nobody reads the answer. One line at warn says so.
+  if (c.req.raw.signal?.aborted) {
+    log.warn('client aborted the request', {
+      requestId: c.get('requestId'),
+      method: c.req.method,
+      path: c.req.path,
+      status: p.status,
+      error: p.status >= 500 ? errorFields(err) : undefined,
+    });
+    return problemResponse(c, p);
+  }
   if (p.status >= 500) {
     // The error goes to the log (with the request id to correlate), never to the client; and of a
     // database error only its statement name, SQLSTATE and message: never a parameter value.

@@ -18,7 +18,7 @@ describe('error logs', () => {
   let lines: Record<string, any>[];
 
   beforeAll(async () => {
-    api = await testApi({ LOG_LEVEL: 'error' });
+    api = await testApi({ LOG_LEVEL: 'warn' });
     project = await newProject(api, 'error-logs');
     await api.database.db.execute(sql`
       create or replace function pipestore_test_explode() returns trigger language plpgsql as $$
@@ -61,6 +61,20 @@ describe('error logs', () => {
     expect(text).not.toContain('run input kept private');
     expect(text).not.toContain(project.id);
     expect(text).not.toMatch(/Failed query|params:/);
+  });
+
+  it('a request the client aborted is logged at warn as a client abort, not as a server error', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const res = await api.app.request('/v1/pipelines', {
+      method: 'POST',
+      signal: controller.signal,
+      headers: { Authorization: `Bearer ${project.key}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: `${SECRET}-2`, definition: simpleDefinition() }),
+    });
+    expect(res.status).toBe(500);
+    expect(lines).toEqual([expect.objectContaining({ level: 'warn', msg: 'client aborted the request', status: 500 })]);
+    expect(JSON.stringify(lines)).not.toContain(SECRET);
   });
 
   it('no parameter of a statement touching api_keys is ever logged (hash, prefix, last four)', async () => {

@@ -78,14 +78,14 @@ describe('configuration', () => {
       database: 'pipestore',
       region: 'eu-west-1',
       endpoint: undefined,
-      timeouts: { connectMs: 3_000, acquireMs: 2_000, statementMs: 5_000, idleInTransactionMs: 10_000, keepAliveMs: 10_000 },
+      timeouts: { connectMs: 3_000, acquireMs: 5_000, statementMs: 5_000, idleInTransactionMs: 10_000, keepAliveMs: 10_000 },
     });
   });
 
   it('bounds every database wait: Lambda-fit defaults, none on statements for the CLI, each variable read', () => {
     const url = 'postgres://u@h/d';
     expect(loadConfig({ DATABASE_URL: url }, 'lambda').database).toMatchObject({
-      timeouts: { connectMs: 3_000, acquireMs: 2_000, statementMs: 5_000, idleInTransactionMs: 10_000, keepAliveMs: 10_000 },
+      timeouts: { connectMs: 3_000, acquireMs: 5_000, statementMs: 5_000, idleInTransactionMs: 10_000, keepAliveMs: 10_000 },
     });
     expect(loadConfig({ DATABASE_URL: url }, 'cli').database).toMatchObject({ timeouts: { statementMs: 0, idleInTransactionMs: 0 } });
     const env = {

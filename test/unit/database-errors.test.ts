@@ -1,0 +1,52 @@
+/**
+ * What db/errors.ts makes of driver failures (issue 13): which ones provably never reached the
+ * server (the only writes db/client.ts may send again), pool saturation apart from unavailability,
+ * and a statement timeout counted as unavailability.
+ */
+import { describe, expect, it } from 'vitest';
+import { DatabaseUnavailableError, ForeignKeyViolationError, PoolSaturatedError, asDatabaseError, neverSent } from '../../db/errors';
+import { toProblem } from '../../functions/api/problem';
+
+const withCode = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});
+
+describe('database errors', () => {
+  it.each([
+    ['connection refused', withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')],
+    ['a connect timeout', new Error('Connection terminated due to connection timeout')],
+    ['a client known broken', new Error('Client has encountered a connection error and is not queryable')],
+    ['the server starting up (57P03)', withCode('the database system is starting up', '57P03')],
+  ])('%s: never reached the server', (_, err) => {
+    expect(neverSent(err)).toBe(true);
+    expect(asDatabaseError(err)).toBeInstanceOf(DatabaseUnavailableError);
+  });
+
+  it.each([
+    ['a reset mid-statement', withCode('read ECONNRESET', 'ECONNRESET')],
+    ['a connection lost mid-statement', new Error('Connection terminated unexpectedly')],
+    ['no reply in time', new Error('Query read timeout')],
+  ])('%s: may have run, so it is not sent again', (_, err) => {
+    expect(neverSent(err)).toBe(false);
+    expect(asDatabaseError(err)).toBeInstanceOf(DatabaseUnavailableError);
+  });
+
+  it('a full pool is saturation: 503 pool_saturated, not database_unavailable', () => {
+    const err = new Error('timeout exceeded when trying to connect');
+    expect(asDatabaseError(err)).toBeInstanceOf(PoolSaturatedError);
+    expect(toProblem(err)).toMatchObject({ status: 503, code: 'pool_saturated', headers: { 'Retry-After': '1' } });
+    expect(toProblem(withCode('connect ECONNREFUSED', 'ECONNREFUSED'))).toMatchObject({ status: 503, code: 'database_unavailable' });
+  });
+
+  it('a statement timeout (57014) is unavailability: 503 with Retry-After', () => {
+    const err = withCode('canceling statement due to statement timeout', '57014');
+    expect(asDatabaseError(err)).toBeInstanceOf(DatabaseUnavailableError);
+    expect(toProblem(err)).toMatchObject({ status: 503, headers: { 'Retry-After': expect.any(String) } });
+  });
+
+  it("a foreign key naming a vanished project is 401 (the key went with its project); others stay what they were", () => {
+    const project = Object.assign(withCode('insert violates foreign key', '23503'), { constraint: 'pipelines_project_id_projects_id_fk' });
+    expect(asDatabaseError(project)).toBeInstanceOf(ForeignKeyViolationError);
+    expect(toProblem(project)).toMatchObject({ status: 401, code: 'unauthorized' });
+    const other = Object.assign(withCode('insert violates foreign key', '23503'), { constraint: 'task_runs_run_id_pipeline_runs_id_fk' });
+    expect(toProblem(other).status).toBe(500);
+  });
+});
