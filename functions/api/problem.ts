@@ -136,13 +136,13 @@ export function handleError(err: unknown, c: Context): Response {
   if (p.status === 401 && asDatabaseError(err) instanceof ForeignKeyViolationError) (c.get('cache') as { invalidate?: (tag: string) => void } | undefined)?.invalidate?.(apiKeysTag);
   // The client went away (timed out, cancelled): whatever failed after that is not a server
   // error, and nobody reads the answer. One line at warn says so.
-  if (c.req.raw.signal?.aborted) {
+  if (p.status >= 500 && c.req.raw.signal?.aborted) {
     log.warn('client aborted the request', {
       requestId: c.get('requestId'),
       method: c.req.method,
       path: c.req.path,
       status: p.status,
-      error: p.status >= 500 ? errorFields(err) : undefined,
+      error: errorFields(err),
     });
     return problemResponse(c, p);
   }
