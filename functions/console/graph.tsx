@@ -27,6 +27,28 @@ interface StageBox {
  * edge, laid out left to right by dagre on the server, so the page needs no script to draw it.
  */
 export function layoutDefinition(definition: PipelineDefinition) {
+  return computeLayout(definition);
+}
+
+// Versions are immutable: a layout computed once per version hash serves every later page view
+// (dagre takes milliseconds per graph; a Map in insertion order makes a small LRU).
+const LAYOUTS_KEPT = 500;
+const layouts = new Map<string, ReturnType<typeof computeLayout>>();
+
+export function cachedLayout(definition: PipelineDefinition, hash: string | undefined) {
+  if (!hash) return computeLayout(definition);
+  let layout = layouts.get(hash);
+  if (layout) {
+    layouts.delete(hash);
+  } else {
+    layout = computeLayout(definition);
+    if (layouts.size >= LAYOUTS_KEPT) layouts.delete(layouts.keys().next().value!);
+  }
+  layouts.set(hash, layout);
+  return layout;
+}
+
+function computeLayout(definition: PipelineDefinition) {
   const g = new Graph();
   g.setGraph({ rankdir: 'LR', nodesep: 24, ranksep: 56, marginx: 12, marginy: 12 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -50,8 +72,8 @@ export function layoutDefinition(definition: PipelineDefinition) {
   return { nodes, edges, width: Math.ceil(width), height: Math.ceil(height) };
 }
 
-export const DefinitionGraph: FC<{ definition: PipelineDefinition } & GraphOptions> = ({ definition, taskStatus }) => {
-  const { nodes, edges, width, height } = layoutDefinition(definition);
+export const DefinitionGraph: FC<{ definition: PipelineDefinition; hash?: string } & GraphOptions> = ({ definition, hash, taskStatus }) => {
+  const { nodes, edges, width, height } = cachedLayout(definition, hash);
   return (
     <figure class="graph" aria-label="Definition graph: stages, their tasks and dependencies">
       <svg xmlns="http://www.w3.org/2000/svg" viewBox={`0 0 ${width} ${height}`} width={width} height={height} role="img">

@@ -75,7 +75,7 @@ export const PipelinePage: FC<{ data: Data; csrf: string; notice?: string }> = (
       </section>
 
       <h2 id="graph">{shown ? `Definition: version ${shown.number}${shown.number === pipeline.activeVersion ? ' (active)' : ''}` : 'Definition'}</h2>
-      {shown && <DefinitionGraph definition={shown.definition} />}
+      {shown && <DefinitionGraph definition={shown.definition} hash={shown.hash} />}
       {shown && (
         <details>
           <summary>Definition as JSON</summary>

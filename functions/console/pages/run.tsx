@@ -125,7 +125,7 @@ export const RunPage: FC<{ data: Data; csrf: string; notice?: string }> = ({ dat
       )}
 
       <h2>Graph</h2>
-      <DefinitionGraph definition={version.definition} taskStatus={(stage, task) => latest.get(`${stage}/${task}`)} />
+      <DefinitionGraph definition={version.definition} hash={version.hash} taskStatus={(stage, task) => latest.get(`${stage}/${task}`)} />
 
       <h2>Stages and task runs</h2>
       {version.definition.stages.map((stage) => {
