@@ -20,7 +20,7 @@ import { ErrorPage } from './pages/errors';
 import { PipelinePage, asRunStatus, loadPipelinePage } from './pages/pipeline';
 import { PipelineListPage, loadPipelineList } from './pages/pipelines';
 import { RunPage, loadRunPage } from './pages/run';
-import { RunListPage, loadRunList } from './pages/runs';
+import { RunListPage, asTrigger, loadRunList } from './pages/runs';
 import { ServicesPage, loadServicesPage } from './pages/services';
 import { SignInPage } from './pages/sign-in';
 import { SIGN_IN_CSRF_COOKIE, consoleSecurityHeaders, sameOrigin, signInCsrfToken, tokensMatch, FORM_TOKEN_FIELD } from './security';
@@ -127,7 +127,14 @@ export function createConsoleApp({ database, config, cache }: ConsoleDependencie
   app.post('/console/pipelines/:name/activate', (c) => (param(c, 'name') ? actions.activate(c, param(c, 'name')!) : notFoundPage(c)));
   app.post('/console/pipelines/:name/runs', (c) => (param(c, 'name') ? actions.triggerRun(c, param(c, 'name')!) : notFoundPage(c)));
   app.get('/console/runs', async (c) => {
-    const data = await loadRunList(pageContext(c), { pipeline: query(c, 'pipeline'), status: asRunStatus(query(c, 'status')), cursor: query(c, 'cursor') });
+    const data = await loadRunList(pageContext(c), {
+      pipeline: query(c, 'pipeline'),
+      status: asRunStatus(query(c, 'status')),
+      trigger: asTrigger(query(c, 'trigger')),
+      label: query(c, 'label'),
+      since: query(c, 'since'),
+      cursor: query(c, 'cursor'),
+    });
     return render(c, <RunListPage data={data} csrf={csrf(c)} />);
   });
   app.get('/console/runs/:id', async (c) => {

@@ -116,6 +116,28 @@ describe('pages', () => {
     expect(succeeded.html).not.toContain(run.id);
   });
 
+  it('lists the project runs with the run-query filters and the status counts of the window', async () => {
+    const { browser, project } = await signedIn();
+    const a = await newPipeline(api, project.key, { labels: { team: 'data' } });
+    const b = await newPipeline(api, project.key, { labels: { team: 'web' } });
+    const failed = await runInStatus(api, project.key, a.id, 'failed');
+    const running = await runInStatus(api, project.key, b.id, 'running');
+    const all = await browser.get('/console/runs?since=24h');
+    expect(all.html).toContain(failed.id);
+    expect(all.html).toContain(running.id);
+    expect(all.html).toContain('2 runs');
+    expect(all.html).toContain('data-refresh');
+    const byStatus = await browser.get('/console/runs?status=failed');
+    expect(byStatus.html).toContain(failed.id);
+    expect(byStatus.html).not.toContain(running.id);
+    const byLabel = await browser.get('/console/runs?label=team%3Dweb');
+    expect(byLabel.html).toContain(running.id);
+    expect(byLabel.html).not.toContain(failed.id);
+    const byPipeline = await browser.get(`/console/runs?pipeline=${a.name}&trigger=api`);
+    expect(byPipeline.html).toContain(failed.id);
+    expect(byPipeline.html).not.toContain(running.id);
+  });
+
   it('activates a version conditionally on the revision shown, and says so when the page went stale', async () => {
     const { browser, project } = await signedIn();
     const pipeline = await newPipeline(api, project.key);

@@ -1,56 +1,64 @@
 import type { FC } from 'hono/jsx';
-import { RUN_STATUSES, type RunStatus } from '../../../db/schema';
+import { RUN_STATUSES, RUN_TRIGGERS, type RunStatus, type RunTrigger } from '../../../db/schema';
 import { searchPipelines } from '../../core/pipeline-search';
-import { recentRunsOfPipelines } from '../../core/run-summaries';
-import { listRuns } from '../../core/runs';
+import { listProjectRuns } from '../../core/run-queries';
+import { runStats } from '../../core/run-stats';
 import type { PageContext } from '../env';
-import { Empty, Layout, Pager, withQuery } from '../layout';
-import { RunTable, countByStatus, isLive, type RunRow } from './shared';
+import { Empty, Layout, Pager, Status, formatDuration, withQuery } from '../layout';
+import { RunTable, isLive, type RunRow } from './shared';
 
 export interface RunListQuery {
   pipeline?: string;
   status?: RunStatus;
+  trigger?: RunTrigger;
+  /** `key=value`: the run's pipeline carries this label. */
+  label?: string;
+  /** A window back from now: 1h, 24h, 7d or 30d. */
+  since?: string;
   cursor?: string;
 }
 
 const PAGE = 50;
+export const WINDOWS: Record<string, number> = { '1h': 3600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 };
+
+export const asTrigger = (value: string | undefined): RunTrigger | undefined =>
+  (RUN_TRIGGERS as readonly string[]).includes(value ?? '') ? (value as RunTrigger) : undefined;
 
 /**
- * One pipeline's runs (status filter, pages) or, with no pipeline chosen, the newest runs across
- * the project's pipelines. The project-wide filters (time range, metadata, status counts of the
- * window) plug in here once GET /v1/runs exists in the core (issue 16): this loader is the only
- * place that changes.
+ * The project's runs with the run-query filters (pipeline, status, trigger, label, window), and
+ * the status counts and durations of the window on top: listProjectRuns and runStats, the core
+ * behind GET /v1/runs and GET /v1/runs/stats, read side by side with the pipeline names for the
+ * filter bar.
  */
 export async function loadRunList(ctx: PageContext, query: RunListQuery) {
-  const pipelines = await searchPipelines({ db: ctx.db, input: { projectId: ctx.projectId, limit: 200 } });
-  const names = new Map(pipelines.items.map((p) => [p.id, p.name]));
-  if (query.pipeline) {
-    const pipeline = await ctx.reads.getPipeline({ projectId: ctx.projectId, idOrName: query.pipeline });
-    names.set(pipeline.id, pipeline.name);
-    const page = await listRuns({
-      db: ctx.db,
-      input: { projectId: ctx.projectId, pipelineId: pipeline.id, status: query.status, cursor: query.cursor, limit: PAGE },
-    });
-    const runs: RunRow[] = page.items.map((r) => ({ ...r, pipelineName: pipeline.name }));
-    return { query, pipelines: pipelines.items, runs, nextCursor: page.nextCursor };
-  }
-  const recent = await recentRunsOfPipelines({
-    db: ctx.db,
-    input: { projectId: ctx.projectId, pipelineIds: pipelines.items.map((p) => p.id), perPipeline: PAGE },
-  });
-  const runs: RunRow[] = [...recent.values()]
-    .flat()
-    .filter((r) => !query.status || r.status === query.status)
-    .sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1))
-    .slice(0, PAGE)
-    .map((r) => ({ ...r, pipelineName: names.get(r.pipelineId) }));
-  return { query, pipelines: pipelines.items, runs, nextCursor: null };
+  const [key, ...rest] = (query.label ?? '').split('=');
+  const label = key && rest.length ? { key: key.trim(), value: rest.join('=').trim() } : undefined;
+  const window = query.since ? WINDOWS[query.since] : undefined;
+  const createdAfter = window ? new Date(Date.now() - window) : undefined;
+  const filters = {
+    ...(query.pipeline && { pipelines: [query.pipeline] }),
+    ...(query.status && { statuses: [query.status] }),
+    ...(query.trigger && { triggers: [query.trigger] }),
+    ...(label && { labels: [label] }),
+    ...(createdAfter && { createdAfter }),
+  };
+  // A pipeline this project does not have is the console's 404 (the API's list would say 400).
+  if (query.pipeline) await ctx.reads.getPipeline({ projectId: ctx.projectId, idOrName: query.pipeline });
+  const [pipelines, page, stats] = await Promise.all([
+    searchPipelines({ db: ctx.db, input: { projectId: ctx.projectId, limit: 200 } }),
+    listProjectRuns({ db: ctx.db, projectId: ctx.projectId, filters, cursor: query.cursor, limit: PAGE }),
+    runStats({ db: ctx.db, projectId: ctx.projectId, since: createdAfter }),
+  ]);
+  const runs: RunRow[] = page.items;
+  const counts = query.pipeline ? (stats.pipelines.find((p) => p.pipelineName === query.pipeline) ?? null) : stats.total;
+  return { query, pipelines: pipelines.items, runs, nextCursor: page.nextCursor, stats, counts };
 }
 
 type Data = Awaited<ReturnType<typeof loadRunList>>;
 
 export const RunListPage: FC<{ data: Data; csrf: string }> = ({ data, csrf }) => {
-  const { query, pipelines, runs, nextCursor } = data;
+  const { query, pipelines, runs, nextCursor, counts, stats } = data;
+  const keep = { pipeline: query.pipeline, status: query.status, trigger: query.trigger, label: query.label, since: query.since };
   const live = runs.some((r) => isLive(r.status));
   return (
     <Layout title="Runs" csrf={csrf} refresh={live ? 5 : undefined}>
@@ -59,7 +67,7 @@ export const RunListPage: FC<{ data: Data; csrf: string }> = ({ data, csrf }) =>
         <label>
           Pipeline
           <select name="pipeline">
-            <option value="">all (newest {PAGE})</option>
+            <option value="">all</option>
             {pipelines.map((p) => (
               <option value={p.name} selected={query.pipeline === p.name}>
                 {p.name}
@@ -78,13 +86,58 @@ export const RunListPage: FC<{ data: Data; csrf: string }> = ({ data, csrf }) =>
             ))}
           </select>
         </label>
+        <label>
+          Trigger
+          <select name="trigger">
+            <option value="">any</option>
+            {RUN_TRIGGERS.map((t) => (
+              <option value={t} selected={query.trigger === t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Label (key=value)
+          <input name="label" value={query.label ?? ''} placeholder="team=data" />
+        </label>
+        <label>
+          Created in the last
+          <select name="since">
+            <option value="">any time</option>
+            {Object.keys(WINDOWS).map((w) => (
+              <option value={w} selected={query.since === w}>
+                {w}
+              </option>
+            ))}
+          </select>
+        </label>
         <button type="submit">Filter</button>
       </form>
-      <p class="muted" data-counts>{`This page: ${countByStatus(runs)}`}</p>
+      <section class="grid" data-counts aria-label="Runs created in the window">
+        <dl>
+          <dt>{`Since ${stats.since.slice(0, 16).replace('T', ' ')} UTC`}</dt>
+          <dd>{counts ? `${counts.total} runs` : '0 runs'}</dd>
+          <dt>Duration p50 / p95</dt>
+          <dd>{counts?.durationMs.p50 != null ? `${formatDuration(Math.round(counts.durationMs.p50))} / ${formatDuration(Math.round(counts.durationMs.p95 ?? 0))}` : '—'}</dd>
+        </dl>
+        <dl>
+          {RUN_STATUSES.map((s) => (
+            <>
+              <dt>
+                <a href={withQuery('/console/runs', { ...keep, status: s, cursor: undefined })}>
+                  <Status status={s} />
+                </a>
+              </dt>
+              <dd>{String(counts?.counts[s] ?? 0)}</dd>
+            </>
+          ))}
+        </dl>
+      </section>
       {runs.length === 0 ? <Empty>No runs match: trigger one from a pipeline's page.</Empty> : <RunTable runs={runs} showPipeline />}
       <Pager
-        first={query.cursor ? withQuery('/console/runs', { pipeline: query.pipeline, status: query.status }) : undefined}
-        next={nextCursor ? withQuery('/console/runs', { pipeline: query.pipeline, status: query.status, cursor: nextCursor }) : undefined}
+        first={query.cursor ? withQuery('/console/runs', keep) : undefined}
+        next={nextCursor ? withQuery('/console/runs', { ...keep, cursor: nextCursor }) : undefined}
       />
     </Layout>
   );
