@@ -30,11 +30,12 @@ export default $config({
     const database = createDatabase();
     const { adminToken } = createSecrets();
     const { migrator, invocation } = createMigrator({ database: database.link });
-    const { api, apiFunction } = createApi({ database: database.link, adminToken, after: invocation });
+    const { api, apiFunction, consoleFunction } = createApi({ database: database.link, adminToken, after: invocation });
     const { schedule } = createCleanup({ database: database.link, after: invocation });
     return {
       api: api.url,
       apiFunction: apiFunction.name,
+      consoleFunction: consoleFunction.name,
       migrator: migrator.name,
       cleanupSchedule: schedule,
       database: database.aurora ? database.aurora.clusterArn : 'external Postgres (secret DatabaseUrl)',

@@ -1,7 +1,9 @@
 /**
- * The HTTP API: an API Gateway HTTP API whose one `$default` route sends every request to the API
- * function, where Hono routes it. The function is updated only after this deploy's migrations ran
- * (`after`), so new code never meets an old schema.
+ * The HTTP API: an API Gateway HTTP API whose `$default` route sends every request to the API
+ * function, where Hono routes it, except the web console's paths (`/console`, `/console/…`), which
+ * go to the console's own function so the API's bundle and cold start carry none of it. Both
+ * functions are updated only after this deploy's migrations ran (`after`), so new code never meets
+ * an old schema.
  */
 import { functionArgs, type Linkable } from './functions';
 import type { createMigrator } from './migrator';
@@ -27,7 +29,20 @@ export function createApi({
     },
     after ? { dependsOn: [after] } : undefined,
   );
+  const consoleFunction = new sst.aws.Function(
+    'ConsoleFunction',
+    {
+      ...functionArgs('console'),
+      description: 'pipestore: web console',
+      memory: '1024 MB',
+      timeout: '29 seconds',
+      link: [database, adminToken],
+    },
+    after ? { dependsOn: [after] } : undefined,
+  );
   const api = new sst.aws.ApiGatewayV2('Api');
   api.route('$default', apiFunction.arn);
-  return { api, apiFunction };
+  api.route('ANY /console', consoleFunction.arn);
+  api.route('ANY /console/{proxy+}', consoleFunction.arn);
+  return { api, apiFunction, consoleFunction };
 }

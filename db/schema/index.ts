@@ -5,3 +5,4 @@ export * from './registry';
 export * from './dlq';
 export * from './idempotency';
 export * from './activations';
+export * from './console';

@@ -1,7 +1,8 @@
+import type { Context } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { AppConfig } from '../../db/config';
 import type { Database } from '../../db/client';
-import type { App } from './env';
+import type { App, AppEnv } from './env';
 import { setLogLevel } from '../log';
 import { handleError, problem, problemResponse } from './problem';
 import { swaggerUI } from '@hono/swagger-ui';
@@ -97,6 +98,19 @@ export function createApp({ database, config }: AppDependencies): App {
   });
 
   app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'pipestore API' }));
+
+  // The web console, loaded on its first request: a dynamic import (its own chunk in the Lambda
+  // bundle), so neither the API's cold start nor its routing pays for it. It shares this app's
+  // memory layer, so writes through either invalidate what both serve.
+  let consoleApp: Promise<{ fetch: (request: Request) => Response | Promise<Response> }> | undefined;
+  const serveConsole = async (c: Context<AppEnv>) => {
+    consoleApp ??= import('../console/app').then(({ createConsoleApp }) => createConsoleApp({ database, config, cache }));
+    const headers = new Headers(c.req.raw.headers);
+    headers.set('X-Request-Id', c.get('requestId'));
+    return (await consoleApp).fetch(new Request(c.req.raw, { headers }));
+  };
+  app.all('/console', serveConsole);
+  app.all('/console/*', serveConsole);
 
   app.notFound((c) => problemResponse(c, problem(404, 'route_not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError(handleError);

@@ -10,6 +10,7 @@ const PREFIXES = {
   taskRun: 'tr',
   dlq: 'dlq',
   codeHistory: 'tch',
+  consoleSession: 'cses',
 } as const;
 
 export type IdKind = keyof typeof PREFIXES;

@@ -112,7 +112,14 @@ describe('sst.config.ts', () => {
     expect(apiFunction.args).toMatchObject({ handler: 'functions/handlers/api.handler', runtime: 'nodejs22.x' });
     expect(apiFunction.args.link).toEqual([aurora.self, adminToken.self]);
     const api = d.one('sst.aws.ApiGatewayV2', 'Api');
-    expect(d.routes).toEqual([{ route: '$default', handler: apiFunction.self.arn, args: undefined }]);
+    const consoleFunction = d.one('sst.aws.Function', 'ConsoleFunction');
+    expect(consoleFunction.args).toMatchObject({ handler: 'functions/handlers/console.handler', runtime: 'nodejs22.x' });
+    expect(consoleFunction.args.link).toEqual([aurora.self, adminToken.self]);
+    expect(d.routes).toEqual([
+      { route: '$default', handler: apiFunction.self.arn, args: undefined },
+      { route: 'ANY /console', handler: consoleFunction.self.arn, args: undefined },
+      { route: 'ANY /console/{proxy+}', handler: consoleFunction.self.arn, args: undefined },
+    ]);
 
     const migrator = d.one('sst.aws.Function', 'Migrator');
     expect(migrator.args).toMatchObject({ handler: 'functions/handlers/migrate.handler', copyFiles: [{ from: 'db/migrations', to: 'migrations' }] });
@@ -144,6 +151,7 @@ describe('sst.config.ts', () => {
     expect(d.outputs).toEqual({
       api: api.self.url,
       apiFunction: apiFunction.self.name,
+      consoleFunction: d.one('sst.aws.Function', 'ConsoleFunction').self.name,
       migrator: migrator.self.name,
       cleanupSchedule: 'rate(15 minutes)',
       database: aurora.self.clusterArn,

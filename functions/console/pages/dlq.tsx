@@ -1,0 +1,77 @@
+import type { FC } from 'hono/jsx';
+import { listDlq } from '../../core/dlq';
+import type { PageContext } from '../env';
+import { Ago, CsrfField, Empty, Json, Layout, Notice, Pager, ShortId, withQuery } from '../layout';
+
+export async function loadDlqPage(ctx: PageContext, query: { cursor?: string }) {
+  return { query, page: await listDlq({ db: ctx.db, input: { projectId: ctx.projectId, cursor: query.cursor, limit: 50 } }) };
+}
+
+type Data = Awaited<ReturnType<typeof loadDlqPage>>;
+
+export const DlqPage: FC<{ data: Data; csrf: string; notice?: string }> = ({ data, csrf, notice }) => (
+  <Layout title="Dead letters" csrf={csrf}>
+    <h1>Dead-letter queue</h1>
+    <Notice code={notice} />
+    {data.page.items.length === 0 ? (
+      <Empty>The dead-letter queue is empty: task runs that fail with their attempts exhausted land here.</Empty>
+    ) : (
+      <div class="scroll">
+        <table>
+          <thead>
+            <tr>
+              <th>Entry</th>
+              <th>Run</th>
+              <th>Attempts</th>
+              <th>Failed</th>
+              <th>Error</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.page.items.map((e) => (
+              <tr data-dlq={e.id}>
+                <td>
+                  <ShortId id={e.id} />
+                </td>
+                <td>
+                  <ShortId id={e.runId} href={`/console/runs/${e.runId}`} />
+                </td>
+                <td>{e.attempts}</td>
+                <td>
+                  <Ago at={e.failedAt} />
+                </td>
+                <td>
+                  <Json value={e.error} />
+                </td>
+                <td>
+                  {e.replayTaskRunId ? (
+                    <span>
+                      {'Replayed '}
+                      <Ago at={e.replayedAt} />
+                    </span>
+                  ) : (
+                    <form class="inline" method="post" action={`/console/dlq/${e.id}/replay`}>
+                      <CsrfField token={csrf} />
+                      <button type="submit">Replay</button>
+                    </form>
+                  )}{' '}
+                  <form class="inline" method="post" action={`/console/dlq/${e.id}/delete`}>
+                    <CsrfField token={csrf} />
+                    <button type="submit" class="danger">
+                      Delete
+                    </button>
+                  </form>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    )}
+    <Pager
+      first={data.query.cursor ? '/console/dlq' : undefined}
+      next={data.page.nextCursor ? withQuery('/console/dlq', { cursor: data.page.nextCursor }) : undefined}
+    />
+  </Layout>
+);

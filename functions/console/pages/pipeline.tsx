@@ -1,0 +1,171 @@
+import type { FC } from 'hono/jsx';
+import { RUN_STATUSES, type RunStatus } from '../../../db/schema';
+import { listRuns } from '../../core/runs';
+import { listVersions } from '../../core/versions';
+import type { PageContext } from '../env';
+import { DefinitionGraph } from '../graph';
+import { Ago, CsrfField, Empty, Json, Labels, Layout, Notice, Pager, ShortId, withQuery } from '../layout';
+import { RunTable, isLive } from './shared';
+
+export interface PipelinePageQuery {
+  name: string;
+  status?: RunStatus;
+  cursor?: string;
+  /** The version whose graph is shown (default: the active one). */
+  version?: number;
+}
+
+export const asRunStatus = (value: string | undefined): RunStatus | undefined =>
+  (RUN_STATUSES as readonly string[]).includes(value ?? '') ? (value as RunStatus) : undefined;
+
+/**
+ * Round trips (warm): the pipeline comes from the memory layer; its versions (with their
+ * definitions) and a page of its runs are read side by side; a shown version older than the
+ * newest 20 is one more (immutable, cached) read.
+ */
+export async function loadPipelinePage(ctx: PageContext, query: PipelinePageQuery) {
+  const pipeline = await ctx.reads.getPipeline({ projectId: ctx.projectId, idOrName: query.name });
+  const scope = { projectId: ctx.projectId, pipelineId: pipeline.id };
+  const [versions, runs] = await Promise.all([
+    listVersions({ db: ctx.db, input: { ...scope, limit: 20 } }),
+    listRuns({ db: ctx.db, input: { ...scope, status: query.status, cursor: query.cursor, limit: 50 } }),
+  ]);
+  const shownNumber = query.version ?? pipeline.activeVersion ?? versions.items[0]?.number;
+  const shown =
+    versions.items.find((v) => v.number === shownNumber) ??
+    (shownNumber ? await ctx.reads.getVersion({ ...scope, numberOrHash: String(shownNumber) }) : undefined);
+  return { query, pipeline, versions, runs, shown };
+}
+
+type Data = Awaited<ReturnType<typeof loadPipelinePage>>;
+
+export const PipelinePage: FC<{ data: Data; csrf: string; notice?: string }> = ({ data, csrf, notice }) => {
+  const { query, pipeline, versions, runs, shown } = data;
+  const base = `/console/pipelines/${pipeline.name}`;
+  const live = runs.items.some((r) => isLive(r.status));
+  return (
+    <Layout title={pipeline.name} csrf={csrf} refresh={live ? 5 : undefined}>
+      <h1>{pipeline.name}</h1>
+      <Notice code={notice} />
+      <section class="grid">
+        <dl>
+          <dt>Description</dt>
+          <dd>{pipeline.description ?? <span class="muted">—</span>}</dd>
+          <dt>Labels</dt>
+          <dd>
+            <Labels labels={pipeline.labels} />
+          </dd>
+          <dt>Schedule</dt>
+          <dd>{pipeline.schedule ? <code>{pipeline.schedule}</code> : <span class="muted">none</span>}</dd>
+        </dl>
+        <dl>
+          <dt>Active version</dt>
+          <dd data-active-version={String(pipeline.activeVersion ?? '')}>{pipeline.activeVersion ?? '—'}</dd>
+          <dt>Revision</dt>
+          <dd>{pipeline.revision}</dd>
+          <dt>Id</dt>
+          <dd>
+            <ShortId id={pipeline.id} />
+          </dd>
+          <dt>Updated</dt>
+          <dd>
+            <Ago at={pipeline.updatedAt} />
+          </dd>
+        </dl>
+      </section>
+
+      <h2 id="graph">{shown ? `Definition: version ${shown.number}${shown.number === pipeline.activeVersion ? ' (active)' : ''}` : 'Definition'}</h2>
+      {shown && <DefinitionGraph definition={shown.definition} hash={shown.hash} />}
+      {shown && (
+        <details>
+          <summary>Definition as JSON</summary>
+          <Json value={shown.definition} />
+        </details>
+      )}
+
+      <h2>Versions</h2>
+      <div class="scroll">
+        <table>
+          <thead>
+            <tr>
+              <th>Version</th>
+              <th>Hash</th>
+              <th class="opt">Source hash</th>
+              <th>Registered</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            {versions.items.map((v) => (
+              <tr data-version={String(v.number)}>
+                <td>
+                  <a href={withQuery(base, { version: String(v.number) }) + '#graph'}>{`v${v.number}`}</a>
+                  {v.number === pipeline.activeVersion && <strong> active</strong>}
+                </td>
+                <td>
+                  <code title={v.hash}>{v.hash.slice(0, 12)}</code>
+                </td>
+                <td class="opt">{v.sourceHash ? <code title={v.sourceHash}>{v.sourceHash.slice(0, 12)}</code> : <span class="muted">—</span>}</td>
+                <td>
+                  <Ago at={v.createdAt} />
+                </td>
+                <td>
+                  {v.number !== pipeline.activeVersion && (
+                    // Conditional on the revision this page showed: a page gone stale gets a
+                    // "changed since you loaded it" notice, never a silent overwrite.
+                    <form class="inline" method="post" action={`${base}/activate`}>
+                      <CsrfField token={csrf} />
+                      <input type="hidden" name="version" value={String(v.number)} />
+                      <input type="hidden" name="revision" value={String(pipeline.revision)} />
+                      <button type="submit">{`Activate v${v.number}`}</button>
+                    </form>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+
+      <h2>Trigger a run</h2>
+      <form method="post" action={`${base}/runs`}>
+        <CsrfField token={csrf} />
+        <label>
+          Input (JSON, optional)
+          <textarea name="input" placeholder='{"branch": "main"}' spellcheck={false}></textarea>
+        </label>
+        <p>
+          <button type="submit" class="primary">
+            Trigger run
+          </button>{' '}
+          <span class="muted">{`on the active version (v${pipeline.activeVersion ?? '?'})`}</span>
+        </p>
+      </form>
+
+      <h2 id="runs">Runs</h2>
+      <form class="filters" method="get" action={base}>
+        <label>
+          Status
+          <select name="status">
+            <option value="">any</option>
+            {RUN_STATUSES.map((s) => (
+              <option value={s} selected={query.status === s}>
+                {s.replace('_', ' ')}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      {runs.items.length === 0 ? (
+        <Empty>{query.status ? `No ${query.status} runs.` : 'No runs yet: trigger one above, or start one with POST /v1/pipelines/{id}/runs.'}</Empty>
+      ) : (
+        <RunTable runs={runs.items} />
+      )}
+      <Pager
+        first={query.cursor ? withQuery(base, { status: query.status }) + '#runs' : undefined}
+        next={runs.nextCursor ? withQuery(base, { status: query.status, cursor: runs.nextCursor }) + '#runs' : undefined}
+      />
+    </Layout>
+  );
+};

@@ -1,0 +1,27 @@
+import type { FC } from 'hono/jsx';
+import { CsrfField, Layout, Notice } from '../layout';
+
+export const SignInPage: FC<{ csrf: string; notice?: string }> = ({ csrf, notice }) => (
+  <Layout title="Sign in">
+    <section class="signin">
+      <h1>Sign in to the console</h1>
+      <Notice code={notice} />
+      <form method="post" action="/console/sign-in">
+        <CsrfField token={csrf} />
+        <label>
+          Project API key
+          <input name="key" type="password" autocomplete="current-password" required placeholder="ps_…" spellcheck={false} />
+        </label>
+        <p>
+          <button type="submit" class="primary">
+            Sign in
+          </button>
+        </p>
+      </form>
+      <p class="muted">
+        A key comes from <code>POST /v1/projects/{'{id}'}/keys</code> with the admin token. Revoking the key ends every console session opened
+        with it.
+      </p>
+    </section>
+  </Layout>
+);

@@ -1,0 +1,122 @@
+/**
+ * Console: server render time, database round trips and page weight, on PostgreSQL with a project
+ * of --runs runs (default 1,000,000, seeded as bench:scale seeds them: 80 % in pipeline p0).
+ *
+ * Each page is requested in process through the app factory's app (what `npm start` serves, minus
+ * the socket), signed in with a console session, warm (after 20 requests), --requests times:
+ * - the pipeline page of p0 (metadata, graph laid out by dagre, versions, newest 50 runs);
+ * - the 50-run list of p0 (/console/runs?pipeline=p0);
+ * - the pipelines list (20 pipelines with their last 20 runs each) and a run page.
+ * Baseline, same process, same data: the API's JSON list of the same 50 runs
+ * (GET /v1/pipelines/{id}/runs?limit=50). Goal: p95 < 30 ms.
+ * Round trips are counted at the driver (Database.roundTrips) per warm request. Bytes: the HTML,
+ * plus the two assets on a first visit; a repeat visit fetches only the HTML (the assets are
+ * immutable for a year); gzip sizes beside.
+ *
+ *   npm run bench:console [-- --runs 1000000 --requests 200 --json]
+ */
+import { gzipSync } from 'node:zlib';
+import pg from 'pg';
+import { loadConfig } from '../../db/config';
+import { createApp } from '../../functions/api/app';
+import { ASSETS } from '../../functions/console/assets';
+import { createApiKey } from '../../functions/core/projects';
+import { ConsoleClient } from '../console/support';
+import { seedRuns } from './scale';
+import { arg, median, percentile, serverUrl } from './support/args';
+import { gridDefinition, ms, openBenchDatabase, seedProject } from './support/seed';
+
+const ADMIN = 'bench-console-admin-token-0123456789';
+
+export async function benchConsole(options = { runs: arg('runs', 1_000_000), requests: arg('requests', 200) }) {
+  const bench = await openBenchDatabase('bench_console', 10);
+  const admin = new pg.Client({ connectionString: bench.url });
+  try {
+    const { db } = bench.database;
+    await admin.connect();
+    const pipelines = Array.from({ length: 20 }, (_, i) => ({ name: `p${i}`, definition: gridDefinition(5, 3) }));
+    const { projectId, pipelineIds } = await seedProject(db, 'bench-console', pipelines);
+    const versions = await admin.query<{ active_version_id: string; id: string }>('select id, active_version_id from pipelines');
+    const versionOf = new Map(versions.rows.map((r) => [r.id, r.active_version_id]));
+    const seed = await seedRuns(admin, projectId, options.runs, pipelineIds, pipelineIds.map((id) => versionOf.get(id)!));
+    const { key } = await createApiKey({ db, input: { projectId } });
+    const app = createApp({ database: bench.database, config: loadConfig({ ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'silent' }) });
+    const browser = new ConsoleClient({ app } as never);
+    const signIn = await browser.signIn(key);
+    if (signIn.status !== 303) throw new Error(`sign-in failed: ${signIn.status}`);
+    const { rows: runRows } = await admin.query<{ id: string }>('select id from pipeline_runs where pipeline_id = $1 order by created_at desc limit 1 offset 30', [pipelineIds[0]]);
+
+    const pages: [string, string][] = [
+      ['pipeline page (p0)', '/console/pipelines/p0'],
+      ['50-run list (p0)', '/console/runs?pipeline=p0'],
+      ['pipelines list', '/console'],
+      ['run page', `/console/runs/${runRows[0]!.id}`],
+    ];
+    const apiList = async () => {
+      const res = await app.request(`http://127.0.0.1/v1/pipelines/${pipelineIds[0]}/runs?limit=50`, { headers: { Authorization: `Bearer ${key}` } });
+      if (res.status !== 200) throw new Error(`API list: ${res.status}`);
+      return res.text();
+    };
+    const measure = async (request: () => Promise<unknown>) => {
+      for (let i = 0; i < 20; i++) await request();
+      const times: number[] = [];
+      const before = bench.database.roundTrips;
+      for (let i = 0; i < options.requests; i++) {
+        const t = performance.now();
+        await request();
+        times.push(performance.now() - t);
+      }
+      return { times, roundTrips: (bench.database.roundTrips - before) / options.requests };
+    };
+    const assetBytes = Buffer.byteLength(ASSETS.styles.body) + Buffer.byteLength(ASSETS.script.body);
+    const assetGzip = gzipSync(ASSETS.styles.body).length + gzipSync(ASSETS.script.body).length;
+
+    const baseline = await measure(apiList);
+    const baselineP50 = median(baseline.times);
+    const rows: Record<string, string | number>[] = [
+      {
+        page: 'baseline: API JSON, same 50 runs',
+        'p50 ms': ms(baselineP50),
+        'p95 ms': ms(percentile(baseline.times, 0.95)),
+        'x baseline p50': 1,
+        'round trips': baseline.roundTrips,
+        'first visit bytes': Buffer.byteLength(await apiList()),
+        'repeat visit bytes': '',
+        'first visit gzip': '',
+        'p95 < 30 ms': '',
+      },
+    ];
+    for (const [label, path] of pages) {
+      const page = await browser.get(path);
+      if (page.status !== 200) throw new Error(`${path}: ${page.status}`);
+      const { times, roundTrips } = await measure(() => browser.get(path));
+      const html = Buffer.byteLength(page.html);
+      const p95 = percentile(times, 0.95);
+      rows.push({
+        page: label,
+        'p50 ms': ms(median(times)),
+        'p95 ms': ms(p95),
+        'x baseline p50': Number((median(times) / baselineP50).toFixed(2)),
+        'round trips': roundTrips,
+        'first visit bytes': html + assetBytes,
+        'repeat visit bytes': html,
+        'first visit gzip': gzipSync(page.html).length + assetGzip,
+        'p95 < 30 ms': label.startsWith('pipeline page') || label.startsWith('50-run') ? (p95 < 30 ? 'met' : 'MISSED') : '',
+      });
+    }
+    return { seed: { runs: options.runs, seconds: seed.totalSeconds }, requests: options.requests, assets: { bytes: assetBytes, gzip: assetGzip }, rows };
+  } finally {
+    await admin.end().catch(() => undefined);
+    await bench.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const result = await benchConsole();
+  if (process.argv.includes('--json')) console.log(JSON.stringify(result, null, 2));
+  else {
+    console.log(`Console: ${result.seed.runs} runs in one project (seeded in ${result.seed.seconds} s), PostgreSQL ${new URL(serverUrl).host}, ${result.requests} warm requests per page, in process`);
+    console.log(`assets (CSS + JS): ${result.assets.bytes} bytes, ${result.assets.gzip} gzipped, cached for a year by content-hashed name`);
+    console.table(result.rows);
+  }
+}
