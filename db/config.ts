@@ -68,6 +68,24 @@ export interface AppConfig {
   pendingRunTimeoutSeconds: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   port: number;
+  /** The HTTP layer of `npm start` (functions/local/): what a slow or oversized client is allowed. */
+  server: LocalServerConfig;
+}
+
+export interface LocalServerConfig {
+  host: string;
+  /** Time a client has to send the request line and headers (Node's headersTimeout). */
+  headersTimeoutMs: number;
+  /** Time a client has to send the whole request, body included (Node's requestTimeout). */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open (Node's keepAliveTimeout). */
+  keepAliveTimeoutMs: number;
+  /** Open connections at most; further ones are dropped until some close (server.maxConnections). */
+  maxConnections: number;
+  /** Request line plus headers at most, in bytes; more is 431 (Node's maxHeaderSize). */
+  maxHeaderBytes: number;
+  /** On SIGTERM/SIGINT, how long in-flight requests have to finish before their connections are cut. */
+  shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -169,6 +187,13 @@ const VARIABLES = {
   DB_STATEMENT_TIMEOUT_MS: integer(0, 3_600_000),
   DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(0, 3_600_000),
   DB_KEEPALIVE_MS: integer(0, 600_000),
+  HOST: string,
+  SERVER_HEADERS_TIMEOUT_MS: integer(100, 600_000),
+  SERVER_REQUEST_TIMEOUT_MS: integer(100, 3_600_000),
+  SERVER_KEEP_ALIVE_TIMEOUT_MS: integer(0, 600_000),
+  SERVER_MAX_CONNECTIONS: integer(1, 1_000_000),
+  SERVER_MAX_HEADER_BYTES: integer(1_024, 1_048_576),
+  SHUTDOWN_GRACE_MS: integer(0, 600_000),
 } satisfies Record<string, (value: string) => unknown>;
 
 type Env = { -readonly [K in keyof typeof VARIABLES]?: ReturnType<(typeof VARIABLES)[K]> };
@@ -212,6 +237,7 @@ export function loadConfig(
     pendingRunTimeoutSeconds: e.PENDING_RUN_TIMEOUT_S ?? 86_400,
     logLevel: e.LOG_LEVEL ?? 'info',
     port: e.PORT ?? 3000,
+    server: serverConfig(e),
   };
 }
 
@@ -228,6 +254,31 @@ export function databaseTimeouts(e: Env, runtime: Runtime): DatabaseTimeouts {
     idleInTransactionMs: e.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS ?? (runtime === 'cli' ? 0 : 10_000),
     keepAliveMs: e.DB_KEEPALIVE_MS ?? 10_000,
   };
+}
+
+/**
+ * Defaults for an API whose requests are small (bodies up to 1 MiB) and quick: a client that
+ * needs more than 10 s for its headers or 30 s for a whole request is broken or hostile, and each
+ * such connection holds memory. SHUTDOWN_GRACE_MS stays under the 10 s `docker stop` waits before
+ * SIGKILL, leaving time to close the database cleanly.
+ */
+function serverConfig(e: Env): LocalServerConfig {
+  const server = {
+    host: e.HOST ?? '127.0.0.1',
+    headersTimeoutMs: e.SERVER_HEADERS_TIMEOUT_MS ?? 10_000,
+    requestTimeoutMs: e.SERVER_REQUEST_TIMEOUT_MS ?? 30_000,
+    keepAliveTimeoutMs: e.SERVER_KEEP_ALIVE_TIMEOUT_MS ?? 5_000,
+    maxConnections: e.SERVER_MAX_CONNECTIONS ?? 1_000,
+    maxHeaderBytes: e.SERVER_MAX_HEADER_BYTES ?? 16_384,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS ?? 8_000,
+  };
+  // Node refuses a headers timeout longer than the whole-request timeout: say so by name.
+  if (server.headersTimeoutMs > server.requestTimeoutMs) {
+    throw new ConfigError([
+      `SERVER_HEADERS_TIMEOUT_MS: must not exceed SERVER_REQUEST_TIMEOUT_MS (${server.headersTimeoutMs} > ${server.requestTimeoutMs})`,
+    ]);
+  }
+  return server;
 }
 
 function databaseConfig(e: Env, runtime: Runtime): DatabaseConfig {

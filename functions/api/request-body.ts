@@ -89,7 +89,9 @@ async function readBytes(c: Context<AppEnv>): Promise<Uint8Array> {
       if (done) break;
       size += value.byteLength;
       if (size > MAX_BODY_BYTES) {
-        reader.cancel().catch(() => {});
+        // Released, not cancelled: the local server reads and discards the rest so the client's
+        // connection stays usable (functions/local/early-answers.ts).
+        reader.releaseLock();
         throw tooLarge();
       }
       chunks.push(value);
