@@ -46,16 +46,13 @@ export function gracefulShutdown({ server, policy, graceMs, tasks, database }: S
     log.info('shutting down', { signal, inFlight: policy.inFlight, graceMs });
     // Every response from now on closes its connection, so keep-alive clients move elsewhere.
     policy.closing = true;
+    // close() also closes the connections idle now; the others close after their response.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    // A connection becomes idle when its last response is sent: close those as they appear.
-    const sweep = setInterval(() => server.closeIdleConnections(), 50);
     const grace = setTimeout(() => {
       log.warn('grace period over: cutting the connections still open', { inFlight: policy.inFlight, graceMs });
       server.closeAllConnections();
     }, graceMs);
     await closed;
-    clearInterval(sweep);
     clearTimeout(grace);
     for (let waited = 0; policy.inFlight > 0 && waited < HANDLER_SETTLE_MS; waited += 20) await sleep(20);
     for (const task of [...tasks].reverse()) await task.stop();

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EARLY_ANSWER_DRAIN_BYTES } from '../../functions/local/early-answers';
-import { LOCAL_ADMIN_TOKEN, type LocalProcess, startLocalServer } from '../support/local-server';
+import { LOCAL_ADMIN_TOKEN, type LocalProcess, START_TIMEOUT_MS, startLocalServer } from '../support/local-server';
 
 const MiB = 1024 * 1024;
 
@@ -15,7 +15,7 @@ describe('early answers over one fetch client', () => {
   let server: LocalProcess;
   beforeAll(async () => {
     server = await startLocalServer();
-  });
+  }, START_TIMEOUT_MS);
   afterAll(() => server?.stop());
 
   const post = (body: BodyInit, headers: Record<string, string> = {}) =>

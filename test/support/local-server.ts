@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const LOCAL_ADMIN_TOKEN = 'local-server-admin-token-0123';
+/** Start-up (tsx, PGlite, migrations) on a busy two-core machine; for the hooks that start one. */
+export const START_TIMEOUT_MS = 150_000;
 
 export interface LocalProcess {
   child: ChildProcess;
@@ -19,8 +21,11 @@ export interface LocalProcess {
   exited: Promise<number | null>;
 }
 
-/** `env` overrides the defaults: an in-memory PGlite, port 0, log level info, a fixed admin token. */
-export function startLocalServer(env: Record<string, string> = {}, { startTimeoutMs = 120_000 } = {}): Promise<LocalProcess> {
+/**
+ * `env` overrides the defaults: an in-memory PGlite, port 0, log level info (the listening line is
+ * how the port is learnt), a fixed admin token.
+ */
+export function startLocalServer(env: Record<string, string> = {}, { startTimeoutMs = START_TIMEOUT_MS - 10_000 } = {}): Promise<LocalProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'functions/local.ts'], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
