@@ -1,0 +1,82 @@
+/**
+ * The limits of `npm start`'s HTTP layer, over raw sockets against the real process: what Node's
+ * parser refuses before the app (headers or URL over SERVER_MAX_HEADER_BYTES, bytes that are not
+ * HTTP, a client too slow) is answered in problem+json, and slow clients are cut at the
+ * configured bounds while a normal client stays fast. Small bounds here keep the run to seconds;
+ * `npm run bench:slow-clients` runs the larger version.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawRequest } from '../support/raw-http';
+import { LOCAL_ADMIN_TOKEN, type LocalProcess, START_TIMEOUT_MS, startLocalServer } from '../support/local-server';
+import { normalClientLatencies, percentile, slowBody, slowHeaders } from '../support/slow-clients';
+
+const HEADERS_TIMEOUT_MS = 1_000;
+const REQUEST_TIMEOUT_MS = 2_000;
+/** Node checks the timeouts every HEADERS_TIMEOUT_MS / 10; the rest is a busy machine's slack. */
+const CUT_SLACK_MS = 2_000;
+
+describe('npm start: limits of the HTTP layer', () => {
+  let server: LocalProcess;
+  beforeAll(async () => {
+    server = await startLocalServer({
+      SERVER_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
+      SERVER_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+    });
+  }, START_TIMEOUT_MS);
+  afterAll(() => server?.stop());
+
+  const expectProblem = (res: Awaited<ReturnType<typeof rawRequest>>, status: number, code: string) => {
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.headers.connection).toBe('close');
+    expect(JSON.parse(res.body)).toMatchObject({ status, code, type: `https://pipestore.dev/problems/${code}`, requestId: expect.any(String) });
+  };
+
+  describe('refused by the parser, answered in problem+json', () => {
+    it('headers over 16 KiB: 431', async () => {
+      const res = await rawRequest(server.port, `GET /health HTTP/1.1\nHost: localhost\nX-Big: ${'a'.repeat(17 * 1024)}`);
+      expectProblem(res, 431, 'headers_too_large');
+      expect(JSON.parse(res.body).detail).toContain('16384 bytes');
+    });
+
+    it('a URL over 16 KiB: 431', async () => {
+      expectProblem(await rawRequest(server.port, `GET /v1/runs/${'a'.repeat(17 * 1024)} HTTP/1.1\nHost: localhost`), 431, 'headers_too_large');
+    });
+
+    it('raw non-ASCII bytes in the path: 400', async () => {
+      expectProblem(await rawRequest(server.port, 'GET /v1/runs/caf\u00e9 HTTP/1.1\nHost: localhost'), 400, 'malformed_request');
+    });
+
+    it('a request line that is not HTTP: 400', async () => {
+      expectProblem(await rawRequest(server.port, 'HELLO WORLD\nHost: localhost'), 400, 'malformed_request');
+    });
+
+    it('headers just under the limit still reach the app', async () => {
+      const res = await rawRequest(server.port, `GET /health HTTP/1.1\nHost: localhost\nX-Big: ${'a'.repeat(15 * 1024)}`);
+      expect(res.status).toBe(200);
+    });
+  });
+
+  it('slow-header and slow-body clients are cut at their bounds (408), a normal client p99 under 50 ms', async () => {
+    // Warm the normal client's connection and the route, then its latency alone: the baseline.
+    await normalClientLatencies(server.baseUrl, 200);
+    const alone = await normalClientLatencies(server.baseUrl, 1_500);
+    const slow = [
+      ...Array.from({ length: 50 }, () => slowHeaders(server.port, { giveUpMs: 10_000 }).then((o) => ({ kind: 'headers', ...o }))),
+      ...Array.from({ length: 50 }, () => slowBody(server.port, LOCAL_ADMIN_TOKEN, { giveUpMs: 10_000 }).then((o) => ({ kind: 'body', ...o }))),
+    ];
+    const beside = await normalClientLatencies(server.baseUrl, REQUEST_TIMEOUT_MS + 500);
+    const outcomes = await Promise.all(slow);
+
+    for (const outcome of outcomes) {
+      const bound = outcome.kind === 'headers' ? HEADERS_TIMEOUT_MS : REQUEST_TIMEOUT_MS;
+      expect(outcome).toMatchObject({ status: 408, contentType: 'application/problem+json' });
+      expect(outcome.heldMs).toBeGreaterThanOrEqual(bound * 0.9);
+      expect(outcome.heldMs).toBeLessThan(bound + CUT_SLACK_MS);
+    }
+    expect(beside.length).toBeGreaterThan(20);
+    // 50 ms on a machine with a core to spare; on a saturated one (CI neighbours, other test
+    // workers) the client alone is already slower, and the slow clients must not make it worse.
+    expect(percentile(beside, 99)).toBeLessThan(Math.max(50, 2 * percentile(alone, 99)));
+  });
+});
