@@ -58,7 +58,9 @@ export function answerClientError(maxHeaderBytes: number) {
     }
     const answer = answerFor(err, maxHeaderBytes);
     const requestId = randomUUID();
-    log.warn('request refused by the HTTP parser', { requestId, status: answer.status, error: err.code ?? err.message });
+    // A request the app is handling (the error is in its body, or its body is too slow) is
+    // logged by the app when its body read fails; only what the app never saw is logged here.
+    if (!inFlight) log.warn('request refused by the HTTP parser', { requestId, status: answer.status, error: err.code ?? err.message });
     const body = JSON.stringify({
       type: `https://pipestore.dev/problems/${answer.code}`,
       title: answer.reason,

@@ -37,6 +37,9 @@ describe('npm start: limits of the HTTP layer', () => {
       const res = await rawRequest(server.port, `GET /health HTTP/1.1\nHost: localhost\nX-Big: ${'a'.repeat(17 * 1024)}`);
       expectProblem(res, 431, 'headers_too_large');
       expect(JSON.parse(res.body).detail).toContain('16384 bytes');
+      // The app never saw it: the server logs it, at warn (a client error), with the id it answered.
+      const line = `{"level":"warn","time":"[^"]+","msg":"request refused by the HTTP parser","requestId":"${JSON.parse(res.body).requestId}","status":431`;
+      await expect.poll(() => server.output(), { timeout: 5_000 }).toMatch(new RegExp(line));
     });
 
     it('a URL over 16 KiB: 431', async () => {
