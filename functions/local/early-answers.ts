@@ -34,17 +34,21 @@ export function keepConnectionsUsable(fetch: Fetch, policy: ConnectionPolicy): F
 
   async function answer(request: Request, env: HttpBindings): Promise<Response> {
     const response = await fetch(request, env);
-    if (policy.closing) return withConnectionClose(response);
-    // complete: the parser has seen the end of the body (read or not, Node discards the rest).
-    if (env.incoming.complete) return response;
-    const declared = Number(env.incoming.headers['content-length'] ?? Number.NaN);
-    if (declared > EARLY_ANSWER_DRAIN_BYTES) return withConnectionClose(response);
-    // Through the request's own stream: once the adapter has opened it, it owns the socket's flow.
-    // The app releases its reader when it stops at the size limit (request-body.ts).
-    const body = request.body;
-    if (body && !body.locked && (await drain(body, EARLY_ANSWER_DRAIN_BYTES))) return response;
-    return withConnectionClose(response);
+    const reusable = await bodyConsumed(request, env);
+    return reusable && !policy.closing ? response : withConnectionClose(response);
   }
+}
+
+/** Whether the request's body has all arrived, once the rest of an unread one is drained. */
+async function bodyConsumed(request: Request, env: HttpBindings): Promise<boolean> {
+  // complete: the parser has seen the end of the body (read or not, Node discards the rest).
+  if (env.incoming.complete) return true;
+  const declared = Number(env.incoming.headers['content-length'] ?? Number.NaN);
+  if (declared > EARLY_ANSWER_DRAIN_BYTES) return false;
+  // Through the request's own stream: once the adapter has opened it, it owns the socket's flow.
+  // The app releases its reader when it stops at the size limit (request-body.ts).
+  const body = request.body;
+  return body !== null && !body.locked && (await drain(body, EARLY_ANSWER_DRAIN_BYTES));
 }
 
 /**
