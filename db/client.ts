@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import { sql } from 'drizzle-orm';
-import type { DatabaseConfig, TlsSettings } from './config';
-import { parseDatabaseUrl } from './connection-string';
+import type { DatabaseConfig } from './config';
+import type { ParsedDatabaseUrl } from './connection-string';
 import { isConnectionError } from './errors';
 import * as schema from './schema';
 
@@ -126,7 +126,9 @@ export async function wrapPglite(client: import('@electric-sql/pglite').PGlite):
 async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }>): Promise<Database> {
   const { default: pg } = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
-  // The URL through the same parser as the configuration and the CLI (db/connection-string.ts),
+  // Loaded here, with pg: a Data API cold start never loads the URL parser.
+  const { parseDatabaseUrl, tlsSettings } = await import('./connection-string');
+  // The URL through the same parser as the CLI (db/connection-string.ts),
   // rather than as `connectionString`: node-postgres would let the URL's sslmode override `ssl`,
   // losing DB_SSL_CA.
   const fromUrl = config.connectionString ? (parseDatabaseUrl(config.connectionString) as Record<string, unknown>) : {};
@@ -137,7 +139,7 @@ async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }
     database: config.database ?? (fromUrl.database as string | undefined),
     user: config.user ?? (fromUrl.user as string | undefined),
     password: config.password ?? (fromUrl.password as string | undefined),
-    ssl: config.ssl ?? (fromUrl.ssl as TlsSettings | undefined),
+    ssl: tlsSettings(config, fromUrl.ssl as ParsedDatabaseUrl['ssl']),
     max: config.poolMax,
     allowExitOnIdle: config.allowExitOnIdle,
     idleTimeoutMillis: config.idleTimeoutMillis,
