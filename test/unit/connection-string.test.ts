@@ -1,10 +1,10 @@
 /** The one reader of postgres:// URLs (db/connection-string.ts): sockets, descriptions, TLS settings. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../db/config';
+import { ConfigError, type DatabaseConfig, loadConfig } from '../../db/config';
 import { describeDatabaseUrl, parseDatabaseUrl, tlsSettings } from '../../db/connection-string';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
-const pgConfig = (env: Record<string, string>) => loadConfig(env, 'cli').database as { ssl?: unknown; sslCa?: string };
+const pgConfig = (env: Record<string, string>) => loadConfig(env, 'cli').database as Extract<DatabaseConfig, { driver: 'pg' }>;
 
 describe('connection strings', () => {
   it('reads socket URLs the way users write them, and describes them without the password', () => {
