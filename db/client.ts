@@ -3,8 +3,8 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import { is, sql } from 'drizzle-orm';
 import { PgTransaction as PgTransactionClass } from 'drizzle-orm/pg-core';
-import type { DatabaseConfig, TlsSettings } from './config';
-import { parseDatabaseUrl } from './connection-string';
+import type { DatabaseConfig } from './config';
+import type { ParsedDatabaseUrl } from './connection-string';
 import { isConnectionError, neverSent } from './errors';
 import * as schema from './schema';
 
@@ -152,7 +152,9 @@ async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }
       super({ ...options, connectionTimeoutMillis: connectMs || undefined });
     }
   }
-  // The URL through the same parser as the configuration and the CLI (db/connection-string.ts),
+  // Loaded here, with pg: a Data API cold start never loads the URL parser.
+  const { parseDatabaseUrl, tlsSettings } = await import('./connection-string');
+  // The URL through the same parser as the CLI (db/connection-string.ts),
   // rather than as `connectionString`: node-postgres would let the URL's sslmode override `ssl`,
   // losing DB_SSL_CA.
   const fromUrl = config.connectionString ? (parseDatabaseUrl(config.connectionString) as Record<string, unknown>) : {};
@@ -164,7 +166,7 @@ async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }
     database: config.database ?? (fromUrl.database as string | undefined),
     user: config.user ?? (fromUrl.user as string | undefined),
     password: config.password ?? (fromUrl.password as string | undefined),
-    ssl: config.ssl ?? (fromUrl.ssl as TlsSettings | undefined),
+    ssl: tlsSettings(config, fromUrl.ssl as ParsedDatabaseUrl['ssl']),
     max: config.poolMax,
     allowExitOnIdle: config.allowExitOnIdle,
     idleTimeoutMillis: config.idleTimeoutMillis,

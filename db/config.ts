@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parseDatabaseUrl } from './connection-string';
 
 /**
  * Configuration is read once from the environment, validated, and a bad value stops start-up
@@ -35,7 +34,10 @@ export type DatabaseConfig =
       database?: string;
       user?: string;
       password?: string;
-      ssl?: TlsSettings;
+      /** DB_SSL; combined with the URL's sslmode and DB_SSL_CA by db/connection-string.ts. */
+      ssl?: boolean | { rejectUnauthorized: false };
+      /** DB_SSL_CA: PEM text of the CA certificates to verify the server against. */
+      sslCa?: string;
       poolMax: number;
       allowExitOnIdle: boolean;
       idleTimeoutMillis: number;
@@ -314,16 +316,11 @@ function databaseConfig(e: Env, runtime: Runtime): DatabaseConfig {
     idleTimeoutMillis: runtime === 'server' ? 30_000 : 5_000,
     timeouts: databaseTimeouts(e, runtime),
   };
-  if (url) {
-    let fromUrl: ReturnType<typeof parseDatabaseUrl>;
-    try {
-      fromUrl = parseDatabaseUrl(url);
-    } catch (err) {
-      throw new ConfigError([`DATABASE_URL: not a connection string (${(err as Error).message})`]);
-    }
-    return { driver: 'pg', connectionString: url, ssl: tlsSettings(e, fromUrl.ssl), ...pool };
-  }
-  const ssl = tlsSettings(e, undefined);
+  const ssl = e.DB_SSL === undefined ? undefined : e.DB_SSL === 'no-verify' ? { rejectUnauthorized: false as const } : e.DB_SSL === 'true' || e.DB_SSL === '1';
+  const tls = { ssl, ...(e.DB_SSL_CA && { sslCa: e.DB_SSL_CA }) };
+  // The URL itself is read where it is used (db/client.ts, db/connection-string.ts): its parser is
+  // part of the node-postgres chunk, which a Data API cold start must not load.
+  if (url) return { driver: 'pg', connectionString: url, ...tls, ...pool };
 
   if (e.DB_HOST || database || e.DB_USER || e.DB_USERNAME) {
     const missing = [
@@ -339,23 +336,10 @@ function databaseConfig(e: Env, runtime: Runtime): DatabaseConfig {
       database,
       user: e.DB_USER ?? e.DB_USERNAME,
       password: e.DB_PASS ?? e.DB_PASSWORD,
-      ssl,
+      ...tls,
       ...pool,
     };
   }
   return { driver: 'pglite', dataDir: DEFAULT_DATA_DIR };
 }
 
-/**
- * DB_SSL and DB_SSL_CA over what the URL's sslmode says (undefined: the URL's, or the driver's
- * default). A CA turns verification on against it: Node trusts only its own CA list, which does
- * not hold Amazon RDS's (README: TLS to the database).
- */
-function tlsSettings(e: Env, fromUrl: unknown): TlsSettings | undefined {
-  const base = typeof fromUrl === 'object' && fromUrl !== null ? (fromUrl as Exclude<TlsSettings, boolean>) : {};
-  if (e.DB_SSL === 'false' || e.DB_SSL === '0') return false;
-  if (e.DB_SSL === 'no-verify') return { ...base, ...(e.DB_SSL_CA && { ca: e.DB_SSL_CA }), rejectUnauthorized: false };
-  if (e.DB_SSL_CA) return { ...base, ca: e.DB_SSL_CA, rejectUnauthorized: true };
-  if (e.DB_SSL === 'true' || e.DB_SSL === '1') return typeof fromUrl === 'object' && fromUrl !== null ? base : true;
-  return undefined;
-}

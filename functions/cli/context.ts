@@ -29,7 +29,10 @@ export async function withDatabase<T>(
   run: (database: Database, config: AppConfig) => Promise<T>,
 ): Promise<T> {
   const config = cliConfig(options);
-  const database = await createDatabase(config.database);
+  const database = await createDatabase(config.database).catch((err: unknown) => {
+    // A DATABASE_URL that is no connection string is found when the driver reads it.
+    throw err instanceof ConfigError ? new CliError(err.message, EXIT.config) : err;
+  });
   try {
     return await run(database, config);
   } catch (err) {
@@ -49,7 +52,13 @@ export function describeTarget(config: AppConfig): string {
   const db = config.database;
   if (db.driver === 'pglite') return db.dataDir ? `embedded (${db.dataDir})` : 'embedded (in memory)';
   if (db.driver === 'data-api') return `RDS Data API (${db.resourceArn}, database ${db.database})`;
-  if (db.connectionString) return `postgres ${describeDatabaseUrl(db.connectionString)}`;
+  if (db.connectionString) {
+    try {
+      return `postgres ${describeDatabaseUrl(db.connectionString)}`;
+    } catch {
+      return 'postgres (DATABASE_URL)';
+    }
+  }
   return `postgres ${db.host}:${db.port}/${db.database}`;
 }
 

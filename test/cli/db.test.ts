@@ -36,7 +36,7 @@ const targets: [string, () => Promise<{ url: string; drop(): Promise<void> }>][]
 
 // The CLI runs in this process (test/cli/support/cli-in-process.ts); test/cli/startup.test.ts runs
 // the real binary. About 12 commands with migrations and a reset: seconds idle, sized for a loaded machine.
-describe.each(targets)('pipestore db on %s', { timeout: 180_000 }, (_, makeTarget) => {
+describe.each(targets)('pipestore db on %s', { timeout: 300_000 }, (_, makeTarget) => {
   let target: { url: string; drop(): Promise<void> };
   afterAll(() => target?.drop());
 

@@ -26,8 +26,8 @@ const targets: [string, () => Promise<{ url: string; drop(): Promise<void> }>][]
   ...(TEST_DATABASE_URL ? [['postgres', () => createScratchDatabase('cli_tenants')] as [string, typeof createScratchDatabase]] : []),
 ] as never;
 
-// About ten commands, each opening the store: a few seconds idle, sized for a loaded machine.
-describe.each(targets)('pipestore projects and keys on %s', { timeout: 120_000 }, (_, makeTarget) => {
+// About ten commands, each opening the store: seconds idle, up to ~15 s each beside a full CPU load.
+describe.each(targets)('pipestore projects and keys on %s', { timeout: 300_000 }, (_, makeTarget) => {
   let target: { url: string; drop(): Promise<void> };
   afterAll(() => target?.drop());
   const cli = (...args: string[]) => cliInProcess(args, { DATABASE_URL: target.url });
