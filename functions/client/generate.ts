@@ -24,7 +24,7 @@ interface Operation {
 
 /** The text of functions/client/generated/openapi.ts for an OpenAPI document. */
 export async function clientTypesSource(document: { paths: Record<string, Record<string, unknown>> }): Promise<string> {
-  const types = astToString(await openapiTS(document as never));
+  const types = astToString(await openapiTS(document as never, { defaultNonNullable: false }));
   const table: string[] = [];
   for (const [path, item] of Object.entries(document.paths)) {
     for (const [method, value] of Object.entries(item)) {

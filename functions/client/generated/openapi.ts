@@ -689,7 +689,7 @@ export interface components {
              * @default active
              * @enum {string}
              */
-            status: "active" | "draining" | "inactive";
+            status?: "active" | "draining" | "inactive";
             tasks: components["schemas"]["TaskRegistration"][];
         };
         TaskRegistration: {
@@ -697,7 +697,7 @@ export interface components {
             /** @description Hash of the task code, e.g. SHA-256 hex */
             codeHash: string;
             /** @default 3 */
-            maxAttempts: number;
+            maxAttempts?: number;
             timeoutSeconds?: number;
         };
         ServicePage: {
