@@ -33,7 +33,7 @@ export async function projectClient(baseUrl: string, options: Partial<ClientOpti
   const admin = createClient({ baseUrl, apiKey: ADMIN_TOKEN });
   const project = await admin.projects.create({ body: { name: `client-${Math.random().toString(36).slice(2, 8)}` } });
   const key = await admin.keys.create({ id: project.id });
-  return { project, client: createClient({ baseUrl, apiKey: key.key, ...options }) };
+  return { project, apiKey: key.key, client: createClient({ baseUrl, apiKey: key.key, ...options }) };
 }
 
 /** A fetch that records each request's method, URL and status (or the error) before answering. */
