@@ -7,8 +7,8 @@ import type { OperationId } from './operations';
 
 export const resources = {
   health: { get: 'getHealth' },
-  projects: { create: 'createProject', list: 'listProjects' },
-  keys: { create: 'createApiKey', revoke: 'revokeApiKey' },
+  projects: { create: 'createProject', list: 'listProjects', delete: 'deleteProject' },
+  keys: { create: 'createApiKey', list: 'listApiKeys', revoke: 'revokeApiKey' },
   pipelines: {
     create: 'createPipeline',
     list: 'listPipelines',

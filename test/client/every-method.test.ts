@@ -25,6 +25,9 @@ describe('the client against npm start', () => {
     const key = await admin.keys.create({ id: project.id, body: { name: 'worker' } });
     const spare = await admin.keys.create({ id: project.id });
     expect(await admin.keys.revoke({ id: project.id, keyId: spare.id })).toBeUndefined();
+    expect((await admin.keys.list({ id: project.id }).toArray()).map((k) => k.id).sort()).toEqual([key.id, spare.id].sort());
+    const throwaway = await admin.projects.create({ body: { name: 'every-method-throwaway' } });
+    expect(await admin.projects.delete({ id: throwaway.id, ifMatch: throwaway.revision })).toBeUndefined();
 
     const api = createClient({ baseUrl: server.url, apiKey: key.key, fetch });
     const definition = { stages: [{ id: 'build', tasks: [{ id: 'compile', task: 'compile' }] }] };

@@ -36,7 +36,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/projects/{id}/keys": {
+    "/v1/projects/{id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -44,6 +44,24 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a project with all its pipelines, runs and keys */
+        delete: operations["deleteProject"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{id}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a project's API keys, oldest first (never the keys themselves) */
+        get: operations["listApiKeys"];
         put?: never;
         /** Create an API key for a project (the key is shown once) */
         post: operations["createApiKey"];
@@ -429,12 +447,31 @@ export interface components {
         Project: {
             id: string;
             name: string;
+            revision: number;
             /** Format: date-time */
             createdAt: string;
         };
         ProjectPage: {
             items: components["schemas"]["Project"][];
             nextCursor: string | null;
+        };
+        ApiKeyPage: {
+            items: components["schemas"]["ApiKeyInfo"][];
+            nextCursor: string | null;
+        };
+        /** @description An API key as listed: never the key itself */
+        ApiKeyInfo: {
+            id: string;
+            projectId: string;
+            name: string | null;
+            prefix: string;
+            lastFour: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /** Format: date-time */
+            revokedAt: string | null;
         };
         ApiKey: {
             id: string;
@@ -869,6 +906,10 @@ export interface operations {
             /** @description The new project */
             201: {
                 headers: {
+                    /** @description Revision, for If-Match */
+                    ETag: string;
+                    /** @description Path of the new resource */
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -915,6 +956,181 @@ export interface operations {
             };
             /** @description Request body that is not JSON (Content-Type application/json, no content coding) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable; retry after the Retry-After delay */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteProject: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag from a previous response; a stale one is 412 */
+                "if-match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (errors[] names each offending field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired credentials */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Credentials of the wrong kind (admin token vs project key) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in this project */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a revision that is no longer current */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable; retry after the Retry-After delay */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-200 (default 50) */
+                limit?: number;
+                /** @description Opaque cursor from the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyPage"];
+                };
+            };
+            /** @description Invalid request (errors[] names each offending field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired credentials */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Credentials of the wrong kind (admin token vs project key) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in this project */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1339,7 +1555,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The pipeline id, or its name */
+                /** @description The pipeline id (pl_…), or its name */
                 id: string;
             };
             cookie?: never;
@@ -1425,6 +1641,7 @@ export interface operations {
                 "if-match"?: string;
             };
             path: {
+                /** @description The pipeline id (pl_…), or its name */
                 id: string;
             };
             cookie?: never;
@@ -1515,6 +1732,7 @@ export interface operations {
                 "if-match"?: string;
             };
             path: {
+                /** @description The pipeline id (pl_…), or its name */
                 id: string;
             };
             cookie?: never;
@@ -1642,6 +1860,7 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /** @description The pipeline id (pl_…), or its name */
                 id: string;
             };
             cookie?: never;
@@ -1649,7 +1868,8 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    version: number;
+                    /** @description The version number, or the content hash of the version (64 lowercase hex digits) */
+                    version: number | string;
                 };
             };
         };
@@ -1794,6 +2014,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The pipeline id (pl_…), or its name */
                 id: string;
             };
             cookie?: never;
@@ -1877,6 +2098,7 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /** @description The pipeline id (pl_…), or its name */
                 id: string;
             };
             cookie?: never;
@@ -2025,6 +2247,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The pipeline id (pl_…), or its name */
                 id: string;
                 numberOrHash: string;
             };
@@ -2112,6 +2335,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The pipeline id (pl_…), or its name */
                 id: string;
             };
             cookie?: never;
@@ -2195,6 +2419,7 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /** @description The pipeline id (pl_…), or its name */
                 id: string;
             };
             cookie?: never;
@@ -4016,6 +4241,8 @@ export const operationTable = {
   getHealth: {"method":"GET","path":"/health","idempotencyKey":false,"ifMatch":false,"paginated":false},
   createProject: {"method":"POST","path":"/v1/projects","idempotencyKey":false,"ifMatch":false,"paginated":false},
   listProjects: {"method":"GET","path":"/v1/projects","idempotencyKey":false,"ifMatch":false,"paginated":true},
+  deleteProject: {"method":"DELETE","path":"/v1/projects/{id}","idempotencyKey":false,"ifMatch":true,"paginated":false},
+  listApiKeys: {"method":"GET","path":"/v1/projects/{id}/keys","idempotencyKey":false,"ifMatch":false,"paginated":true},
   createApiKey: {"method":"POST","path":"/v1/projects/{id}/keys","idempotencyKey":false,"ifMatch":false,"paginated":false},
   revokeApiKey: {"method":"DELETE","path":"/v1/projects/{id}/keys/{keyId}","idempotencyKey":false,"ifMatch":false,"paginated":false},
   createPipeline: {"method":"POST","path":"/v1/pipelines","idempotencyKey":true,"ifMatch":false,"paginated":false},
