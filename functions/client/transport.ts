@@ -46,6 +46,17 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
+/** AbortSignal.any where it exists (Node 20.3+, current browsers), else the same by hand. */
+function eitherSignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any([a, b]);
+  const controller = new AbortController();
+  for (const signal of [a, b]) {
+    if (signal.aborted) controller.abort(signal.reason);
+    else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  }
+  return controller.signal;
+}
+
 export function newIdempotencyKey(): string {
   return globalThis.crypto.randomUUID();
 }
@@ -97,7 +108,7 @@ export async function send<K extends OperationId>(options: TransportOptions, ope
 
   const deadline = Date.now() + retry.deadlineMs;
   const deadlineSignal = AbortSignal.timeout(retry.deadlineMs);
-  const signal = args.signal ? AbortSignal.any([args.signal, deadlineSignal]) : deadlineSignal;
+  const signal = args.signal ? eitherSignal(args.signal, deadlineSignal) : deadlineSignal;
   /** Waits before the next attempt, or says there is none: attempts used up, or the wait ends past the deadline. */
   const waitForNext = async (attempt: number, ms: number) => {
     if (attempt >= retry.attempts || Date.now() + ms >= deadline) return false;
