@@ -12,7 +12,7 @@ describe('the client against npm start', () => {
   let server: Awaited<ReturnType<typeof startPipestore>>;
   beforeAll(async () => {
     server = await startPipestore();
-  }, 120_000);
+  }, 240_000);
   afterAll(() => server?.stop());
 
   it('calls every operation once', { timeout: 120_000 }, async () => {

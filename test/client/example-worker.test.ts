@@ -26,7 +26,7 @@ describe('examples/worker', () => {
   let server: Awaited<ReturnType<typeof startPipestore>>;
   beforeAll(async () => {
     server = await startPipestore();
-  }, 120_000);
+  }, 240_000);
   afterAll(() => server?.stop());
 
   it('runs a pipeline to completion through the client', { timeout: 120_000 }, async () => {

@@ -21,7 +21,7 @@ describe('client retries against npm start', () => {
     server = await startPipestore();
     const { hostname, port } = new URL(server.url);
     proxy = await startDroppingProxy({ host: hostname, port: Number(port) });
-  }, 120_000);
+  }, 240_000);
   afterAll(async () => {
     await proxy?.close();
     await server?.stop();
@@ -60,7 +60,7 @@ describe('client retries against npm start', () => {
     expect(proxy.requestLines.length - before).toBe(1 + failures.length);
   });
 
-  it('iterates 1,000 runs, each exactly once', { timeout: 180_000 }, async () => {
+  it('iterates 1,000 runs, each exactly once', { timeout: 300_000 }, async () => {
     const { client } = await projectClient(server.url);
     const pipeline = await client.pipelines.create({ body: { name: 'thousand', definition } });
     const created: string[] = [];
@@ -101,7 +101,7 @@ describe.runIf(TEST_DATABASE_URL)('a 503 with Retry-After, against npm start who
     direct.hostname = '127.0.0.1';
     direct.port = String(database.port);
     server = await startPipestore({ DATABASE_URL: direct.toString() });
-  }, 120_000);
+  }, 240_000);
   afterAll(async () => {
     await server?.stop();
     await database?.close();

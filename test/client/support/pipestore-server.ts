@@ -17,7 +17,8 @@ export { ADMIN_TOKEN };
 export async function startPipestore(env: Record<string, string> = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'pipestore-client-'));
   const databaseUrl = inject('testDatabaseUrl') ?? `pglite:${join(dataDir, 'pipestore')}`;
-  const server = await startServerProcess('functions/local.ts', { DATABASE_URL: databaseUrl, ADMIN_TOKEN, LOG_LEVEL: 'silent', ...env });
+  // Start-up is tsx plus migrations (PGlite: a fresh data directory): a minute or more on a loaded machine.
+  const server = await startServerProcess('functions/local.ts', { DATABASE_URL: databaseUrl, ADMIN_TOKEN, LOG_LEVEL: 'silent', ...env }, '/health', 180_000);
   return {
     url: server.url,
     databaseUrl,
