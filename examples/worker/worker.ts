@@ -46,8 +46,7 @@ export async function registerService({ client, serviceId, version, tasks }: Wor
 /** Runs every pending run of the pipeline once; returns the runs it finished. */
 export async function processPendingRuns(options: WorkerOptions): Promise<Run[]> {
   const finished: Run[] = [];
-  const pipeline = await options.client.pipelines.get({ id: options.pipeline });
-  for await (const pending of options.client.runs.list({ pipeline: pipeline.id, status: 'pending' })) {
+  for await (const pending of options.client.runs.list({ pipeline: options.pipeline, status: 'pending' })) {
     const run = await claim(options.client, pending);
     if (run) finished.push(await executeRun(options, run));
   }

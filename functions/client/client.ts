@@ -1,7 +1,7 @@
 /**
  * `createClient({ baseUrl, apiKey })`: a typed method for every operation of /openapi.json, grouped
- * by resource (resources.ts), plus the helpers that need more than one call: `runs.list` across a
- * pipeline's runs, and `modify` (read, change, write with If-Match, retried on 412).
+ * by resource (resources.ts), plus the helper that needs more than one call: `modify` (read,
+ * change, write with If-Match, retried on 412).
  */
 import type { components } from './generated/openapi';
 import { updateWithRetry, type UpdateRetryOptions } from './conditional';
@@ -36,7 +36,6 @@ type ResourceMethods = { [R in keyof Resources]: { [N in keyof Resources[R]]: Re
 
 type Run = components['schemas']['Run'];
 type Pipeline = Data<'getPipeline'>;
-type RunListArgs = Omit<CallArgs<'listPipelineRuns'>, 'id'> & { pipeline: string };
 type Patch<K extends 'updateRun' | 'updatePipeline'> = CallArgs<K> extends { body: infer B } ? B : never;
 
 export type PipestoreClient = Omit<ResourceMethods, 'runs' | 'pipelines'> & {
@@ -47,8 +46,6 @@ export type PipestoreClient = Omit<ResourceMethods, 'runs' | 'pipelines'> & {
     modify(id: string, change: (current: Pipeline) => Patch<'updatePipeline'> | undefined, options?: UpdateRetryOptions): Promise<Pipeline>;
   };
   runs: ResourceMethods['runs'] & {
-    /** The runs of a pipeline, newest first, optionally by status, as async iteration. */
-    list(args: RunListArgs): Paginated<Run>;
     /** Reads the run, applies `change` (undefined: nothing to write) and writes it with If-Match, again on 412. */
     modify(id: string, change: (current: Run) => Patch<'updateRun'> | undefined, options?: UpdateRetryOptions): Promise<Run>;
   };
@@ -107,8 +104,6 @@ export function createClient(options: ClientOptions): PipestoreClient {
     },
     runs: {
       ...grouped.runs,
-      // Until the API lists runs across a project, a pipeline's runs are its list.
-      list: ({ pipeline, ...rest }) => grouped.runs.listForPipeline({ ...rest, id: pipeline }),
       modify: (id, change, retry) =>
         updateWithRetry(
           () => grouped.runs.get({ id }),

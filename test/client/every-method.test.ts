@@ -47,6 +47,10 @@ describe('the client against npm start', () => {
     expect((await api.versions.get({ id: pipeline.id, numberOrHash: v2.hash })).number).toBe(2);
     const activated = await api.pipelines.activate({ id: pipeline.id, ifMatch: labelled.revision, body: { version: 1 } });
     expect(activated.activeVersion).toBe(1);
+    const diff = await api.versions.diff({ id: pipeline.id, a: '1', b: '2' });
+    expect(diff.stages.added).toEqual(['ship']);
+    // Creating with a definition activated version 1; activating it again records nothing.
+    expect((await api.pipelines.activations({ id: 'every-method' }).toArray()).map((a) => [a.fromVersion, a.toVersion])).toEqual([[null, 1]]);
 
     const service = await api.services.register({ id: 'builder', body: { version: '1.0.0', tasks: [{ id: 'compile', codeHash: 'sha256:aa', maxAttempts: 1 }] } });
     expect(service.tasks.map((t) => t.id)).toEqual(['compile']);
@@ -54,7 +58,7 @@ describe('the client against npm start', () => {
     expect((await api.tasks.history({ id: 'compile' }).toArray()).map((h) => h.newHash)).toEqual(['sha256:aa']);
 
     const run = await api.runs.create({ id: pipeline.id, body: { input: { ref: 'main' } } });
-    expect((await api.runs.list({ pipeline: pipeline.id }).toArray()).map((r) => r.id)).toEqual([run.id]);
+    expect((await api.runs.list({ pipeline: 'every-method', status: ['pending', 'running'] }).toArray()).map((r) => r.id)).toEqual([run.id]);
     expect((await api.runs.listForPipeline({ id: pipeline.id, status: 'pending' }).toArray()).map((r) => r.id)).toEqual([run.id]);
     expect((await api.runs.get({ id: run.id })).status).toBe('pending');
     const running = await api.runs.update({ id: run.id, ifMatch: run.revision, body: { status: 'running', currentStage: 'build' } });
@@ -63,7 +67,9 @@ describe('the client against npm start', () => {
     expect(merged.revision).toBe(running.revision + 1);
 
     const taskRun = await api.taskRuns.start({ id: run.id, body: { stageId: 'build', taskId: 'compile', status: 'running' } });
-    expect((await api.taskRuns.list({ id: run.id }).toArray()).map((t) => t.id)).toEqual([taskRun.id]);
+    expect((await api.taskRuns.listForRun({ id: run.id }).toArray()).map((t) => t.id)).toEqual([taskRun.id]);
+    expect((await api.taskRuns.list({ taskId: 'compile', status: 'running' }).toArray()).map((t) => t.id)).toEqual([taskRun.id]);
+    expect((await api.taskRuns.get({ id: taskRun.id })).revision).toBe(taskRun.revision);
     const failed = await api.taskRuns.update({ id: taskRun.id, ifMatch: taskRun.revision, body: { status: 'failed', error: { message: 'compiler crashed' } } });
     expect(failed.status).toBe('failed');
 
@@ -79,6 +85,7 @@ describe('the client against npm start', () => {
 
     const cancelled = await api.runs.cancel({ id: run.id, body: { reason: 'walk done' } });
     expect(cancelled.status).toBe('cancelled');
+    expect((await api.runs.stats({ since: '1h' })).total.counts).toMatchObject({ cancelled: 1, pending: 0 });
     const missing = await api.runs.get({ id: 'run_missing' }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(PipestoreError);
     expect(missing).toMatchObject({ status: 404, code: 'not_found' });

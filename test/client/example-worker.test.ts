@@ -44,15 +44,14 @@ describe('examples/worker', () => {
       ['example.publish', 3],
     ]);
 
-    const pipeline = await api.pipelines.get({ id: 'example-etl' });
-    const [run] = await api.runs.list({ pipeline: pipeline.id }).toArray();
+    const [run] = await api.runs.list({ pipeline: 'example-etl' }).toArray();
     expect(run).toMatchObject({ status: 'succeeded', currentStage: 'load' });
     expect(run!.heartbeatAt).not.toBeNull();
     expect(Object.keys(run!.stageResults).sort()).toEqual(['extract', 'load', 'transform']);
     expect(run!.stageResults.transform).toMatchObject({ enrich: { status: 'dead-lettered', attempts: 2 }, normalize: { status: 'succeeded' } });
 
     // Oldest first: task runs started in stage order, enrich twice.
-    const taskRuns = (await api.taskRuns.list({ id: run!.id }).toArray()).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+    const taskRuns = (await api.taskRuns.listForRun({ id: run!.id }).toArray()).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
     expect(taskRuns.map((t) => `${t.stageId}/${t.taskId}#${t.attempt}:${t.status}`)).toEqual([
       'extract/download#1:succeeded',
       'transform/normalize#1:succeeded',

@@ -195,6 +195,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/pipelines/{id}/activations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every change of the active version, newest first (from, to, by which key, when) */
+        get: operations["listActivations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pipelines/{id}/versions/{a}/diff/{b}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Structural diff of two versions: stages and tasks added, removed, changed; each changed field by JSONPath */
+        get: operations["diffVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project's runs across pipelines, newest first, filtered
+         * @description Filters combine (AND); a repeated parameter matches any of its values. A cursor only continues the list of the filters it came from (others: 400).
+         */
+        get: operations["listProjectRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Run counts per status and duration percentiles (p50, p95), per pipeline and in total */
+        get: operations["getRunStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs/{id}": {
         parameters: {
             query?: never;
@@ -268,6 +339,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/task-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's task runs across runs, newest first, by status and task id */
+        get: operations["listProjectTaskRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/task-runs/{id}": {
         parameters: {
             query?: never;
@@ -275,7 +363,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Get a task run */
+        get: operations["getTaskRun"];
         put?: never;
         post?: never;
         delete?: never;
@@ -599,6 +688,107 @@ export interface components {
             items: components["schemas"]["Run"][];
             nextCursor: string | null;
         };
+        ActivationPage: {
+            items: components["schemas"]["Activation"][];
+            nextCursor: string | null;
+        };
+        Activation: {
+            id: number;
+            pipelineId: string;
+            /** @description The version active before (null for the first) */
+            fromVersion: number | null;
+            toVersion: number;
+            /** @description The API key that made the change (null: made outside the API) */
+            keyId: string | null;
+            /** Format: date-time */
+            activatedAt: string;
+        };
+        VersionDiff: {
+            pipelineId: string;
+            from: {
+                number: number;
+                hash: string;
+            };
+            to: {
+                number: number;
+                hash: string;
+            };
+            identical: boolean;
+            /** @description Stage ids */
+            stages: {
+                added: string[];
+                removed: string[];
+                changed: string[];
+            };
+            /** @description Tasks as stageId/taskId */
+            tasks: {
+                added: string[];
+                removed: string[];
+                changed: string[];
+            };
+            changes: {
+                /** @enum {string} */
+                type: "added" | "removed" | "changed";
+                /** @description JSONPath; stages and tasks are selected by id */
+                path: string;
+                from?: unknown;
+                to?: unknown;
+            }[];
+            /** @description Canonical JSON of both definitions, indented, for a line diff */
+            text: {
+                from: string;
+                to: string;
+            };
+        };
+        ProjectRunPage: {
+            items: components["schemas"]["ProjectRun"][];
+            nextCursor: string | null;
+        };
+        ProjectRun: components["schemas"]["Run"] & {
+            pipelineName: string;
+        };
+        RunStats: {
+            /** Format: date-time */
+            since: string;
+            /** Format: date-time */
+            until: string;
+            total: {
+                counts: {
+                    pending: number;
+                    running: number;
+                    succeeded: number;
+                    failed: number;
+                    cancelled: number;
+                    timed_out: number;
+                };
+                total: number;
+                durationMs: {
+                    p50: number | null;
+                    p95: number | null;
+                    /** @description Runs with both startedAt and completedAt, which the percentiles are over */
+                    finished: number;
+                };
+            };
+            pipelines: {
+                pipelineId: string;
+                pipelineName: string;
+                counts: {
+                    pending: number;
+                    running: number;
+                    succeeded: number;
+                    failed: number;
+                    cancelled: number;
+                    timed_out: number;
+                };
+                total: number;
+                durationMs: {
+                    p50: number | null;
+                    p95: number | null;
+                    /** @description Runs with both startedAt and completedAt, which the percentiles are over */
+                    finished: number;
+                };
+            }[];
+        };
         RunPatch: {
             /** @enum {string} */
             status?: "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
@@ -644,6 +834,10 @@ export interface components {
             input?: unknown;
         };
         TaskRunPage: {
+            items: components["schemas"]["TaskRun"][];
+            nextCursor: string | null;
+        };
+        ProjectTaskRunPage: {
             items: components["schemas"]["TaskRun"][];
             nextCursor: string | null;
         };
@@ -2554,6 +2748,335 @@ export interface operations {
             };
         };
     };
+    listActivations: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-200 (default 50) */
+                limit?: number;
+                /** @description Opaque cursor from the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The pipeline id, or its name */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of activations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivationPage"];
+                };
+            };
+            /** @description Invalid request (errors[] names each offending field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired credentials */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Credentials of the wrong kind (admin token vs project key) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in this project */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable; retry after the Retry-After delay */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    diffVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The pipeline id, or its name */
+                id: string;
+                /** @description A version number or content hash */
+                a: string;
+                /** @description A version number or content hash */
+                b: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What changes from version a to version b */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionDiff"];
+                };
+            };
+            /** @description Invalid request (errors[] names each offending field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired credentials */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Credentials of the wrong kind (admin token vs project key) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in this project */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable; retry after the Retry-After delay */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProjectRuns: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-200 (default 50) */
+                limit?: number;
+                /** @description Opaque cursor from the previous page */
+                cursor?: string;
+                /** @description A pipeline id or name; unknown ones are 400. Repeatable (any of the values), at most 50. */
+                pipeline?: string | string[];
+                /** @description A run status. Repeatable (any of the values), at most 6. */
+                status?: ("pending" | "running" | "succeeded" | "failed" | "cancelled" | "timed_out") | ("pending" | "running" | "succeeded" | "failed" | "cancelled" | "timed_out")[];
+                /** @description How the run was created. Repeatable (any of the values), at most 3. */
+                trigger?: ("api" | "schedule" | "console") | ("api" | "schedule" | "console")[];
+                /** @description key=value: a label the run's pipeline carries (every one given must match). Repeatable (any of the values), at most 20. */
+                label?: string | string[];
+                /** @description Runs created at or after this time (RFC 3339) */
+                createdAfter?: string;
+                /** @description Runs created before this time (RFC 3339) */
+                createdBefore?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectRunPage"];
+                };
+            };
+            /** @description Invalid request (errors[] names each offending field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired credentials */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Credentials of the wrong kind (admin token vs project key) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable; retry after the Retry-After delay */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRunStats: {
+        parameters: {
+            query?: {
+                /** @description Start of the window: an RFC 3339 time or a duration back from now (90m, 24h, 7d); default 24h, at most 31 days */
+                since?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Statistics of the runs created in the window */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunStats"];
+                };
+            };
+            /** @description Invalid request (errors[] names each offending field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired credentials */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Credentials of the wrong kind (admin token vs project key) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable; retry after the Retry-After delay */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getRun: {
         parameters: {
             query?: never;
@@ -3250,6 +3773,165 @@ export interface operations {
                 headers: {
                     /** @description "true" when this is the stored response of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable; retry after the Retry-After delay */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProjectTaskRuns: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-200 (default 50) */
+                limit?: number;
+                /** @description Opaque cursor from the previous page */
+                cursor?: string;
+                status?: "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
+                /** @description The task's id in its stage */
+                taskId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of task runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectTaskRunPage"];
+                };
+            };
+            /** @description Invalid request (errors[] names each offending field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired credentials */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Credentials of the wrong kind (admin token vs project key) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable; retry after the Retry-After delay */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTaskRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task run */
+            200: {
+                headers: {
+                    /** @description Revision, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskRun"];
+                };
+            };
+            /** @description Invalid request (errors[] names each offending field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired credentials */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Credentials of the wrong kind (admin token vs project key) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in this project */
+            404: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4256,12 +4938,18 @@ export const operationTable = {
   getVersion: {"method":"GET","path":"/v1/pipelines/{id}/versions/{numberOrHash}","idempotencyKey":false,"ifMatch":false,"paginated":false},
   createRun: {"method":"POST","path":"/v1/pipelines/{id}/runs","idempotencyKey":true,"ifMatch":false,"paginated":false},
   listPipelineRuns: {"method":"GET","path":"/v1/pipelines/{id}/runs","idempotencyKey":false,"ifMatch":false,"paginated":true},
+  listActivations: {"method":"GET","path":"/v1/pipelines/{id}/activations","idempotencyKey":false,"ifMatch":false,"paginated":true},
+  diffVersions: {"method":"GET","path":"/v1/pipelines/{id}/versions/{a}/diff/{b}","idempotencyKey":false,"ifMatch":false,"paginated":false},
+  listProjectRuns: {"method":"GET","path":"/v1/runs","idempotencyKey":false,"ifMatch":false,"paginated":true},
+  getRunStats: {"method":"GET","path":"/v1/runs/stats","idempotencyKey":false,"ifMatch":false,"paginated":false},
   getRun: {"method":"GET","path":"/v1/runs/{id}","idempotencyKey":false,"ifMatch":false,"paginated":false},
   updateRun: {"method":"PATCH","path":"/v1/runs/{id}","idempotencyKey":false,"ifMatch":true,"paginated":false},
   heartbeatRun: {"method":"POST","path":"/v1/runs/{id}/heartbeat","idempotencyKey":true,"ifMatch":false,"paginated":false},
   cancelRun: {"method":"POST","path":"/v1/runs/{id}/cancel","idempotencyKey":true,"ifMatch":true,"paginated":false},
   startTaskRun: {"method":"POST","path":"/v1/runs/{id}/tasks","idempotencyKey":true,"ifMatch":false,"paginated":false},
   listRunTaskRuns: {"method":"GET","path":"/v1/runs/{id}/tasks","idempotencyKey":false,"ifMatch":false,"paginated":true},
+  listProjectTaskRuns: {"method":"GET","path":"/v1/task-runs","idempotencyKey":false,"ifMatch":false,"paginated":true},
+  getTaskRun: {"method":"GET","path":"/v1/task-runs/{id}","idempotencyKey":false,"ifMatch":false,"paginated":false},
   updateTaskRun: {"method":"PATCH","path":"/v1/task-runs/{id}","idempotencyKey":false,"ifMatch":true,"paginated":false},
   listDlqEntries: {"method":"GET","path":"/v1/dlq","idempotencyKey":false,"ifMatch":false,"paginated":true},
   getDlqEntry: {"method":"GET","path":"/v1/dlq/{id}","idempotencyKey":false,"ifMatch":false,"paginated":false},
