@@ -4,77 +4,38 @@
  * idempotent or conditional, so running sync again after a failure converges.
  */
 import type { SyncedPipeline } from '../../core/sync';
+import { PipestoreConnectionError, PipestoreError, createClient } from '../../client';
 import { CliError, EXIT } from '../exit-codes';
 import { type SyncStore, changedUnderneath } from './store';
-
-interface Problem {
-  title?: string;
-  detail?: string;
-  errors?: { path: string; message: string }[];
-}
 
 /** Version reads per pipeline run this many at a time: enough to hide latency, gentle on the API. */
 const CONCURRENCY = 8;
 
 export function apiStore(url: string, apiKey: string): SyncStore {
-  // Accept the service root with or without a trailing "/" or "/v1".
+  // The service root with or without a trailing "/" or "/v1" (the client accepts both too).
   const base = url.replace(/\/+$/, '').replace(/\/v1$/, '');
   const target = `API ${base}`;
+  const client = createClient({ baseUrl: base, apiKey });
 
-  async function call<T>(method: string, path: string, body?: unknown, revision?: number): Promise<{ status: number; body: T }> {
-    let res: Response;
+  /** Any failure becomes a CliError with the exit code a script can act on (a 412 on pipeline `id`: changed underneath). */
+  async function ok<T>(call: Promise<T>, id?: string): Promise<T> {
     try {
-      res = await fetch(`${base}/v1${path}`, {
-        method,
-        headers: {
-          Authorization: `Bearer ${apiKey}`,
-          ...(body !== undefined && { 'Content-Type': 'application/json' }),
-          ...(revision !== undefined && { 'If-Match': `"${revision}"` }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      return await call;
     } catch (err) {
-      throw new CliError(`API unreachable: ${base} (${(err as Error).cause ?? (err as Error).message})`, EXIT.unavailable);
+      if (err instanceof PipestoreConnectionError) throw new CliError(`API unreachable: ${base} (${err.message})`, EXIT.unavailable);
+      if (!(err instanceof PipestoreError)) throw err;
+      if (err.status === 412 && id) throw changedUnderneath(id);
+      const reason = `${err.operation}: ${err.status} ${err.problem?.title ?? ''}${err.problem?.detail ? `: ${err.problem.detail}` : ''}`;
+      if (err.status === 401) throw new CliError(`the API rejected the API key (${reason})`, EXIT.config);
+      if (err.status === 502 || err.status === 503 || err.status === 504) throw new CliError(`API unavailable (${reason})`, EXIT.unavailable);
+      throw new CliError(`API request failed: ${reason}`, EXIT.checkFailed, err.problem ?? undefined);
     }
-    const text = await res.text();
-    try {
-      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-    } catch {
-      // Not JSON: a proxy or gateway page, or not a pipestore API at all. Keep a little for the message.
-      return { status: res.status >= 300 ? res.status : 502, body: { title: 'not a JSON response', detail: text.slice(0, 200) } as T };
-    }
   }
-
-  /** Any non-2xx becomes a CliError with the exit code a script can act on. */
-  function fail(method: string, path: string, status: number, problem: Problem, id?: string): never {
-    if (status === 412 && id) throw changedUnderneath(id);
-    const reason = `${method} /v1${path}: ${status} ${problem?.title ?? ''}${problem?.detail ? `: ${problem.detail}` : ''}`;
-    if (status === 401) throw new CliError(`the API rejected the API key (${reason})`, EXIT.config);
-    if (status === 502 || status === 503 || status === 504) throw new CliError(`API unavailable (${reason})`, EXIT.unavailable);
-    throw new CliError(`API request failed: ${reason}`, EXIT.checkFailed, problem);
-  }
-
-  async function ok<T>(method: string, path: string, body?: unknown, revision?: number, id?: string): Promise<{ status: number; body: T }> {
-    const res = await call<T>(method, path, body, revision);
-    if (res.status >= 300) fail(method, path, res.status, res.body as Problem, id);
-    return res;
-  }
-
-  // Until POST /v1/pipelines accepts sourceHash, a pipeline created through the API has no source
-  // hash on version 1 and its file is evaluated on every sync (correct, just not skipped).
-  let createTakesSourceHash = true;
 
   return {
     target,
     async list() {
-      const items: { id: string; name: string; description: string | null; schedule: string | null; labels: Record<string, string>; revision: number; activeVersion: number | null }[] = [];
-      let cursor: string | null = null;
-      do {
-        const query: string = `?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-        const page: { body: { items: typeof items; nextCursor: string | null } } = await ok('GET', `/pipelines${query}`);
-        items.push(...page.body.items);
-        cursor = page.body.nextCursor;
-      } while (cursor);
+      const items = await ok(client.pipelines.list({ limit: 200 }).toArray());
 
       // The list does not carry version hashes: read each active version (immutable, so the API
       // serves repeats from memory).
@@ -87,8 +48,8 @@ export function apiStore(url: string, apiKey: string): SyncStore {
           let activeHash: string | null = null;
           let activeSourceHash: string | null = null;
           if (p.activeVersion !== null) {
-            const v = await ok<{ hash: string; sourceHash: string | null }>('GET', `/pipelines/${p.id}/versions/${p.activeVersion}`);
-            ({ hash: activeHash, sourceHash: activeSourceHash } = v.body);
+            const v = await ok(client.versions.get({ id: p.id, numberOrHash: String(p.activeVersion) }));
+            ({ hash: activeHash, sourceHash: activeSourceHash } = v);
           }
           const { id, name, description, schedule, labels, revision, activeVersion } = p;
           result[i] = { id, name, description, schedule, labels, revision, activeVersion, activeHash, activeSourceHash };
@@ -99,28 +60,21 @@ export function apiStore(url: string, apiKey: string): SyncStore {
     },
     write: (run) =>
       run({
-        async create({ sourceHash, ...input }) {
-          const path = '/pipelines';
-          let res = await call<{ version: { number: number } } & Problem>('POST', path, createTakesSourceHash ? { ...input, sourceHash } : input);
-          if (res.status === 400 && res.body.errors?.some((e) => e.path === 'sourceHash')) {
-            createTakesSourceHash = false;
-            res = await call('POST', path, input);
-          }
-          if (res.status !== 201) fail('POST', path, res.status, res.body);
-          return { version: res.body.version.number };
+        async create(input) {
+          return { version: (await ok(client.pipelines.create({ body: input }))).version.number };
         },
         async registerVersion(id, definition, sourceHash) {
-          const res = await ok<{ number: number }>('POST', `/pipelines/${id}/versions`, { definition, sourceHash });
-          return { number: res.body.number, created: res.status === 201 };
+          const { data, status } = await ok(client.versions.register({ id, body: { definition, sourceHash } }).withResponse());
+          return { number: data.number, created: status === 201 };
         },
         async activate(id, version, revision) {
-          return (await ok<{ revision: number }>('POST', `/pipelines/${id}/activate`, { version }, revision, id)).body.revision;
+          return (await ok(client.pipelines.activate({ id, ifMatch: revision, body: { version } }), id)).revision;
         },
         async update(id, patch, revision) {
-          return (await ok<{ revision: number }>('PATCH', `/pipelines/${id}`, patch, revision, id)).body.revision;
+          return (await ok(client.pipelines.update({ id, ifMatch: revision, body: patch }), id)).revision;
         },
         async remove(id, revision) {
-          await ok('DELETE', `/pipelines/${id}`, undefined, revision, id);
+          await ok(client.pipelines.delete({ id, ifMatch: revision }), id);
         },
       }),
   };

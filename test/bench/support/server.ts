@@ -21,7 +21,7 @@ export interface RunningServer {
  * A TypeScript server entry as its own process (so the load generator and the server never share
  * an event loop), resolved once `readyPath` answers at all.
  */
-export async function startServerProcess(entry: string, env: Record<string, string>, readyPath = '/health'): Promise<RunningServer> {
+export async function startServerProcess(entry: string, env: Record<string, string>, readyPath = '/health', startTimeoutMs = 60_000): Promise<RunningServer> {
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
@@ -29,7 +29,7 @@ export async function startServerProcess(entry: string, env: Record<string, stri
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + startTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}`);
     if (Date.now() > deadline) throw new Error(`${entry} did not start`);
