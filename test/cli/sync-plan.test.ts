@@ -15,6 +15,8 @@ const stored = (name: string, over: Partial<SyncedPipeline> = {}): SyncedPipelin
   name,
   description: null,
   schedule: null,
+  timezone: 'UTC',
+  scheduleEnabled: true,
   labels: { b: '2', a: '1' },
   revision: 1,
   activeVersion: 1,

@@ -67,7 +67,7 @@ export function apiStore(url: string, apiKey: string): SyncStore {
   return {
     target,
     async list() {
-      const items: { id: string; name: string; description: string | null; schedule: string | null; labels: Record<string, string>; revision: number; activeVersion: number | null }[] = [];
+      const items: { id: string; name: string; description: string | null; schedule: string | null; timezone?: string; scheduleEnabled?: boolean; labels: Record<string, string>; revision: number; activeVersion: number | null }[] = [];
       let cursor: string | null = null;
       do {
         const query: string = `?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
@@ -91,7 +91,9 @@ export function apiStore(url: string, apiKey: string): SyncStore {
             ({ hash: activeHash, sourceHash: activeSourceHash } = v.body);
           }
           const { id, name, description, schedule, labels, revision, activeVersion } = p;
-          result[i] = { id, name, description, schedule, labels, revision, activeVersion, activeHash, activeSourceHash };
+          // An API from before schedules had a zone and a pause switch: its defaults.
+          const { timezone = 'UTC', scheduleEnabled = true } = p;
+          result[i] = { id, name, description, schedule, timezone, scheduleEnabled, labels, revision, activeVersion, activeHash, activeSourceHash };
         }
       };
       await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
