@@ -5,7 +5,7 @@
  */
 import { and, asc, desc, eq, isNotNull, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
-import { pipelineRuns, pipelines } from '../../db/schema';
+import { type RunStatus, pipelineRuns, pipelines } from '../../db/schema';
 import { afterCursor, decodeCursor, pageSize, toPage, type PageRequest } from './pagination';
 import { nextRunAt, updatePipeline } from './pipelines';
 
@@ -34,7 +34,7 @@ type ScheduleRow = Pick<
   'id' | 'name' | 'schedule' | 'timezone' | 'scheduleEnabled' | 'scheduleSince' | 'scheduleNextAt' | 'createdAt'
 > & {
   runId: string | null;
-  runStatus: string | null;
+  runStatus: RunStatus | null;
   runScheduledFor: Date | null;
   runCreatedAt: Date | null;
   runMissedSlots: number | null;
