@@ -151,7 +151,9 @@ function decideOne(expression: string, timezone: string, stored: Date | null, si
     return { slot: null, missed: 0, next: null };
   }
   if (!first || first > now) return { slot: null, missed: 0, next: first };
-  const slot = latestSlot(expression, timezone, now) ?? first;
+  const slot = latestSlot(expression, timezone, now);
+  // Only when the stored next slot is not one of the expression's (written by hand): nothing due.
+  if (!slot || slot < first) return { slot: null, missed: 0, next: nextSlot(expression, timezone, now) };
   return { slot, missed: slotsBetween(expression, timezone, first, slot), next: nextSlot(expression, timezone, now) };
 }
 

@@ -196,6 +196,22 @@ describe('pause, resume, change, delete', () => {
   });
 });
 
+describe('round trips', () => {
+  it('are 1 read + 1 write per 500 due schedules, however many schedules there are; 1 when nothing is due', { timeout: 120_000 }, async () => {
+    const p = await scheduledProject(database.db);
+    const since = at('2030-01-01T09:59:30Z');
+    for (let i = 0; i < 40; i++) await p.pipeline(i % 4 ? '0 3 * * *' : '* * * * *', { since });
+    await tickAt(p.projectId, at('2030-01-01T10:00:05Z')); // first sight: every next slot computed
+    const measure = async (now: Date) => {
+      const before = database.roundTrips;
+      const result = await tickAt(p.projectId, now);
+      return { trips: database.roundTrips - before, fired: result.fired.length, reported: result.roundTrips };
+    };
+    expect(await measure(at('2030-01-01T10:01:05Z'))).toEqual({ trips: 2, fired: 10, reported: 2 });
+    expect(await measure(at('2030-01-01T10:01:35Z'))).toEqual({ trips: 1, fired: 0, reported: 1 });
+  });
+});
+
 describe('concurrent ticks', () => {
   it('20 ticks at one instant create one run per due slot', { timeout: 120_000 }, async () => {
     const p = await scheduledProject(database.db);
