@@ -1,5 +1,5 @@
 /**
- * `pipestore schedules tick|list` as a subprocess, on a fresh embedded store and (with
+ * `pipestore schedules tick|list` (the CLI's main() in this process), on a fresh embedded store and (with
  * TEST_DATABASE_URL) a scratch PostgreSQL database. `--now` is the tick's clock.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +11,8 @@ import { loadConfig } from '../../db/config';
 import { migrateDatabase } from '../../db/migrate';
 import { TEST_DATABASE_URL, createScratchDatabase } from '../support/database';
 import { scheduledProject } from '../schedules/support';
-import { jsonOf, runCli } from './support/run-cli';
+import { cliInProcess } from './support/cli-in-process';
+import { jsonOf } from './support/run-cli';
 
 const targets: [string, () => Promise<{ url: string; drop(): Promise<void> }>][] = [
   [
@@ -24,7 +25,7 @@ const targets: [string, () => Promise<{ url: string; drop(): Promise<void> }>][]
   ...(TEST_DATABASE_URL ? [['postgres', () => createScratchDatabase('cli_schedules')] as [string, typeof createScratchDatabase]] : []),
 ] as never;
 
-describe.each(targets)('pipestore schedules on %s', { timeout: 300_000 }, (_, makeTarget) => {
+describe.each(targets)('pipestore schedules on %s', { timeout: 120_000 }, (_, makeTarget) => {
   let target: { url: string; drop(): Promise<void> };
   let projectId: string;
   let minutely: { id: string; name: string };
@@ -40,7 +41,7 @@ describe.each(targets)('pipestore schedules on %s', { timeout: 300_000 }, (_, ma
       await database.close();
     }
   }
-  const cli = (...args: string[]) => runCli(args, { DATABASE_URL: target.url });
+  const cli = (...args: string[]) => cliInProcess(args, { DATABASE_URL: target.url });
 
   beforeAll(async () => {
     target = await makeTarget();
