@@ -27,17 +27,20 @@ export default $config({
     const { createMigrator } = await import('./infra/migrator');
     const { createApi } = await import('./infra/api');
     const { createCleanup } = await import('./infra/cleanup');
+    const { createScheduler } = await import('./infra/scheduler');
     const database = createDatabase();
     const { adminToken } = createSecrets();
     const { migrator, invocation } = createMigrator({ database: database.link });
     const { api, apiFunction, consoleFunction } = createApi({ database: database.link, adminToken, after: invocation });
     const { schedule } = createCleanup({ database: database.link, after: invocation });
+    const scheduler = createScheduler({ database: database.link, after: invocation });
     return {
       api: api.url,
       apiFunction: apiFunction.name,
       consoleFunction: consoleFunction.name,
       migrator: migrator.name,
       cleanupSchedule: schedule,
+      scheduler: scheduler.schedule,
       database: database.aurora ? database.aurora.clusterArn : 'external Postgres (secret DatabaseUrl)',
     };
   },

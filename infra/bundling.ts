@@ -11,7 +11,7 @@ export const ESBUILD_TARGET = 'node22' as const;
 
 export interface LambdaFunction {
   /** Output folder under dist/ and the key tests use. */
-  name: 'api' | 'console' | 'cleanup' | 'migrate';
+  name: 'api' | 'console' | 'cleanup' | 'migrate' | 'scheduler';
   /** Source file, relative to the repository root. */
   entry: string;
   /** SST's handler string: `<path without extension>.<export>`. */
@@ -23,6 +23,7 @@ export const LAMBDA_FUNCTIONS: readonly LambdaFunction[] = [
   { name: 'console', entry: 'functions/handlers/console.ts', handler: 'functions/handlers/console.handler' },
   { name: 'cleanup', entry: 'functions/handlers/cleanup.ts', handler: 'functions/handlers/cleanup.handler' },
   { name: 'migrate', entry: 'functions/handlers/migrate.ts', handler: 'functions/handlers/migrate.handler' },
+  { name: 'scheduler', entry: 'functions/handlers/scheduler.ts', handler: 'functions/handlers/scheduler.handler' },
 ];
 
 export const lambdaFunction = (name: LambdaFunction['name']): LambdaFunction =>

@@ -48,6 +48,14 @@ export const pipelines = pgTable(
     timezone: text().notNull().default('UTC'),
     // Paused schedules keep their expression and fire nothing.
     scheduleEnabled: boolean().notNull().default(true),
+    // When the current schedule took effect (set, changed, re-zoned or resumed): only slots after
+    // it fire, so a schedule never fires for a time before it existed, or while it was paused.
+    scheduleSince: timestamptz().notNull().defaultNow(),
+    // The first slot the tick has not fired yet; null until a tick has computed it from
+    // schedule_since (a write that changes the schedule resets it, since SQL cannot do cron).
+    scheduleNextAt: timestamptz(),
+    // The last slot that created a run.
+    lastScheduledFor: timestamptz(),
     labels: jsonb().$type<PipelineLabels>().notNull().default({}),
     activeVersionId: text().references((): AnyPgColumn => pipelineVersions.id, {
       onDelete: 'set null',
@@ -65,6 +73,11 @@ export const pipelines = pgTable(
     // The ON DELETE SET NULL of active_version_id: deleting a project deletes its versions, and
     // each one looks for the pipelines pointing at it; without this, a scan of pipelines apiece.
     index('pipelines_active_version_id_idx').on(t.activeVersionId),
+    // tickSchedules: the enabled schedules whose next slot is due (or not computed yet). Partial,
+    // so that unscheduled and paused pipelines cost the tick nothing.
+    index('pipelines_schedule_next_at_idx')
+      .on(t.scheduleNextAt)
+      .where(sql`${t.schedule} is not null and ${t.scheduleEnabled}`),
   ],
 );
 

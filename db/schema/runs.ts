@@ -40,6 +40,8 @@ export const pipelineRuns = pgTable(
     trigger: text().$type<RunTrigger>().notNull().default('api'),
     // The schedule slot a scheduled run was created for (null for every other trigger).
     scheduledFor: timestamptz(),
+    // For a scheduled run: how many earlier slots passed without a run (downtime is not back-filled).
+    missedSlots: integer(),
     ...mutableRow,
   },
   (t) => [

@@ -20,6 +20,7 @@ import { runTaskRoutes, taskRunRoutes } from './routes/task-runs';
 import { runQueryRoutes, taskRunQueryRoutes } from './routes/run-queries';
 import { pipelineHistoryRoutes } from './routes/pipeline-history';
 import { serviceRoutes, taskRoutes } from './routes/registry';
+import { scheduleRoutes } from './routes/schedules';
 import { createRouter } from './validation';
 import { useCursorSecret } from '../core/pagination';
 import { CachedReads } from '../cache/cached-reads';
@@ -79,6 +80,7 @@ export function createApp({ database, config }: AppDependencies): App {
   app.route('/v1/idempotency', idempotencyRoutes);
   app.route('/v1/services', serviceRoutes);
   app.route('/v1/tasks', taskRoutes);
+  app.route('/v1/schedules', scheduleRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerDbCommands } from './commands/db';
+import { registerScheduleCommands } from './commands/schedules';
 import { registerSyncCommand } from './commands/sync';
 import { registerTenantCommands } from './commands/tenants';
 import { registerTransferCommands } from './commands/transfer';
@@ -8,7 +9,7 @@ import { type LogLevel, setLogLevel } from '../log';
 
 export function buildProgram(): Command {
   const program = new Command('pipestore')
-    .description('Operate a pipestore database: migrations, status, cleanup, projects and API keys, sync of code-defined pipelines, import/export.')
+    .description('Operate a pipestore database: migrations, status, cleanup, projects and API keys, sync of code-defined pipelines, import/export, schedules.')
     .option('--json', 'machine-readable output on stdout')
     .option('--database-url <url>', 'database to use (overrides DATABASE_URL; same forms as the server)')
     .showHelpAfterError()
@@ -20,7 +21,7 @@ Configuration: the same environment variables as the server (DATABASE_URL, DB_*,
 Exit codes: 0 ok, 1 check failed, 2 bad usage, 3 bad configuration, 4 database unreachable, 5 invalid input files.`,
     );
   // One registrar per command family: a new family is one module and one line here.
-  for (const register of [registerDbCommands, registerTenantCommands, registerSyncCommand, registerTransferCommands]) register(program);
+  for (const register of [registerDbCommands, registerTenantCommands, registerSyncCommand, registerTransferCommands, registerScheduleCommands]) register(program);
   return program;
 }
 

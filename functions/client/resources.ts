@@ -34,6 +34,7 @@ export const resources = {
   taskResults: { put: 'putTaskResult', get: 'getTaskResult' },
   services: { register: 'registerService', list: 'listServices' },
   tasks: { history: 'listTaskHistory' },
+  schedules: { list: 'listSchedules' },
 } as const satisfies Record<string, Record<string, OperationId>>;
 
 export type Resources = typeof resources;

@@ -1,5 +1,6 @@
 /**
- * What a pipeline's metadata may be: its name, description, schedule and labels. One set of rules
+ * What a pipeline's metadata may be: its name, description, schedule (with its time zone and pause
+ * switch) and labels. One set of rules
  * for every way in: the API's request bodies (functions/api/routes/pipelines.ts) and code-defined
  * pipelines (`definePipeline()` and `pipestore sync`, functions/core/sync.ts), whose direct mode
  * writes through the core, which stores whatever it is given.
@@ -7,7 +8,7 @@
  * Plain zod, like the definition schemas: `.meta()` is picked up by the API's OpenAPI document.
  */
 import { z } from 'zod';
-import { scheduleError } from './definitions';
+import { scheduleError, timezoneError } from './cron';
 
 export const PIPELINE_METADATA_LIMITS = {
   name: 100,
@@ -36,7 +37,23 @@ export const PipelineScheduleSchema = z
     const error = scheduleError(value);
     if (error) ctx.addIssue({ code: 'custom', message: error });
   })
-  .meta({ description: 'Cron expression (5 fields, or 6 with seconds; @daily etc.), evaluated in UTC' });
+  .meta({
+    description:
+      'Cron expression: five fields (minute hour day-of-month month day-of-week) or a nickname such as @daily, read in `timezone`; seconds are refused (a schedule fires at most once a minute)',
+  });
+
+export const PipelineTimezoneSchema = z
+  .string()
+  .max(64)
+  .superRefine((value, ctx) => {
+    const error = timezoneError(value);
+    if (error) ctx.addIssue({ code: 'custom', message: error });
+  })
+  .meta({ description: 'IANA time zone the schedule is read in (default UTC)', example: 'Europe/Berlin' });
+
+export const ScheduleEnabledSchema = z
+  .boolean()
+  .meta({ description: 'False pauses the schedule without losing it; resuming fires no slot that passed while paused' });
 
 export const PipelineLabelsSchema = z
   .record(z.string().min(1).max(L.labelKey), z.string().max(L.labelValue))
@@ -50,5 +67,7 @@ export const pipelineMetadataFields = {
   name: PipelineNameSchema,
   description: PipelineDescriptionSchema.nullable().optional(),
   schedule: PipelineScheduleSchema.nullable().optional(),
+  timezone: PipelineTimezoneSchema.optional(),
+  scheduleEnabled: ScheduleEnabledSchema.optional(),
   labels: PipelineLabelsSchema.optional(),
 };

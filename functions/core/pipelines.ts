@@ -3,6 +3,7 @@ import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { type DbOrTx, preparedFor } from '../../db/client';
 import { UniqueViolationError, asDatabaseError } from '../../db/errors';
 import { type PipelineDefinition, type PipelineLabels, pipelines, pipelineVersions } from '../../db/schema';
+import { nextSlot } from './cron';
 import { prepareDefinition } from './definitions';
 import type { VersionRef } from './pipeline-ref';
 import { NotFoundError, PreconditionFailedError, StateConflictError } from './errors';
@@ -29,6 +30,10 @@ export const toPipeline = (row: PipelineRow) => ({
   name: row.name,
   description: row.description,
   schedule: row.schedule,
+  timezone: row.timezone,
+  scheduleEnabled: row.scheduleEnabled,
+  nextRunAt: nextRunAt(row)?.toISOString() ?? null,
+  lastScheduledFor: row.lastScheduledFor?.toISOString() ?? null,
   labels: row.labels,
   activeVersion: row.activeVersion,
   revision: row.revision,
@@ -37,10 +42,29 @@ export const toPipeline = (row: PipelineRow) => ({
 });
 export type Pipeline = ReturnType<typeof toPipeline>;
 
+type ScheduleColumns = Pick<typeof pipelines.$inferSelect, 'schedule' | 'timezone' | 'scheduleEnabled' | 'scheduleSince' | 'scheduleNextAt'>;
+
+/**
+ * When the schedule fires next: null when there is none or it is paused. The tick's stored next
+ * slot when it is still ahead, otherwise the first slot after now (and after the schedule took
+ * effect). A slot that is due but not yet fired (no tick ran) shows as the next one after it.
+ */
+export function nextRunAt(row: ScheduleColumns, now = new Date()): Date | null {
+  if (!row.schedule || !row.scheduleEnabled) return null;
+  if (row.scheduleNextAt && row.scheduleNextAt > now) return row.scheduleNextAt;
+  try {
+    return nextSlot(row.schedule, row.timezone, row.scheduleSince > now ? row.scheduleSince : now);
+  } catch {
+    return null; // stored before expressions were checked as strictly as now (six fields): never fires
+  }
+}
+
 export interface PipelineMetadata {
   name: string;
   description?: string | null;
   schedule?: string | null;
+  timezone?: string;
+  scheduleEnabled?: boolean;
   labels?: PipelineLabels;
 }
 
@@ -73,6 +97,8 @@ export async function createPipeline({
         name: input.name,
         description: input.description ?? null,
         schedule: input.schedule ?? null,
+        timezone: input.timezone ?? 'UTC',
+        scheduleEnabled: input.scheduleEnabled ?? true,
         labels: input.labels ?? {},
       });
       const [version] = await tx
@@ -173,6 +199,9 @@ export async function updatePipeline({
     ...(patch.description !== undefined && { description: patch.description }),
     ...(patch.schedule !== undefined && { schedule: patch.schedule }),
     ...(patch.labels !== undefined && { labels: patch.labels }),
+    ...(patch.timezone !== undefined && { timezone: patch.timezone }),
+    ...(patch.scheduleEnabled !== undefined && { scheduleEnabled: patch.scheduleEnabled }),
+    ...scheduleRestart(patch),
   };
   try {
     // Every pipeline has an active version from creation on, so joining it loses no row.
@@ -181,6 +210,24 @@ export async function updatePipeline({
   } catch (err) {
     rethrowNameConflict(err, patch.name);
   }
+}
+
+/**
+ * A schedule that changes (expression or zone) or resumes starts afresh: only slots after this
+ * write fire, and the tick recomputes its next slot. Decided in SQL against the row's current
+ * values, so re-sending an unchanged schedule (sync does) disturbs nothing.
+ */
+function scheduleRestart(patch: Partial<PipelineMetadata>): PgUpdateSetSource<typeof pipelines> {
+  const changes: SQL[] = [];
+  if (patch.schedule !== undefined) changes.push(sql`${pipelines.schedule} is distinct from ${patch.schedule}`);
+  if (patch.timezone !== undefined) changes.push(sql`${pipelines.timezone} <> ${patch.timezone}`);
+  if (patch.scheduleEnabled === true) changes.push(sql`not ${pipelines.scheduleEnabled}`);
+  if (!changes.length) return {};
+  const restarts = sql.join(changes, sql` or `);
+  return {
+    scheduleSince: sql`case when ${restarts} then now() else ${pipelines.scheduleSince} end`,
+    scheduleNextAt: sql`case when ${restarts} then null else ${pipelines.scheduleNextAt} end`,
+  };
 }
 
 export async function deletePipeline({ db, input }: { db: DbOrTx; input: WriteTarget }) {

@@ -43,6 +43,7 @@ export const toRun = ({ version, ...run }: RunRow & { version: number }) => ({
   heartbeatAt: run.heartbeatAt?.toISOString() ?? null,
   trigger: run.trigger,
   scheduledFor: run.scheduledFor?.toISOString() ?? null,
+  missedSlots: run.missedSlots,
   revision: run.revision,
   createdAt: run.createdAt.toISOString(),
   updatedAt: run.updatedAt.toISOString(),

@@ -44,6 +44,8 @@ export interface SyncedPipeline {
   name: string;
   description: string | null;
   schedule: string | null;
+  timezone: string;
+  scheduleEnabled: boolean;
   labels: PipelineLabels;
   revision: number;
   activeVersion: number | null;
@@ -61,6 +63,8 @@ export async function listSyncState({ db, input }: { db: DbOrTx; input: { projec
       name: pipelines.name,
       description: pipelines.description,
       schedule: pipelines.schedule,
+      timezone: pipelines.timezone,
+      scheduleEnabled: pipelines.scheduleEnabled,
       labels: pipelines.labels,
       revision: pipelines.revision,
       activeVersion: pipelineVersions.number,

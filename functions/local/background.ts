@@ -5,6 +5,7 @@
  */
 import type { Database } from '../../db/client';
 import type { AppConfig } from '../../db/config';
+import { type LocalScheduler, startLocalScheduler } from './scheduler';
 
 export interface BackgroundTask {
   name: string;
@@ -19,6 +20,16 @@ export interface BackgroundDependencies {
 }
 
 /** The tasks of the local server, in start order (stopped in reverse). Add new ones here. */
-export function backgroundTasks(_deps: BackgroundDependencies): BackgroundTask[] {
-  return [];
+export function backgroundTasks({ database }: BackgroundDependencies): BackgroundTask[] {
+  return [scheduleTick(database)];
+}
+
+/** The schedule tick every minute (functions/local/scheduler.ts; SCHEDULER=off leaves it out). */
+function scheduleTick(database: Database): BackgroundTask {
+  let scheduler: LocalScheduler | undefined;
+  return {
+    name: 'schedule tick',
+    start: () => void (scheduler = startLocalScheduler(database)),
+    stop: () => scheduler?.stop(),
+  };
 }

@@ -84,6 +84,7 @@ export const ROUTES: RouteCase[] = [
     body: () => ({ tasks: [{ id: 'sec.task', codeHash: 'sha256-sec' }] }),
   },
   { method: 'GET', path: () => '/v1/services' },
+  { method: 'GET', path: () => '/v1/schedules' },
   { method: 'GET', path: (f) => `/v1/tasks/${f.taskName}/history`, scoped: true },
   // Not scoped: another project's key stores an entry of its own under the same key.
   { method: 'PUT', path: (f) => `/v1/idempotency/${f.taskKey}`, body: () => ({ result: { ok: true } }) },

@@ -5,7 +5,7 @@
  *
  *   npm run bench                          # everything, full sizes (about 6 minutes on 2 cores)
  *   npm run bench -- --quick               # smaller sizes and shorter runs, to check it works
- *   npm run bench -- --only write,scale    # some sections (read, write, scale, cleanup, cold-start, pgboss)
+ *   npm run bench -- --only write,scale    # some sections (read, write, scale, cleanup, cold-start, pgboss, schedules)
  *   npm run bench -- --out /tmp/results.md # somewhere else than test/bench/RESULTS.md
  *
  * Uses TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test): every section works in
@@ -24,6 +24,7 @@ import { benchVsPgBoss } from './vs-pgboss';
 import { benchColdStart } from './cold-start';
 import { benchCleanup } from './cleanup';
 import { benchProjectRuns } from './project-runs';
+import { benchSchedules } from './schedules';
 
 const { values: args } = parseArgs({
   options: {
@@ -177,6 +178,26 @@ const SECTIONS: Section[] = [
         .filter((r) => r.side === 'pipestore')
         .map((r) => ({ figure: `pipestore x pg-boss, ${r.mode} (exec/s)`, value: Number(r['x pg-boss']) }));
       return { goals, tables: [{ caption: 'Executions per second, latency, round trips and Node CPU per execution', rows }], notes: [`pg-boss fetches that found no job: ${emptyFetches}`] };
+    },
+  },
+  {
+    id: 'schedules',
+    title: '7. Schedules: one tick over 10,000 enabled schedules',
+    method:
+      'tickSchedules on PostgreSQL over 10,000 pipelines with schedules (10 expressions, 5 time zones), in the steady state (each next slot computed); 1,000 of them due at the tick\'s instant, restored before every round. Against one raw `insert … select` of the same 1,000 runs (the least a tick must write) and a `select 1` round trip; round trips counted at the driver; one warm-up round, then medians.',
+    async run() {
+      const rows = await benchSchedules({ schedules: 10_000, due: 1_000, rounds: quick ? 3 : 5 });
+      const due = rows[0]!;
+      const idle = rows[2]!;
+      return {
+        goals: [
+          { figure: 'tick with 1,000 of 10,000 due, ms', value: Number(due['median ms']), ...atMost(Number(due['median ms']), 1000) },
+          { figure: 'its round trips (1 read + 1 write per 500 due)', value: Number(due['round trips']) },
+          { figure: 'tick with nothing due, ms', value: Number(idle['median ms']), ...atMost(Number(idle['median ms']), 20) },
+          { figure: 'its round trips', value: Number(idle['round trips']), ...atMost(Number(idle['round trips']), 1) },
+        ],
+        tables: [{ caption: 'Tick time (median of rounds), against its floor', rows }],
+      };
     },
   },
 ];

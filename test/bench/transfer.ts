@@ -95,7 +95,7 @@ async function generateTree(dir: string) {
       const unit = tasks.find((t) => t.taskId === 'unit')!;
       runs.push({
         id: newId('run'), version: (r % 2) + 1, status: failed ? 'failed' : 'succeeded', currentStage: 'test',
-        stageResults: { build: { ms: 1200 + r }, test: { passed: failed ? 41 : 42 } }, trigger: 'api', scheduledFor: null, input: { commit: `c${n.toString(16)}`, branch: 'main' },
+        stageResults: { build: { ms: 1200 + r }, test: { passed: failed ? 41 : 42 } }, trigger: 'api', scheduledFor: null, missedSlots: null, input: { commit: `c${n.toString(16)}`, branch: 'main' },
         output: failed ? null : { artifact: `${name}-${r}.tgz` }, error: failed ? { stage: 'test' } : null,
         startedAt: at(start), completedAt: at(start + 4), heartbeatAt: at(start + 3), revision: 4, createdAt: at(start), updatedAt: at(start + 4),
         taskRuns: tasks,

@@ -15,6 +15,8 @@ const stored = (name: string, over: Partial<SyncedPipeline> = {}): SyncedPipelin
   name,
   description: null,
   schedule: null,
+  timezone: 'UTC',
+  scheduleEnabled: true,
   labels: { b: '2', a: '1' },
   revision: 1,
   activeVersion: 1,
@@ -63,6 +65,21 @@ describe('computePlan', () => {
     ]);
     expect(plan.notInCode).toEqual(['gone']);
     expect(computePlan([], [stored('gone')], true).items).toMatchObject([{ action: 'prune', name: 'gone' }]);
+  });
+
+  it('syncs the time zone always (absent = UTC) and the pause switch only when the file states it', () => {
+    const code = (name: string, extra: Partial<PipelineSpec>) => ({ file: `${name}.ts`, sourceHash: 'new', name, spec: { ...spec(name), ...extra } });
+    const plan = computePlan(
+      [code('zoned', { timezone: 'Europe/Berlin' }), code('silent', {}), code('unpause', { scheduleEnabled: true }), code('rezoned', {})],
+      [stored('zoned'), stored('silent', { scheduleEnabled: false }), stored('unpause', { scheduleEnabled: false }), stored('rezoned', { timezone: 'Asia/Tokyo' })],
+      false,
+    );
+    expect(plan.items.map((i) => [i.name, i.action === 'update' ? i.metadata : i.action])).toEqual([
+      ['zoned', ['timezone']],
+      ['silent', 'unchanged'], // paused by an operator; the file says nothing about it
+      ['unpause', ['scheduleEnabled']],
+      ['rezoned', ['timezone']],
+    ]);
   });
 
   it('reports each file of a duplicated name', () => {

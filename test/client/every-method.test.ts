@@ -56,6 +56,8 @@ describe('the client against npm start', () => {
     expect(service.tasks.map((t) => t.id)).toEqual(['compile']);
     expect((await api.services.list().toArray()).map((s) => s.id)).toEqual(['builder']);
     expect((await api.tasks.history({ id: 'compile' }).toArray()).map((h) => h.newHash)).toEqual(['sha256:aa']);
+    // The pipeline has no cron: nothing is scheduled.
+    expect(await api.schedules.list().toArray()).toEqual([]);
 
     const run = await api.runs.create({ id: pipeline.id, body: { input: { ref: 'main' } } });
     expect((await api.runs.list({ pipeline: 'every-method', status: ['pending', 'running'] }).toArray()).map((r) => r.id)).toEqual([run.id]);

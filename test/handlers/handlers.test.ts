@@ -31,10 +31,11 @@ const definition = (task: string) => ({ stages: [{ id: 'build', tasks: [{ id: 'c
 let outDir: string;
 let bundles: Record<string, BuiltFunction>;
 
+// Four bundles, one after the other: minutes on a busy 2-core machine.
 beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'pipestore-handlers-'));
   bundles = await buildFunctions(outDir);
-});
+}, 300_000);
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 interface Answer {

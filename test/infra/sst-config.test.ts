@@ -18,6 +18,7 @@ const DEPLOY_SETTINGS = [
   'PIPESTORE_CLEANUP_SCHEDULE',
   'PIPESTORE_DB_MAX_ACU',
   'PIPESTORE_PROTECT',
+  'PIPESTORE_SCHEDULER',
   ...PASS_THROUGH,
 ];
 
@@ -68,12 +69,13 @@ function stubSst(stage: string, dev: boolean) {
     expect(found, `${type} ${name ?? ''}`).toHaveLength(1);
     return found[0]!;
   };
-  /** Every function's arguments: standalone ones and any inlined in a CronV2 (not an ARN). */
+  /** Every function's arguments: standalone ones and any inlined in a CronV2 (not an ARN, not a standalone one). */
+  const standalone = () => all('sst.aws.Function');
   const functions = () => [
-    ...all('sst.aws.Function').map((c) => c.args),
+    ...standalone().map((c) => c.args),
     ...all('sst.aws.CronV2')
       .map((c) => c.args.function)
-      .filter((fn) => typeof fn === 'object'),
+      .filter((fn) => typeof fn === 'object' && !standalone().some((c) => c.self === fn)),
   ];
   return { components, routes, all, one, functions };
 }
@@ -140,6 +142,15 @@ describe('sst.config.ts', () => {
     // Lambda's own two retries of an asynchronous invocation are off too.
     expect(d.one('aws.lambda.FunctionEventInvokeConfig').args).toEqual({ functionName: cleanupFunction.self.name, maximumRetryAttempts: 0 });
 
+    // The schedule tick: every minute, created after the migrations ran, no retries of any kind.
+    const schedulerFunction = d.one('sst.aws.Function', 'SchedulerFunction');
+    expect(schedulerFunction.args).toMatchObject({ handler: 'functions/handlers/scheduler.handler', retries: 0, link: [aurora.self] });
+    expect(schedulerFunction.opts).toEqual({ dependsOn: [invocation.self] });
+    const scheduler = d.one('sst.aws.CronV2', 'Scheduler');
+    expect(scheduler.args).toMatchObject({ schedule: 'rate(1 minute)', retries: 0, event: { scheduledTime: '<aws.scheduler.scheduled-time>' } });
+    expect(scheduler.args.function).toBe(schedulerFunction.self);
+    expect(scheduler.opts).toEqual({ dependsOn: [invocation.self] });
+
     for (const fn of d.functions()) {
       expect(fn).toMatchObject({
         runtime: 'nodejs22.x',
@@ -154,6 +165,7 @@ describe('sst.config.ts', () => {
       consoleFunction: d.one('sst.aws.Function', 'ConsoleFunction').self.name,
       migrator: migrator.self.name,
       cleanupSchedule: 'rate(15 minutes)',
+      scheduler: 'rate(1 minute)',
       database: aurora.self.clusterArn,
     });
   });
@@ -176,7 +188,7 @@ describe('sst.config.ts', () => {
     const first = await deploy('alice');
     expect(first.app).toMatchObject({ removal: 'remove', protect: false });
     expect(first.one('sst.aws.Aurora').args).toMatchObject({ scaling: { min: '0 ACU', max: '2 ACU', pauseAfter: '5 minutes' }, transform: { cluster: { deletionProtection: false } } });
-    expect(first.one('sst.aws.CronV2').args.schedule).toBe('rate(6 hours)');
+    expect(first.one('sst.aws.CronV2', 'Cleanup').args.schedule).toBe('rate(6 hours)');
     const firstInput = first.one('aws.lambda.Invocation').args.input;
     await new Promise((r) => setTimeout(r, 5));
     const second = await deploy('alice');
@@ -190,6 +202,13 @@ describe('sst.config.ts', () => {
     d.one('sst.aws.Function', 'Migrator');
   });
 
+  it('PIPESTORE_SCHEDULER=off: the scheduler function without its schedule', async () => {
+    const d = await deploy('quiet', { env: { PIPESTORE_SCHEDULER: 'off' } });
+    d.one('sst.aws.Function', 'SchedulerFunction');
+    expect(d.all('sst.aws.CronV2').map((c) => c.name)).toEqual(['Cleanup']);
+    expect(d.outputs.scheduler).toBe('off');
+  });
+
   it('deploy-time settings: schedule, retention and an existing Postgres instead of Aurora', async () => {
     const d = await deploy('prod-eu', {
       env: { PIPESTORE_EXTERNAL_DATABASE: 'true', PIPESTORE_CLEANUP_SCHEDULE: 'cron(0 3 * * ? *)', DLQ_RETENTION_DAYS: '14', RUN_RETENTION_DAYS: '90' },
@@ -199,7 +218,7 @@ describe('sst.config.ts', () => {
     const url = d.one('sst.Secret', 'DatabaseUrl');
     const token = d.one('sst.Secret', 'AdminToken');
     expect(d.one('sst.aws.Function', 'ApiFunction').args.link).toEqual([url.self, token.self]);
-    expect(d.one('sst.aws.CronV2').args).toMatchObject({ schedule: 'cron(0 3 * * ? *)' });
+    expect(d.one('sst.aws.CronV2', 'Cleanup').args).toMatchObject({ schedule: 'cron(0 3 * * ? *)' });
     expect(d.one('sst.aws.Function', 'CleanupFunction').args.link).toEqual([url.self]);
     for (const fn of d.functions()) expect(fn.environment).toEqual({ DLQ_RETENTION_DAYS: '14', RUN_RETENTION_DAYS: '90' });
     expect(d.outputs.database).toMatch(/external/);

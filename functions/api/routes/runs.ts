@@ -32,6 +32,11 @@ export const Run = z
     stageResults: z.record(z.string(), z.unknown()),
     trigger: z.enum(RUN_TRIGGERS).openapi({ description: 'How the run was created' }),
     scheduledFor: z.string().datetime().nullable().openapi({ description: 'The schedule slot that created the run' }),
+    missedSlots: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'For a scheduled run: how many earlier slots passed without a run (not back-filled; counted up to 1000)' }),
     ...executionFields,
   })
   .openapi('Run');

@@ -52,7 +52,9 @@ export function apiStore(url: string, apiKey: string): SyncStore {
             ({ hash: activeHash, sourceHash: activeSourceHash } = v);
           }
           const { id, name, description, schedule, labels, revision, activeVersion } = p;
-          result[i] = { id, name, description, schedule, labels, revision, activeVersion, activeHash, activeSourceHash };
+          // An API from before schedules had a zone and a pause switch: its defaults.
+          const { timezone = 'UTC', scheduleEnabled = true } = p;
+          result[i] = { id, name, description, schedule, timezone, scheduleEnabled, labels, revision, activeVersion, activeHash, activeSourceHash };
         }
       };
       await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));

@@ -74,6 +74,10 @@ export const metadataOf = (spec: PipelineSpec): PipelineMetadata => ({
   // Code is the source of truth: a field left out of the file clears it in the store.
   description: spec.description ?? null,
   schedule: spec.schedule ?? null,
+  timezone: spec.timezone ?? 'UTC',
+  // The exception: pausing is an operator's act (API, console), and a file that does not mention
+  // scheduleEnabled leaves it as it is.
+  ...(spec.scheduleEnabled !== undefined && { scheduleEnabled: spec.scheduleEnabled }),
   labels: spec.labels ?? {},
 });
 
@@ -94,6 +98,8 @@ export function computePlan(code: CodePipeline[], stored: SyncedPipeline[], prun
       const metadata: MetadataField[] = [];
       if (wanted.description !== current.description) metadata.push('description');
       if (wanted.schedule !== current.schedule) metadata.push('schedule');
+      if (wanted.timezone !== current.timezone) metadata.push('timezone');
+      if (wanted.scheduleEnabled !== undefined && wanted.scheduleEnabled !== current.scheduleEnabled) metadata.push('scheduleEnabled');
       if (!sameLabels(wanted.labels, current.labels)) metadata.push('labels');
       const definition = contentHash(definitionOf(c.spec)) !== current.activeHash;
       items.push(

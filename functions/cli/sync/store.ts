@@ -16,6 +16,9 @@ export type { SyncedPipeline } from '../../core/sync';
 export interface PipelineMetadata {
   description: string | null;
   schedule: string | null;
+  timezone: string;
+  /** Only when the file says: a schedule paused by an operator stays paused through syncs that do not. */
+  scheduleEnabled?: boolean;
   labels: PipelineLabels;
 }
 

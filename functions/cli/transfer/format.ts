@@ -152,6 +152,7 @@ export const RunRecordSchema = z.strictObject({
   // Absent in trees written before runs recorded how they were created.
   trigger: z.enum(RUN_TRIGGERS).default('api'),
   scheduledFor: nullableTimestamp.default(null),
+  missedSlots: z.number().int().min(0).nullable().default(null),
   ...executionFields,
   taskRuns: z.array(TaskRunRecordSchema),
   dlq: z.array(DlqRecordSchema),

@@ -142,6 +142,10 @@ export async function writeImport(
     activeVersionId: null,
     // Imported activations are made by no API key (the history records them with a null key).
     activatedByKeyId: null,
+    // An imported schedule starts at the import: the slots it missed elsewhere never fire here.
+    scheduleSince: new Date().toISOString(),
+    scheduleNextAt: null,
+    lastScheduledFor: null,
   }));
   const versionRows = plan.flatMap(({ record: p }) =>
     p.versions.map((v): Row<typeof pipelineVersions> => ({ ...v, projectId, pipelineId: p.id, definition: images.get(v.hash)! })),

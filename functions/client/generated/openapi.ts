@@ -498,6 +498,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the scheduled pipelines (paused ones too), oldest pipeline first */
+        get: operations["listSchedules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -609,6 +626,20 @@ export interface components {
             name: string;
             description: string | null;
             schedule: string | null;
+            /** @description IANA time zone the schedule is read in */
+            timezone: string;
+            /** @description False while the schedule is paused */
+            scheduleEnabled: boolean;
+            /**
+             * Format: date-time
+             * @description The next slot the schedule fires (null: no schedule, or paused)
+             */
+            nextRunAt: string | null;
+            /**
+             * Format: date-time
+             * @description The last slot that created a run
+             */
+            lastScheduledFor: string | null;
             labels: {
                 [key: string]: string;
             };
@@ -622,8 +653,15 @@ export interface components {
         CreatePipeline: {
             name: string;
             description?: string | null;
-            /** @description Cron expression (5 fields, or 6 with seconds; @daily etc.), evaluated in UTC */
+            /** @description Cron expression: five fields (minute hour day-of-month month day-of-week) or a nickname such as @daily, read in `timezone`; seconds are refused (a schedule fires at most once a minute) */
             schedule?: string | null;
+            /**
+             * @description IANA time zone the schedule is read in (default UTC)
+             * @example Europe/Berlin
+             */
+            timezone?: string;
+            /** @description False pauses the schedule without losing it; resuming fires no slot that passed while paused */
+            scheduleEnabled?: boolean;
             labels?: {
                 [key: string]: string;
             };
@@ -638,8 +676,15 @@ export interface components {
         UpdatePipeline: {
             name?: string;
             description?: string | null;
-            /** @description Cron expression (5 fields, or 6 with seconds; @daily etc.), evaluated in UTC */
+            /** @description Cron expression: five fields (minute hour day-of-month month day-of-week) or a nickname such as @daily, read in `timezone`; seconds are refused (a schedule fires at most once a minute) */
             schedule?: string | null;
+            /**
+             * @description IANA time zone the schedule is read in (default UTC)
+             * @example Europe/Berlin
+             */
+            timezone?: string;
+            /** @description False pauses the schedule without losing it; resuming fires no slot that passed while paused */
+            scheduleEnabled?: boolean;
             labels?: {
                 [key: string]: string;
             };
@@ -669,6 +714,8 @@ export interface components {
              * @description The schedule slot that created the run
              */
             scheduledFor: string | null;
+            /** @description For a scheduled run: how many earlier slots passed without a run (not back-filled; counted up to 1000) */
+            missedSlots: number | null;
             input?: unknown;
             output?: unknown;
             error?: unknown;
@@ -949,6 +996,36 @@ export interface components {
             newHash: string;
             /** Format: date-time */
             changedAt: string;
+        };
+        SchedulePage: {
+            items: components["schemas"]["Schedule"][];
+            nextCursor: string | null;
+        };
+        Schedule: {
+            pipelineId: string;
+            pipelineName: string;
+            /** @description The cron expression (five fields or a nickname) */
+            expression: string;
+            /** @description IANA time zone the expression is read in */
+            timezone: string;
+            /** @description False while paused (PATCH /v1/pipelines/{id} with scheduleEnabled) */
+            enabled: boolean;
+            /**
+             * Format: date-time
+             * @description The next slot that fires; null while paused
+             */
+            nextRunAt: string | null;
+            /** @description The newest run the schedule created */
+            lastRun: {
+                id: string;
+                /** @enum {string} */
+                status: "pending" | "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
+                /** Format: date-time */
+                scheduledFor: string;
+                missedSlots: number;
+                /** Format: date-time */
+                createdAt: string;
+            } | null;
         };
     };
     responses: never;
@@ -4916,6 +4993,80 @@ export interface operations {
             };
         };
     };
+    listSchedules: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1-200 (default 50) */
+                limit?: number;
+                /** @description Opaque cursor from the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of schedules */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchedulePage"];
+                };
+            };
+            /** @description Invalid request (errors[] names each offending field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, revoked or expired credentials */
+            401: {
+                headers: {
+                    /** @description The authentication scheme to use: Bearer */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Credentials of the wrong kind (admin token vs project key) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (details are only in the server log) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unreachable; retry after the Retry-After delay */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
 }
 
 /** Method, path and declared headers of every operation, by operationId. */
@@ -4960,4 +5111,5 @@ export const operationTable = {
   registerService: {"method":"PUT","path":"/v1/services/{id}","idempotencyKey":false,"ifMatch":false,"paginated":false},
   listServices: {"method":"GET","path":"/v1/services","idempotencyKey":false,"ifMatch":false,"paginated":true},
   listTaskHistory: {"method":"GET","path":"/v1/tasks/{id}/history","idempotencyKey":false,"ifMatch":false,"paginated":true},
+  listSchedules: {"method":"GET","path":"/v1/schedules","idempotencyKey":false,"ifMatch":false,"paginated":true},
 } as const;
