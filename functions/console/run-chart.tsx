@@ -58,8 +58,8 @@ export const RunChart: FC<{ runs: RunSummary[] }> = ({ runs }) => {
           // Unfinished runs (and instant ones) still get a visible stub in their status colour.
           const height = Math.max(3, ms === null ? 3 : (ms / longest) * plotHeight);
           return (
-            <a href={`/console/runs/${run.id}`} data-chart-run={run.id}>
-              <rect class={`bar b-${run.status}`} x={x(run).toFixed(1)} y={(HEIGHT - PAD.bottom - height).toFixed(1)} width={String(BAR)} height={height.toFixed(1)}>
+            <a href={`/console/runs/${run.id}`}>
+              <rect class={`bar b-${run.status}`} x={x(run).toFixed(0)} y={(HEIGHT - PAD.bottom - height).toFixed(0)} width={String(BAR)} height={height.toFixed(0)}>
                 <title>{`${run.status.replace('_', ' ')} · ${ms === null ? 'not finished' : formatDuration(ms)} · ${day(Date.parse(run.createdAt))} UTC`}</title>
               </rect>
             </a>

@@ -399,11 +399,15 @@ describe('pipeline history, version diff and run chart', () => {
     const page = await browser.get(`/console/pipelines/${pipeline.name}`);
     const chart = /<figure class="chart">([\s\S]*?)<\/figure>/.exec(page.html)![1]!;
     expect(chart).toContain('<svg');
-    expect(chart).toMatch(new RegExp(`data-chart-run="${done.id}"><rect class="bar b-succeeded"`));
-    expect(chart).toMatch(new RegExp(`data-chart-run="${failed.id}"><rect class="bar b-failed"`));
-    expect(chart).toMatch(new RegExp(`data-chart-run="${live.id}"><rect class="bar b-running"[^>]*height="3.0"`));
+    expect(chart).toMatch(new RegExp(`href="/console/runs/${done.id}"><rect class="bar b-succeeded"`));
+    expect(chart).toMatch(new RegExp(`href="/console/runs/${failed.id}"><rect class="bar b-failed"`));
+    expect(chart).toMatch(new RegExp(`href="/console/runs/${live.id}"><rect class="bar b-running"[^>]*height="3"`));
     expect(chart).toContain('not finished');
     expect(chart).not.toMatch(/<script|style=|\son[a-z]+=/);
+    // A filtered page of runs still charts every recent run (read on its own then).
+    const filtered = await browser.get(`/console/pipelines/${pipeline.name}?status=failed`);
+    const filteredChart = /<figure class="chart">([\s\S]*?)<\/figure>/.exec(filtered.html)![1]!;
+    expect(filteredChart.match(/<rect class="bar /g)).toHaveLength(3);
     const empty = await browser.get(`/console/pipelines/${(await newPipeline(api, project.key)).name}`);
     expect(empty.html).toContain('No runs to chart yet.');
   });

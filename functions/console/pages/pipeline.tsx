@@ -24,24 +24,26 @@ export const asRunStatus = (value: string | undefined): RunStatus | undefined =>
 
 /**
  * Round trips (warm): the pipeline comes from the memory layer; its versions (with their
- * definitions), a page of its runs, its activation history and the recent runs the chart draws
- * are read side by side; a shown version older than the newest 20 is one more (immutable,
+ * definitions), a page of its runs and its activation history are read side by side, with the
+ * recent runs the chart draws when the page of runs is filtered or paged (else it is that page); a shown version older than the newest 20 is one more (immutable,
  * cached) read.
  */
 export async function loadPipelinePage(ctx: PageContext, query: PipelinePageQuery) {
   const pipeline = await ctx.reads.getPipeline({ projectId: ctx.projectId, idOrName: query.name });
   const scope = { projectId: ctx.projectId, pipelineId: pipeline.id };
+  const unfiltered = !query.status && !query.cursor;
   const [versions, runs, activations, recent] = await Promise.all([
     listVersions({ db: ctx.db, input: { ...scope, limit: 20 } }),
     listRuns({ db: ctx.db, input: { ...scope, status: query.status, cursor: query.cursor, limit: 50 } }),
     listActivations({ db: ctx.db, projectId: ctx.projectId, pipelineIdOrName: pipeline.id, limit: 10 }),
-    recentRunsOfPipelines({ db: ctx.db, input: { ...scope, pipelineIds: [pipeline.id], perPipeline: RECENT_RUNS_MAX } }),
+    // Unfiltered, the first page of runs is the chart's data already (the newest 50).
+    unfiltered ? undefined : recentRunsOfPipelines({ db: ctx.db, input: { ...scope, pipelineIds: [pipeline.id], perPipeline: RECENT_RUNS_MAX } }),
   ]);
   const shownNumber = query.version ?? pipeline.activeVersion ?? versions.items[0]?.number;
   const shown =
     versions.items.find((v) => v.number === shownNumber) ??
     (shownNumber ? await ctx.reads.getVersion({ ...scope, numberOrHash: String(shownNumber) }) : undefined);
-  return { query, pipeline, versions, runs, shown, activations: activations.items, chart: recent.get(pipeline.id) ?? [] };
+  return { query, pipeline, versions, runs, shown, activations: activations.items, chart: recent ? (recent.get(pipeline.id) ?? []) : runs.items };
 }
 
 type Data = Awaited<ReturnType<typeof loadPipelinePage>>;
