@@ -61,7 +61,7 @@ export async function triggerRun(c: C, name: string) {
       return c.redirect(withQuery(page, { notice: 'bad-input' }), 303);
     }
   }
-  const run = await createRun({ db, input: { projectId, pipelineId: pipeline.id, input } });
+  const run = await createRun({ db, input: { projectId, pipelineId: pipeline.id, input, trigger: 'console' } });
   return c.redirect(`/console/runs/${run.id}`, 303);
 }
 

@@ -22,6 +22,7 @@ import { PipelineListPage, loadPipelineList } from './pages/pipelines';
 import { RunPage, loadRunPage } from './pages/run';
 import { RunListPage, asTrigger, loadRunList } from './pages/runs';
 import { ServicesPage, loadServicesPage } from './pages/services';
+import { VersionDiffPage, loadVersionDiffPage } from './pages/version-diff';
 import { SignInPage } from './pages/sign-in';
 import { SIGN_IN_CSRF_COOKIE, consoleSecurityHeaders, sameOrigin, signInCsrfToken, tokensMatch, FORM_TOKEN_FIELD } from './security';
 import { requireSession, signIn, signOut, verifyForm } from './session';
@@ -123,6 +124,12 @@ export function createConsoleApp({ database, config, cache }: ConsoleDependencie
       version: Number.isInteger(version) && version > 0 && version <= 2_147_483_647 ? version : undefined,
     });
     return render(c, <PipelinePage data={data} csrf={csrf(c)} notice={notice(c)} />);
+  });
+  app.get('/console/pipelines/:name/diff', async (c) => {
+    const name = param(c, 'name');
+    if (!name) return notFoundPage(c);
+    const data = await loadVersionDiffPage(pageContext(c), { name, from: query(c, 'from'), to: query(c, 'to') });
+    return render(c, <VersionDiffPage data={data} csrf={csrf(c)} />);
   });
   app.post('/console/pipelines/:name/activate', (c) => (param(c, 'name') ? actions.activate(c, param(c, 'name')!) : notFoundPage(c)));
   app.post('/console/pipelines/:name/runs', (c) => (param(c, 'name') ? actions.triggerRun(c, param(c, 'name')!) : notFoundPage(c)));

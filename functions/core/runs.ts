@@ -1,7 +1,7 @@
 import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import { type DbOrTx, recoverable } from '../../db/client';
 import { asDatabaseError } from '../../db/errors';
-import { type RunStatus, pipelineRuns, pipelines, pipelineVersions, taskRuns } from '../../db/schema';
+import { type RunStatus, type RunTrigger, pipelineRuns, pipelines, pipelineVersions, taskRuns } from '../../db/schema';
 import { NotFoundError, rejectedTransition } from './errors';
 import { newId } from './ids';
 import { jsonText, runStatement, updateShape } from './statements';
@@ -62,11 +62,19 @@ export async function createRun({
   input,
 }: {
   db: DbOrTx;
-  input: { projectId: string; pipelineId: string; version?: number; input?: unknown };
+  /** `trigger` says who asked: the API by default, the console's "Trigger run" says 'console'. */
+  input: { projectId: string; pipelineId: string; version?: number; input?: unknown; trigger?: RunTrigger };
 }) {
   const { projectId, pipelineId } = input;
   const named = input.version !== undefined;
-  const values = { id: newId('run'), projectId, pipelineId, version: input.version ?? null, input: jsonText(input.input) };
+  const values = {
+    id: newId('run'),
+    projectId,
+    pipelineId,
+    version: input.version ?? null,
+    input: jsonText(input.input),
+    trigger: input.trigger ?? 'api',
+  };
   try {
     // Recoverable: inside an Idempotency-Key transaction the explanation below still runs.
     const [row] = await recoverable(db, (db) => runStatement(db, named ? 'run_create_named_version' : 'run_create', values, (db, p) =>
@@ -80,6 +88,7 @@ export async function createRun({
             ? sql`(select v.id from pipeline_versions v where v.pipeline_id = ${p.pipelineId} and v.project_id = ${p.projectId} and v.number = ${p.version}::int)`
             : sql`(select p.active_version_id from pipelines p where p.id = ${p.pipelineId} and p.project_id = ${p.projectId})`,
           input: sql`${p.input}::jsonb`,
+          trigger: sql`${p.trigger}`,
         })
         .returning(runWithVersion),
     ));

@@ -92,7 +92,15 @@ describe('the console in Chromium', { timeout: 180_000 }, () => {
     await Promise.all([page.waitForURL(/\/console\/pipelines\/nightly-report$/, { timeout: WAIT }), page.click('a:text-is("nightly-report")')]);
     expect(await page.locator('.graph svg g.stage').count()).toBe(4);
     expect(await page.locator('.graph svg path.edge').count()).toBe(3);
+    expect(await page.locator('figure.chart svg rect.bar').count()).toBe(3);
     await shot(page, 'console-pipeline');
+
+    // Diff the two versions through the GET form, then come back.
+    await Promise.all([page.waitForURL(/\/diff\?from=1&to=2/, { timeout: WAIT }), page.click('button:text-is("Compare")')]);
+    expect(await page.locator('[data-diff-from="1"][data-diff-to="2"]').count()).toBe(1);
+    expect(await page.locator('.line-diff .add').count()).toBeGreaterThan(0);
+    await shot(page, 'console-diff');
+    await page.goto(page.url().replace(/\/diff\?.*$/, ''));
 
     // Activate v2.
     await Promise.all([page.waitForURL(/notice=activated/, { timeout: WAIT }), page.click('button:text-is("Activate v2")')]);
@@ -102,6 +110,7 @@ describe('the console in Chromium', { timeout: 180_000 }, () => {
     await page.fill('textarea[name=input]', '{"day": "2026-11-30"}');
     await Promise.all([page.waitForURL(/\/console\/runs\/run_/, { timeout: WAIT }), page.click('button:text-is("Trigger run")')]);
     const runId = page.url().split('/').pop()!.split('?')[0]!;
+    expect((await call('GET', `/v1/runs/${runId}`, project.key)).body.trigger).toBe('console');
     expect(await page.locator('[data-run-status]').getAttribute('data-run-status')).toBe('pending');
     await call('PATCH', `/v1/runs/${runId}`, project.key, { status: 'running', currentStage: 'fetch' });
     await call('POST', `/v1/runs/${runId}/tasks`, project.key, { stageId: 'fetch', taskId: 'download', status: 'running' });

@@ -111,9 +111,10 @@ describe('pages', () => {
     expect(page.html).toContain('marker-end="url(#arrow)"');
     expect(page.html).toContain('data-version="2"');
     expect(page.html).toContain('Activate v2');
-    expect(page.html).toContain(run.id);
+    expect(page.html).toContain(`data-run="${run.id}"`);
     const succeeded = await browser.get(`/console/pipelines/${pipeline.name}?status=succeeded`);
-    expect(succeeded.html).not.toContain(run.id);
+    // The table follows the filter; the chart above it keeps drawing every recent run.
+    expect(succeeded.html).not.toContain(`data-run="${run.id}"`);
   });
 
   it('lists the project runs with the run-query filters and the status counts of the window', async () => {
@@ -166,6 +167,9 @@ describe('pages', () => {
     const runId = created.location!.split('/').pop()!;
     const run = await api.call('GET', `/v1/runs/${runId}`, { token: project.key });
     expect(run.body.input).toEqual({ branch: 'main' });
+    expect(run.body.trigger).toBe('console');
+    const byApi = await api.call('POST', `/v1/pipelines/${pipeline.id}/runs`, { token: project.key, body: {} });
+    expect(byApi.body.trigger).toBe('api');
     const page = await browser.get(created.location!);
     expect(page.html).toContain('data-run-status="pending"');
     expect(page.html).toContain('data-refresh="3"');
@@ -294,5 +298,117 @@ describe('assets', () => {
       const again = await api.app.request(`http://127.0.0.1${path}`, { headers: { 'If-None-Match': res.headers.get('etag')! } });
       expect(again.status).toBe(304);
     }
+  });
+});
+
+describe('pipeline history, version diff and run chart', () => {
+  const hostile = '<img src=x onerror=alert(1)>';
+
+  it('shows the activation history: which key, when, from → to', async () => {
+    const { browser, project } = await signedIn();
+    const pipeline = await newPipeline(api, project.key);
+    await api.call('POST', `/v1/pipelines/${pipeline.id}/versions`, { token: project.key, body: { definition: simpleDefinition('-v2') } });
+    expect((await api.call('POST', `/v1/pipelines/${pipeline.id}/activate`, { token: project.key, body: { version: 2 } })).status).toBe(200);
+    const page = await browser.get(`/console/pipelines/${pipeline.name}`);
+    const rows = [...page.html.matchAll(/<tr data-activation="\d+">([\s\S]*?)<\/tr>/g)].map((m) => m[1]!);
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(rows[0]).toContain('v1 → v2');
+    expect(rows[0]).toContain(project.keyId);
+    expect(rows.at(-1)).toContain('— → v1');
+  });
+
+  it('offers a GET form of two versions and renders the diff: stages, tasks, field paths and a line diff, all escaped', async () => {
+    const { browser, project } = await signedIn();
+    const v1 = simpleDefinition();
+    const v2 = {
+      stages: [
+        { id: 'fetch', tasks: [{ id: 'download', task: 'http.get', config: { [hostile]: hostile } }] },
+        { id: 'publish.v2', dependsOn: ['fetch'], tasks: [{ id: 'upload_all', task: 'upload' }] },
+      ],
+    };
+    const pipeline = await newPipeline(api, project.key, { definition: v1 });
+    await api.call('POST', `/v1/pipelines/${pipeline.id}/versions`, { token: project.key, body: { definition: v2 } });
+    const page = await browser.get(`/console/pipelines/${pipeline.name}`);
+    expect(page.html).toMatch(new RegExp(`<form class="filters" method="get" action="/console/pipelines/${pipeline.name}/diff">`));
+    expect(page.html).toMatch(/<select name="from">[\s\S]*?<option value="1" selected="">/);
+
+    const diff = await browser.get(`/console/pipelines/${pipeline.name}/diff?from=1&to=2`);
+    expect(diff.status).toBe(200);
+    expect(diff.html).toContain('data-diff-from="1" data-diff-to="2"');
+    expect(diff.html).toMatch(/data-diff="stages-added">[\s\S]*?publish\.v2/);
+    expect(diff.html).toMatch(/data-diff="stages-removed">[\s\S]*?build/);
+    expect(diff.html).toMatch(/data-diff="tasks-added">[\s\S]*?publish\.v2\/upload_all/);
+    expect(diff.html).toMatch(/data-diff="tasks-changed">[\s\S]*?fetch\/download/);
+    expect(diff.html).toContain('$.stages[?(@.id==&quot;fetch&quot;)].tasks[?(@.id==&quot;download&quot;)].config');
+    expect(diff.html).toMatch(/<span class="add">\+ +&quot;publish\.v2&quot;|<span class="add">\+ +&quot;id&quot;: &quot;publish\.v2&quot;/);
+    expect(diff.html).toMatch(/<span class="del">- /);
+    expect(diff.html).not.toContain(hostile);
+    expect(diff.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+
+    const same = await browser.get(`/console/pipelines/${pipeline.name}/diff?from=2&to=2`);
+    expect(same.html).toContain('These versions are identical.');
+    const bad = await browser.get(`/console/pipelines/${pipeline.name}/diff?from=x&to=2`);
+    expect(bad.status).toBe(400);
+    const missing = await browser.get(`/console/pipelines/${pipeline.name}/diff?from=1&to=9`);
+    expect(missing.status).toBe(404);
+  });
+
+  it('escapes stage and task ids in the rendered diff, whatever the ids hold', async () => {
+    // The API refuses such ids; the page must not rely on that.
+    const { jsx } = await import('hono/jsx');
+    const { VersionDiffPage } = await import('../../functions/console/pages/version-diff');
+    const { diffDefinitions } = await import('../../functions/core/version-diff');
+    const a = { stages: [{ id: 'plain', tasks: [{ id: 't', task: 'x' }] }] };
+    const b = { stages: [{ id: hostile, tasks: [{ id: `</code>${hostile}`, task: 'x' }] }] };
+    const changes = diffDefinitions(a as any, b as any);
+    const text = (d: unknown) => `${JSON.stringify(d, null, 2)}\n`;
+    const data = {
+      query: { name: 'p' },
+      pipeline: { name: 'p' },
+      versions: [],
+      diff: { pipelineId: 'pl_x', from: { number: 1, hash: 'a' }, to: { number: 2, hash: 'b' }, identical: false, ...changes, text: { from: text(a), to: text(b) } },
+    };
+    const html = await jsx(VersionDiffPage, { data: data as any, csrf: 't' }).toString();
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain('</code><img');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
+  it("gives a diff naming another project's version or pipeline the console's 404 page", async () => {
+    const owner = await signedIn();
+    const other = await signedIn();
+    const mine = await newPipeline(api, owner.project.key);
+    await api.call('POST', `/v1/pipelines/${mine.id}/versions`, { token: owner.project.key, body: { definition: simpleDefinition('-v2') } });
+    const theirs = await newPipeline(api, other.project.key, { definition: simpleDefinition('-theirs') });
+    const theirVersion = await api.call('GET', `/v1/pipelines/${theirs.id}/versions/1`, { token: other.project.key });
+    const foreignHash = await owner.browser.get(`/console/pipelines/${mine.name}/diff?from=1&to=${theirVersion.body.hash}`);
+    expect(foreignHash.status).toBe(404);
+    expect(foreignHash.html).toContain('Not found');
+    expect(foreignHash.html).not.toContain(theirVersion.body.hash.slice(0, 12) + '</code>');
+    const foreignPipeline = await other.browser.get(`/console/pipelines/${mine.name}/diff?from=1&to=2`);
+    expect(foreignPipeline.status).toBe(404);
+    expect(foreignPipeline.html).toMatch(/data-request-id="true">[0-9a-f-]{36}</);
+  });
+
+  it('draws the recent runs as an SVG chart of durations coloured by outcome, without script', async () => {
+    const { browser, project } = await signedIn();
+    const pipeline = await newPipeline(api, project.key);
+    const done = await runInStatus(api, project.key, pipeline.id, 'succeeded');
+    const failed = await runInStatus(api, project.key, pipeline.id, 'failed');
+    const live = await runInStatus(api, project.key, pipeline.id, 'running');
+    const page = await browser.get(`/console/pipelines/${pipeline.name}`);
+    const chart = /<figure class="chart">([\s\S]*?)<\/figure>/.exec(page.html)![1]!;
+    expect(chart).toContain('<svg');
+    expect(chart).toMatch(new RegExp(`href="/console/runs/${done.id}"><rect class="bar b-succeeded"`));
+    expect(chart).toMatch(new RegExp(`href="/console/runs/${failed.id}"><rect class="bar b-failed"`));
+    expect(chart).toMatch(new RegExp(`href="/console/runs/${live.id}"><rect class="bar b-running"[^>]*height="3"`));
+    expect(chart).toContain('not finished');
+    expect(chart).not.toMatch(/<script|style=|\son[a-z]+=/);
+    // A filtered page of runs still charts every recent run (read on its own then).
+    const filtered = await browser.get(`/console/pipelines/${pipeline.name}?status=failed`);
+    const filteredChart = /<figure class="chart">([\s\S]*?)<\/figure>/.exec(filtered.html)![1]!;
+    expect(filteredChart.match(/<rect class="bar /g)).toHaveLength(3);
+    const empty = await browser.get(`/console/pipelines/${(await newPipeline(api, project.key)).name}`);
+    expect(empty.html).toContain('No runs to chart yet.');
   });
 });

@@ -52,6 +52,13 @@ dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
 .graph .arrow { fill: #57606a; }
 .graph .t-succeeded rect { fill: #dafbe1; stroke: var(--ok); } .graph .t-failed rect { fill: #ffebe9; stroke: var(--bad); }
 .graph .t-running rect { fill: #fff8c5; stroke: var(--live); } .graph .t-cancelled rect, .graph .t-skipped rect { fill: #eaeef2; stroke: var(--off); }
+.chart { margin: 0; } .chart svg { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); background: var(--panel); }
+.chart text { font: 10px system-ui, sans-serif; fill: var(--muted); } .chart .axis { stroke: var(--line); }
+.chart .b-succeeded { fill: var(--ok); } .chart .b-failed, .chart .b-timed_out { fill: var(--bad); }
+.chart .b-running { fill: var(--live); } .chart .b-pending, .chart .b-cancelled { fill: var(--off); }
+.line-diff { padding: 0; } .line-diff span { display: block; padding: 0 .6rem; white-space: pre; }
+.line-diff .add { background: #dafbe1; } .line-diff .del { background: #ffebe9; }
+.change-added { color: var(--ok); } .change-removed { color: var(--bad); } .change-changed { color: var(--live); }
 .pager { display: flex; gap: 1rem; margin: .6rem 0; }
 .copy { font-size: .75rem; padding: 0 .3rem; margin-left: .2rem; }
 .empty { padding: 1rem; border: 1px dashed var(--line); color: var(--muted); }

@@ -1,11 +1,15 @@
 import type { FC } from 'hono/jsx';
 import { RUN_STATUSES, type RunStatus } from '../../../db/schema';
+import { listActivations } from '../../core/activations';
+import { recentRunsOfPipelines, RECENT_RUNS_MAX } from '../../core/run-summaries';
 import { listRuns } from '../../core/runs';
 import { listVersions } from '../../core/versions';
 import type { PageContext } from '../env';
 import { DefinitionGraph } from '../graph';
 import { Ago, CsrfField, Empty, Json, Labels, Layout, Notice, Pager, ShortId, withQuery } from '../layout';
+import { RunChart } from '../run-chart';
 import { RunTable, isLive } from './shared';
+import { VersionDiffForm } from './version-diff';
 
 export interface PipelinePageQuery {
   name: string;
@@ -20,27 +24,36 @@ export const asRunStatus = (value: string | undefined): RunStatus | undefined =>
 
 /**
  * Round trips (warm): the pipeline comes from the memory layer; its versions (with their
- * definitions) and a page of its runs are read side by side; a shown version older than the
- * newest 20 is one more (immutable, cached) read.
+ * definitions), a page of its runs and its activation history are read side by side, with the
+ * recent runs the chart draws when the page of runs is filtered or paged (else it is that page); a shown version older than the newest 20 is one more (immutable,
+ * cached) read.
  */
 export async function loadPipelinePage(ctx: PageContext, query: PipelinePageQuery) {
   const pipeline = await ctx.reads.getPipeline({ projectId: ctx.projectId, idOrName: query.name });
   const scope = { projectId: ctx.projectId, pipelineId: pipeline.id };
-  const [versions, runs] = await Promise.all([
+  const unfiltered = !query.status && !query.cursor;
+  const [versions, runs, activations, recent] = await Promise.all([
     listVersions({ db: ctx.db, input: { ...scope, limit: 20 } }),
     listRuns({ db: ctx.db, input: { ...scope, status: query.status, cursor: query.cursor, limit: 50 } }),
+    listActivations({ db: ctx.db, projectId: ctx.projectId, pipelineIdOrName: pipeline.id, limit: 10 }),
+    // Unfiltered, the first page of runs is the chart's data already (the newest 50).
+    unfiltered ? undefined : recentRunsOfPipelines({ db: ctx.db, input: { ...scope, pipelineIds: [pipeline.id], perPipeline: RECENT_RUNS_MAX } }),
   ]);
   const shownNumber = query.version ?? pipeline.activeVersion ?? versions.items[0]?.number;
   const shown =
     versions.items.find((v) => v.number === shownNumber) ??
     (shownNumber ? await ctx.reads.getVersion({ ...scope, numberOrHash: String(shownNumber) }) : undefined);
-  return { query, pipeline, versions, runs, shown };
+  return { query, pipeline, versions, runs, shown, activations: activations.items, chart: recent ? (recent.get(pipeline.id) ?? []) : runs.items };
 }
 
 type Data = Awaited<ReturnType<typeof loadPipelinePage>>;
 
 export const PipelinePage: FC<{ data: Data; csrf: string; notice?: string }> = ({ data, csrf, notice }) => {
-  const { query, pipeline, versions, runs, shown } = data;
+  const { query, pipeline, versions, runs, shown, activations, chart } = data;
+  // The form starts on the question usually asked: what the newest version changes against the
+  // active one (or against the one before it, when the newest is active).
+  const diffTo = versions.items[0]?.number;
+  const diffFrom = pipeline.activeVersion !== null && pipeline.activeVersion !== diffTo ? pipeline.activeVersion : versions.items[1]?.number;
   const base = `/console/pipelines/${pipeline.name}`;
   const live = runs.items.some((r) => isLive(r.status));
   return (
@@ -127,6 +140,37 @@ export const PipelinePage: FC<{ data: Data; csrf: string; notice?: string }> = (
         </table>
       </div>
 
+      <h2 id="diff">Compare versions</h2>
+      <VersionDiffForm base={base} versions={versions.items} from={diffFrom} to={diffTo} />
+
+      <h2 id="activations">Activation history</h2>
+      {activations.length === 0 ? (
+        <Empty>No activations recorded yet.</Empty>
+      ) : (
+        <div class="scroll">
+          <table>
+            <thead>
+              <tr>
+                <th>When</th>
+                <th>From → to</th>
+                <th>By (API key id)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {activations.map((a) => (
+                <tr data-activation={String(a.id)}>
+                  <td>
+                    <Ago at={a.activatedAt} />
+                  </td>
+                  <td>{`${a.fromVersion === null ? '—' : `v${a.fromVersion}`} → v${a.toVersion}`}</td>
+                  <td>{a.keyId ? <code>{a.keyId}</code> : <span class="muted">outside the API (sync, import)</span>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+
       <h2>Trigger a run</h2>
       <form method="post" action={`${base}/runs`}>
         <CsrfField token={csrf} />
@@ -141,6 +185,9 @@ export const PipelinePage: FC<{ data: Data; csrf: string; notice?: string }> = (
           <span class="muted">{`on the active version (v${pipeline.activeVersion ?? '?'})`}</span>
         </p>
       </form>
+
+      <h2 id="chart">Run durations and outcomes</h2>
+      <RunChart runs={chart} />
 
       <h2 id="runs">Runs</h2>
       <form class="filters" method="get" action={base}>
