@@ -3,7 +3,7 @@
 -- can forget it, and under concurrent activations each row's from is exactly the previous row's
 -- to (the UPDATE holds the pipeline's row lock while this runs). A change to NULL is not an
 -- activation: it is the ON DELETE SET NULL of a version being deleted with its pipeline.
-CREATE FUNCTION "record_pipeline_activation"() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION "record_pipeline_activation"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO "pipeline_activations" ("project_id", "pipeline_id", "from_version_id", "to_version_id", "key_id", "activated_at")
   VALUES (NEW."project_id", NEW."id", OLD."active_version_id", NEW."active_version_id", NEW."activated_by_key_id", clock_timestamp());
