@@ -149,7 +149,8 @@ async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }
   // The pool's own timeout bounds the wait for a busy pool; each client's bounds opening it.
   class BoundedClient extends pg.Client {
     constructor(options?: import('pg').ClientConfig) {
-      super({ ...options, connectionTimeoutMillis: connectMs || undefined });
+      // pg-pool keeps the password non-enumerable, so a spread alone would drop it.
+      super({ ...options, password: options?.password, connectionTimeoutMillis: connectMs || undefined });
     }
   }
   // Loaded here, with pg: a Data API cold start never loads the URL parser.
