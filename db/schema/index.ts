@@ -6,3 +6,4 @@ export * from './dlq';
 export * from './idempotency';
 export * from './activations';
 export * from './console';
+export * from './run-rollups';

@@ -1,9 +1,10 @@
 /**
  * GET /v1/runs/stats: how a project's runs went over a window, per pipeline and in total.
  */
-import { and, eq, gte, sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
-import { RUN_STATUSES, type RunStatus, pipelineRuns, pipelines } from '../../db/schema';
+import { RUN_STATUSES, type RunStatus } from '../../db/schema';
+import { ceilTo, type DurationHistogram, floorTo, HOUR_MS, histogramPercentile, rollupRanges } from './duration-histogram';
 import { ValidationError } from './errors';
 
 export const DEFAULT_STATS_WINDOW_MS = 24 * 3600_000;
@@ -13,7 +14,10 @@ export interface RunStatsGroup {
   /** Runs created in the window, by their current status. */
   counts: Record<RunStatus, number>;
   total: number;
-  /** Duration (completedAt - startedAt) percentiles of the finished runs; null when none finished. */
+  /**
+   * Duration (completedAt - startedAt) percentiles of the finished runs, within 2.5 % (below 1 ms:
+   * within 1 ms) of the exact value; null when none finished. `finished` is exact.
+   */
   durationMs: { p50: number | null; p95: number | null; finished: number };
 }
 
@@ -23,12 +27,6 @@ export interface RunStats {
   total: RunStatsGroup;
   pipelines: (RunStatsGroup & { pipelineId: string; pipelineName: string })[];
 }
-
-const finished = sql`${pipelineRuns.completedAt} is not null and ${pipelineRuns.startedAt} is not null`;
-const durationMs = sql`extract(epoch from (${pipelineRuns.completedAt} - ${pipelineRuns.startedAt})) * 1000`;
-const percentile = (fraction: number) =>
-  sql<number | null>`percentile_cont(${sql.raw(String(fraction))}) within group (order by ${durationMs}) filter (where ${finished})`;
-const countWhere = (status: RunStatus) => sql<number>`count(*) filter (where ${pipelineRuns.status} = ${sql.raw(`'${status}'`)})`;
 
 /** The window's start: `since` itself, no earlier than 31 days ago; 24 h ago by default. */
 export function statsWindow(since: Date | undefined, now = new Date()): Date {
@@ -41,54 +39,82 @@ export function statsWindow(since: Date | undefined, now = new Date()): Date {
 }
 
 /**
- * Counts per status and duration percentiles over the runs created since `since`: one statement,
- * one walk of pipeline_runs_project_id_created_at_id_idx over the window, grouped per pipeline and
- * in total at once (grouping sets).
+ * Counts per status and duration percentiles over the runs created since `since`, in one
+ * statement: the window's whole hours and days from run_rollups (see rollupRanges), its partial
+ * hours at both ends exactly from pipeline_runs (pipeline_runs_project_id_created_at_id_idx), summed
+ * per pipeline and bucket. Counts are exact; percentiles come from the merged log-scale histogram,
+ * within DURATION_RELATIVE_ERROR (2.47 %) of percentile_cont over the durations themselves.
  */
 export async function runStats({ db, projectId, since }: { db: DbOrTx; projectId: string; since?: Date }): Promise<RunStats> {
   const now = new Date();
   const from = statsWindow(since, now);
-  const counts = Object.fromEntries(RUN_STATUSES.map((status) => [status, countWhere(status).mapWith(Number)])) as Record<
-    RunStatus,
-    ReturnType<typeof countWhere>
-  >;
-  const rows = await db
-    .select({
-      pipelineId: pipelineRuns.pipelineId,
-      pipelineName: pipelines.name,
-      // 1 for the grand total row of the grouping sets, 0 for the per-pipeline rows.
-      isTotal: sql<number>`grouping(${pipelineRuns.pipelineId})`.mapWith(Number),
-      ...counts,
-      total: sql<number>`count(*)`.mapWith(Number),
-      finished: sql<number>`count(*) filter (where ${finished})`.mapWith(Number),
-      p50: percentile(0.5),
-      p95: percentile(0.95),
-    })
-    .from(pipelineRuns)
-    .innerJoin(pipelines, eq(pipelines.id, pipelineRuns.pipelineId))
-    .where(and(eq(pipelineRuns.projectId, projectId), gte(pipelineRuns.createdAt, from)))
-    .groupBy(sql`grouping sets ((${pipelineRuns.pipelineId}, ${pipelines.name}), ())`);
-  const toGroup = (row: (typeof rows)[number]): RunStatsGroup => ({
-    counts: Object.fromEntries(RUN_STATUSES.map((status) => [status, row[status]])) as Record<RunStatus, number>,
-    total: row.total,
-    durationMs: { p50: toNumber(row.p50), p95: toNumber(row.p95), finished: row.finished },
-  });
-  const total = rows.find((row) => row.isTotal === 1);
-  const empty: RunStatsGroup = {
-    counts: Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as Record<RunStatus, number>,
-    total: 0,
-    durationMs: { p50: null, p95: null, finished: 0 },
-  };
+  const [firstHour, lastHour] = [ceilTo(from.getTime(), HOUR_MS), floorTo(now.getTime(), HOUR_MS)];
+  const at = (time: number) => sql`${new Date(time).toISOString()}::timestamptz`;
+  const exactRuns = (where: SQL) =>
+    sql`select p.pipeline_id, b.bucket, 1 as runs from pipeline_runs p
+      cross join lateral run_rollup_buckets(p.status, p.started_at, p.completed_at) b(bucket)
+      where p.project_id = ${projectId} and ${where}`;
+  const parts =
+    firstHour >= lastHour
+      ? [exactRuns(sql`p.created_at >= ${at(from.getTime())}`)]
+      : [
+          exactRuns(sql`p.created_at >= ${at(from.getTime())} and p.created_at < ${at(firstHour)}`),
+          exactRuns(sql`p.created_at >= ${at(lastHour)}`),
+          ...rollupRanges(firstHour, lastHour).map(
+            (range) => sql`select r.pipeline_id, r.bucket, r.runs * ${sql.raw(String(range.sign))} as runs from run_rollups r
+              where r.project_id = ${projectId} and r.period_hours = ${sql.raw(String(range.hours))}
+              and r.period_start >= ${at(range.from)} and r.period_start < ${at(range.to)}`,
+          ),
+        ];
+  const result = await db.execute(sql`select u.pipeline_id, pl.name, u.bucket, sum(u.runs)::int as runs
+    from (${sql.join(parts, sql` union all `)}) u join pipelines pl on pl.id = u.pipeline_id and pl.project_id = ${projectId}
+    group by u.pipeline_id, pl.name, u.bucket having sum(u.runs) <> 0`);
+  // Every driver returns { rows } from execute() (see the CLI's db status); numbers may come as text.
+  const rows = (result as unknown as { rows: { pipeline_id: string; name: string; bucket: number | string; runs: number | string }[] }).rows;
+
+  const total = emptyTally();
+  const perPipeline = new Map<string, Tally & { pipelineName: string }>();
+  for (const row of rows) {
+    const [bucket, runs] = [Number(row.bucket), Number(row.runs)];
+    let tally = perPipeline.get(row.pipeline_id);
+    if (!tally) perPipeline.set(row.pipeline_id, (tally = { ...emptyTally(), pipelineName: row.name }));
+    for (const target of [tally, total]) {
+      if (bucket < 0) target.counts[RUN_STATUSES[-bucket - 1]!] += runs;
+      else target.histogram.set(bucket, (target.histogram.get(bucket) ?? 0) + runs);
+    }
+  }
   return {
     since: from.toISOString(),
     until: now.toISOString(),
-    total: total ? toGroup(total) : empty,
-    pipelines: rows
-      .filter((row) => row.isTotal === 0)
-      .map((row) => ({ pipelineId: row.pipelineId, pipelineName: row.pipelineName, ...toGroup(row) }))
+    total: toGroup(total),
+    pipelines: [...perPipeline]
+      .map(([pipelineId, tally]) => ({ pipelineId, pipelineName: tally.pipelineName, ...toGroup(tally) }))
+      .filter((group) => group.total > 0)
       .sort((a, b) => b.total - a.total || a.pipelineName.localeCompare(b.pipelineName)),
   };
 }
 
-/** Percentiles come back as float8 (a number, or text from some drivers); milliseconds, rounded to 0.1. */
-const toNumber = (value: unknown): number | null => (value === null || value === undefined ? null : Math.round(Number(value) * 10) / 10);
+interface Tally {
+  counts: Record<RunStatus, number>;
+  histogram: DurationHistogram;
+}
+
+const emptyTally = (): Tally => ({
+  counts: Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as Record<RunStatus, number>,
+  histogram: new Map(),
+});
+
+function toGroup({ counts, histogram }: Tally): RunStatsGroup {
+  return {
+    counts,
+    total: Object.values(counts).reduce((sum, n) => sum + n, 0),
+    durationMs: {
+      p50: rounded(histogramPercentile(histogram, 0.5)),
+      p95: rounded(histogramPercentile(histogram, 0.95)),
+      finished: [...histogram.values()].reduce((sum, n) => sum + n, 0),
+    },
+  };
+}
+
+/** Milliseconds, rounded to 0.1. */
+const rounded = (value: number | null): number | null => (value === null ? null : Math.round(value * 10) / 10);

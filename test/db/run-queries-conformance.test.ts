@@ -110,6 +110,8 @@ describe.each(Object.keys(drivers))('project-wide reads on driver %s', (name) =>
 
   it('computes the same stats, history and diff', async () => {
     const stats = await runStats({ db: database.db, projectId: PROJECT });
+    // Counts are exact whatever the driver (the rollups' trigger counted the bulk insert).
+    expect(stats.total.counts).toEqual(Object.fromEntries(RUN_STATUSES.map((s) => [s, 10])));
     const history = await listActivations({ db: database.db, projectId: PROJECT, pipelineIdOrName: 'conf-a' });
     expect(history.items.map((a) => [a.fromVersion, a.toVersion, a.keyId])).toEqual([
       [1, 2, 'key_conf'],
