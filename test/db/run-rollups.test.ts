@@ -1,5 +1,5 @@
 /**
- * run_rollups (migration 0008) stay equal to what pipeline_runs says, whatever writes the runs:
+ * run_rollups (migration 0009) stay equal to what pipeline_runs says, whatever writes the runs:
  * the core's create and finish, hand-written updates of times and statuses, deletes of runs and
  * the cascade of a pipeline's deletion. And GET /v1/runs/stats read from them (whole hours and
  * days) plus the exact edges gives exact counts and percentiles within the stated 2.5 % for
