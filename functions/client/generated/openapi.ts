@@ -256,7 +256,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Run counts per status and duration percentiles (p50, p95), per pipeline and in total */
+        /**
+         * Run counts per status and duration percentiles (p50, p95), per pipeline and in total
+         * @description Runs created since `since` (default 24 h, at most 31 days). Counts per status are exact; the duration percentiles are within 2.5 % of the exact ones (read from hourly and daily rollups with log-scale duration histograms, and the partial hours at both ends of the window from the runs themselves).
+         */
         get: operations["getRunStats"];
         put?: never;
         post?: never;
@@ -810,7 +813,9 @@ export interface components {
                 };
                 total: number;
                 durationMs: {
+                    /** @description Milliseconds, as percentile_cont over the durations would give, within 2.5 % (durations below 1 ms: within 1 ms): read from a log-scale histogram (bucket ratio 1.05). Counts are exact. Null when no run finished. */
                     p50: number | null;
+                    /** @description Milliseconds, as percentile_cont over the durations would give, within 2.5 % (durations below 1 ms: within 1 ms): read from a log-scale histogram (bucket ratio 1.05). Counts are exact. Null when no run finished. */
                     p95: number | null;
                     /** @description Runs with both startedAt and completedAt, which the percentiles are over */
                     finished: number;
@@ -829,7 +834,9 @@ export interface components {
                 };
                 total: number;
                 durationMs: {
+                    /** @description Milliseconds, as percentile_cont over the durations would give, within 2.5 % (durations below 1 ms: within 1 ms): read from a log-scale histogram (bucket ratio 1.05). Counts are exact. Null when no run finished. */
                     p50: number | null;
+                    /** @description Milliseconds, as percentile_cont over the durations would give, within 2.5 % (durations below 1 ms: within 1 ms): read from a log-scale histogram (bucket ratio 1.05). Counts are exact. Null when no run finished. */
                     p95: number | null;
                     /** @description Runs with both startedAt and completedAt, which the percentiles are over */
                     finished: number;
