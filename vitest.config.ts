@@ -6,6 +6,9 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     // Integration tests share one migrated database per worker (see test/support/database.ts).
     pool: 'forks',
+    // Two workers even on two cores: most files wait on spawned servers, browsers and sockets
+    // rather than compute, and one worker made the suite run each file back to back.
+    maxWorkers: 2,
     // Sized for a busy 2-core machine, not an idle one: a worker's first hook migrates its PGlite
     // (seconds idle, over a minute beside a full CPU load). Tests with more work set their own.
     testTimeout: 60_000,
