@@ -132,6 +132,8 @@ export function createConsoleApp({ database, config, cache }: ConsoleDependencie
     return render(c, <VersionDiffPage data={data} csrf={csrf(c)} />);
   });
   app.post('/console/pipelines/:name/activate', (c) => (param(c, 'name') ? actions.activate(c, param(c, 'name')!) : notFoundPage(c)));
+  app.post('/console/pipelines/:name/schedule/pause', (c) => (param(c, 'name') ? actions.setSchedule(c, param(c, 'name')!, 'pause') : notFoundPage(c)));
+  app.post('/console/pipelines/:name/schedule/resume', (c) => (param(c, 'name') ? actions.setSchedule(c, param(c, 'name')!, 'resume') : notFoundPage(c)));
   app.post('/console/pipelines/:name/runs', (c) => (param(c, 'name') ? actions.triggerRun(c, param(c, 'name')!) : notFoundPage(c)));
   app.get('/console/runs', async (c) => {
     const data = await loadRunList(pageContext(c), {
