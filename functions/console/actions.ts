@@ -10,9 +10,11 @@ import { deleteDlqEntry, replayDlqEntry } from '../core/dlq';
 import { NotFoundError, PreconditionFailedError, StateConflictError } from '../core/errors';
 import { activateVersion } from '../core/pipelines';
 import { cancelRun, createRun } from '../core/runs';
+import { pauseSchedule, resumeSchedule } from '../core/schedules';
 import { INT4_MAX } from '../core/bounds';
 import { exceedsDepth, unstorableStrings } from '../api/request-body';
 import type { ConsoleEnv } from './env';
+import { consolePath } from './security';
 import { withQuery } from './layout';
 
 const MAX_INPUT_BYTES = 256 * 1024;
@@ -63,6 +65,25 @@ export async function triggerRun(c: C, name: string) {
   }
   const run = await createRun({ db, input: { projectId, pipelineId: pipeline.id, input, trigger: 'console' } });
   return c.redirect(`/console/runs/${run.id}`, 303);
+}
+
+/** A console page of this origin to send the browser back to, with a notice; else `fallback`. */
+function backTo(back: string | undefined, fallback: string, notice: string): string {
+  const url = new URL(consolePath(back) ?? fallback, 'http://console.invalid');
+  url.searchParams.set('notice', notice);
+  return `${url.pathname}${url.search}`;
+}
+
+/** Pauses or resumes a pipeline's schedule (unconditional: both are idempotent). */
+export async function setSchedule(c: C, name: string, action: 'pause' | 'resume') {
+  const { db, projectId } = target(c);
+  const pipeline = await c.get('reads').getPipeline({ projectId, idOrName: name });
+  const back = await field(c, 'back');
+  const page = `/console/pipelines/${pipeline.name}`;
+  if (!pipeline.schedule) return c.redirect(backTo(back, page, 'schedule-none'), 303);
+  const write = action === 'pause' ? pauseSchedule : resumeSchedule;
+  await invalidating(c.get('cache'), [tags.pipelines(projectId)], write({ db, input: { projectId, id: pipeline.id } }));
+  return c.redirect(backTo(back, page, action === 'pause' ? 'schedule-paused' : 'schedule-resumed'), 303);
 }
 
 export async function cancel(c: C, runId: string) {

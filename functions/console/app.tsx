@@ -24,7 +24,7 @@ import { RunListPage, asTrigger, loadRunList } from './pages/runs';
 import { ServicesPage, loadServicesPage } from './pages/services';
 import { VersionDiffPage, loadVersionDiffPage } from './pages/version-diff';
 import { SignInPage } from './pages/sign-in';
-import { SIGN_IN_CSRF_COOKIE, consoleSecurityHeaders, sameOrigin, signInCsrfToken, tokensMatch, FORM_TOKEN_FIELD } from './security';
+import { SIGN_IN_CSRF_COOKIE, consoleSecurityHeaders, consolePath, sameOrigin, signInCsrfToken, tokensMatch, FORM_TOKEN_FIELD } from './security';
 import { requireSession, signIn, signOut, verifyForm } from './session';
 import { getCookie } from 'hono/cookie';
 
@@ -86,7 +86,7 @@ export function createConsoleApp({ database, config, cache }: ConsoleDependencie
   });
 
   app.use('/console/*', bodyLimit({ maxSize: 300 * 1024, onError: (c) => c.text('The form is too large.', 413) }));
-  app.get('/console/sign-in', (c) => render(c, <SignInPage csrf={signInCsrfToken(c)} notice={query(c, 'notice')} />));
+  app.get('/console/sign-in', (c) => render(c, <SignInPage csrf={signInCsrfToken(c)} notice={query(c, 'notice')} next={consolePath(query(c, 'next'))} />));
   app.post('/console/sign-in', async (c) => {
     const form = await c.req.parseBody();
     const token = form[FORM_TOKEN_FIELD];
@@ -94,8 +94,9 @@ export function createConsoleApp({ database, config, cache }: ConsoleDependencie
       return render(c, <ErrorPage status={403} title="Refused" detail="This sign-in did not come from this console's sign-in page. Open the sign-in page and try again." requestId={c.get('requestId')} />, 403);
     }
     const key = typeof form.key === 'string' ? form.key.trim() : '';
-    if (key && /^[\x21-\x7e]{1,512}$/.test(key) && (await signIn(c, key))) return c.redirect('/console', 303);
-    return render(c, <SignInPage csrf={signInCsrfToken(c)} notice="bad-key" />, 401);
+    const next = consolePath(typeof form.next === 'string' ? form.next : undefined);
+    if (key && /^[\x21-\x7e]{1,512}$/.test(key) && (await signIn(c, key))) return c.redirect(next ?? '/console', 303);
+    return render(c, <SignInPage csrf={signInCsrfToken(c)} notice="bad-key" next={next} />, 401);
   });
 
   app.use('/console', requireSession);
@@ -132,6 +133,8 @@ export function createConsoleApp({ database, config, cache }: ConsoleDependencie
     return render(c, <VersionDiffPage data={data} csrf={csrf(c)} />);
   });
   app.post('/console/pipelines/:name/activate', (c) => (param(c, 'name') ? actions.activate(c, param(c, 'name')!) : notFoundPage(c)));
+  app.post('/console/pipelines/:name/schedule/pause', (c) => (param(c, 'name') ? actions.setSchedule(c, param(c, 'name')!, 'pause') : notFoundPage(c)));
+  app.post('/console/pipelines/:name/schedule/resume', (c) => (param(c, 'name') ? actions.setSchedule(c, param(c, 'name')!, 'resume') : notFoundPage(c)));
   app.post('/console/pipelines/:name/runs', (c) => (param(c, 'name') ? actions.triggerRun(c, param(c, 'name')!) : notFoundPage(c)));
   app.get('/console/runs', async (c) => {
     const data = await loadRunList(pageContext(c), {

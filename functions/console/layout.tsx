@@ -132,6 +132,9 @@ const NOTICES: Record<string, { text: string; error?: boolean }> = {
   'cancel-refused': { text: 'The run had already finished: nothing to cancel.', error: true },
   replayed: { text: 'Replayed: the task has a new pending attempt.' },
   deleted: { text: 'Entry deleted.' },
+  'schedule-paused': { text: 'Schedule paused: no slot fires until it is resumed.' },
+  'schedule-resumed': { text: 'Schedule resumed: it fires from its next slot on (slots that passed while paused do not fire).' },
+  'schedule-none': { text: 'This pipeline has no schedule (any more): nothing to pause or resume.', error: true },
   'signed-out': { text: 'Signed out.' },
   'bad-key': { text: 'That key is unknown, revoked or expired.', error: true },
 };
@@ -146,15 +149,6 @@ export const Notice: FC<{ code: string | undefined }> = ({ code }) => {
 };
 
 export const Empty: FC<{ children?: Child }> = ({ children }) => <p class="empty">{children}</p>;
-
-/** Next-page link, and a link back to the first page when not on it (cursors only go forward). */
-export const Pager: FC<{ first?: string; next?: string }> = ({ first, next }) =>
-  first || next ? (
-    <nav class="pager" aria-label="Pages">
-      {first && <a href={first}>« First page</a>}
-      {next && <a href={next}>Next page »</a>}
-    </nav>
-  ) : null;
 
 /** A URL with its query built from the defined entries (filters stay in the URL: views are links). */
 export function withQuery(path: string, query: Record<string, string | undefined>): string {

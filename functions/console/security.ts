@@ -74,3 +74,22 @@ export function signInCsrfToken(c: Context): string {
   });
   return token;
 }
+
+/**
+ * `text` as a path and query of a console page on this origin, or undefined: what a form may name
+ * as the page to go back to, and sign-in as the page to go on to. Read as the browser would
+ * resolve it (so `/console/../x` or `//host` cannot leave the console), sign-in and sign-out
+ * excluded.
+ */
+export function consolePath(text: string | undefined): string | undefined {
+  if (!text || !text.startsWith('/') || text.length > 2000) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text, 'http://console.invalid');
+  } catch {
+    return undefined;
+  }
+  if (url.origin !== 'http://console.invalid' || !(url.pathname === '/console' || url.pathname.startsWith('/console/'))) return undefined;
+  if (url.pathname.startsWith('/console/sign-')) return undefined;
+  return `${url.pathname}${url.search}`;
+}

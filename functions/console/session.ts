@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { endConsoleSession, findConsoleSession, purgeExpiredConsoleSessions, startConsoleSession } from '../core/console-sessions';
 import type { ConsoleEnv } from './env';
-import { FORM_TOKEN_FIELD, csrfTokenOf, isLoopback, sameOrigin, tokensMatch } from './security';
+import { FORM_TOKEN_FIELD, consolePath, csrfTokenOf, isLoopback, sameOrigin, tokensMatch } from './security';
 
 export const SESSION_COOKIE = 'pipestore_console';
 /** How long a sign-in lasts (the key's own expiry or revocation ends it sooner). */
@@ -35,14 +35,17 @@ export async function signOut(c: Context<ConsoleEnv>): Promise<void> {
 
 /**
  * Every console path but sign-in and the assets: without a live session (none, expired, ended, or
- * its key revoked) the answer is a redirect to the sign-in page.
+ * its key revoked) the answer is a redirect to the sign-in page, which opens the page asked for
+ * (a GET's path and query) once signed in.
  */
 export const requireSession: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
   const token = getCookie(c, SESSION_COOKIE);
   const session = token && TOKEN_SHAPE.test(token) ? await findConsoleSession({ db: c.get('database').db, input: { token } }) : undefined;
   if (!session || !token) {
     if (token) deleteCookie(c, SESSION_COOKIE, cookieOptions(c));
-    return c.redirect('/console/sign-in', 303);
+    const asked = new URL(c.req.url);
+    const wanted = c.req.method === 'GET' && asked.pathname !== '/console' ? consolePath(`${asked.pathname}${asked.search}`) : undefined;
+    return c.redirect(wanted ? `/console/sign-in?${new URLSearchParams({ next: wanted })}` : '/console/sign-in', 303);
   }
   c.set('session', { ...session, token, csrf: csrfTokenOf(token) });
   return next();

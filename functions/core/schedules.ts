@@ -3,10 +3,11 @@
  * switch, next fire time and last scheduled run (GET /v1/schedules, `pipestore schedules list`, the
  * console), and pause/resume. The tick itself is schedule-tick.ts.
  */
-import { and, asc, desc, eq, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { type RunStatus, pipelineRuns, pipelines } from '../../db/schema';
-import { afterCursor, decodeCursor, pageSize, toPage, type PageRequest } from './pagination';
+import { cronFor } from './cron';
+import { afterCursor, decodeCursor, pageSize, toPage, type Page, type PageRequest } from './pagination';
 import { nextRunAt, updatePipeline } from './pipelines';
 
 export { tickSchedules, type TickInput, type TickResult, type FiredSlot } from './schedule-tick';
@@ -59,8 +60,18 @@ export const toSchedule = (row: ScheduleRow, now = new Date()) => ({
 });
 export type Schedule = ReturnType<typeof toSchedule>;
 
-/** The project's scheduled pipelines (paused ones included), oldest pipeline first, keyset-paged. */
-export async function listSchedules({ db, input }: { db: DbOrTx; input: PageRequest & { projectId: string } }) {
+/**
+ * The project's scheduled pipelines (paused ones included), oldest pipeline first, keyset-paged;
+ * with `pipelineIds`, only those of them (the console asks for the pipelines on its page).
+ */
+export async function listSchedules({
+  db,
+  input,
+}: {
+  db: DbOrTx;
+  input: PageRequest & { projectId: string; pipelineIds?: string[] };
+}): Promise<Page<Schedule>> {
+  if (input.pipelineIds?.length === 0) return { items: [], nextCursor: null };
   const limit = pageSize(input);
   const position = input.cursor ? decodeCursor('schedules', input.cursor) : undefined;
   const last = lastRun(db);
@@ -82,11 +93,28 @@ export async function listSchedules({ db, input }: { db: DbOrTx; input: PageRequ
     })
     .from(pipelines)
     .leftJoinLateral(last, sql`true`)
-    .where(and(eq(pipelines.projectId, input.projectId), isNotNull(pipelines.schedule), afterCursor(pipelines, position, 'asc')))
+    .where(
+      and(
+        eq(pipelines.projectId, input.projectId),
+        isNotNull(pipelines.schedule),
+        input.pipelineIds && inArray(pipelines.id, input.pipelineIds),
+        afterCursor(pipelines, position, 'asc'),
+      ),
+    )
     .orderBy(asc(pipelines.createdAt), asc(pipelines.id))
     .limit(limit + 1);
   const now = new Date();
   return toPage('schedules', rows, limit, (row) => toSchedule(row, now));
+}
+
+/**
+ * The next `count` fire times of an enabled schedule, the first being its nextRunAt (which honours
+ * the tick's stored slot and when the schedule took effect); none while paused.
+ */
+export function upcomingRuns(schedule: Pick<Schedule, 'expression' | 'timezone' | 'nextRunAt'>, count: number): Date[] {
+  if (!schedule.nextRunAt || count < 1) return [];
+  const first = new Date(schedule.nextRunAt);
+  return [first, ...cronFor(schedule.expression, schedule.timezone).nextRuns(count - 1, first)];
 }
 
 /** Pauses a pipeline's schedule; the expression stays. Returns the pipeline. */

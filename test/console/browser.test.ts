@@ -69,6 +69,7 @@ describe('the console in Chromium', { timeout: 180_000 }, () => {
       description: 'Builds the nightly report',
       labels: { team: 'data' },
       schedule: '0 3 * * *',
+      timezone: 'Europe/Berlin',
       definition: definition('clean.v1'),
     });
     expect(created.status).toBe(201);
@@ -93,7 +94,20 @@ describe('the console in Chromium', { timeout: 180_000 }, () => {
     expect(await page.locator('.graph svg g.stage').count()).toBe(4);
     expect(await page.locator('.graph svg path.edge').count()).toBe(3);
     expect(await page.locator('figure.chart svg rect.bar').count()).toBe(3);
+    expect(await page.locator('section[data-schedule-state]').getAttribute('data-schedule-state')).toBe('active');
+    expect(await page.locator('ol.slots li').count()).toBe(5);
     await shot(page, 'console-pipeline');
+
+    // Pause the schedule from its page: it shows paused and the API agrees; then resume it.
+    await Promise.all([page.waitForURL(/notice=schedule-paused/, { timeout: WAIT }), page.click('section[data-schedule-state] button:text-is("Pause")')]);
+    expect(await page.locator('section[data-schedule-state]').getAttribute('data-schedule-state')).toBe('paused');
+    expect(await page.locator('section[data-schedule-state] .sched-off').textContent()).toBe('paused');
+    expect(await page.locator('ol.slots').count()).toBe(0);
+    const schedules = async () => (await call('GET', '/v1/schedules', project.key)).body.items[0];
+    expect(await schedules()).toMatchObject({ pipelineName: 'nightly-report', enabled: false, nextRunAt: null });
+    await Promise.all([page.waitForURL(/notice=schedule-resumed/, { timeout: WAIT }), page.click('section[data-schedule-state] button:text-is("Resume")')]);
+    expect(await page.locator('section[data-schedule-state]').getAttribute('data-schedule-state')).toBe('active');
+    expect((await schedules()).enabled).toBe(true);
 
     // Diff the two versions through the GET form, then come back.
     await Promise.all([page.waitForURL(/\/diff\?from=1&to=2/, { timeout: WAIT }), page.click('button:text-is("Compare")')]);

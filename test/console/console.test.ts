@@ -26,13 +26,39 @@ async function signedIn() {
 describe('sign-in and sessions', () => {
   it('redirects every console path to the sign-in page without a session', async () => {
     const browser = new ConsoleClient(api);
-    for (const path of ['/console', '/console/runs', '/console/pipelines/x', '/console/anything/else', '/console/dlq']) {
+    const expected: Record<string, string> = {
+      '/console': '/console/sign-in',
+      '/console/runs?status=failed': '/console/sign-in?next=%2Fconsole%2Fruns%3Fstatus%3Dfailed',
+      '/console/pipelines/x': '/console/sign-in?next=%2Fconsole%2Fpipelines%2Fx',
+      '/console/anything/else': '/console/sign-in?next=%2Fconsole%2Fanything%2Felse',
+      '/console/dlq': '/console/sign-in?next=%2Fconsole%2Fdlq',
+    };
+    for (const [path, location] of Object.entries(expected)) {
       const page = await browser.get(path);
       expect(page.status, path).toBe(303);
-      expect(page.location).toBe('/console/sign-in');
+      expect(page.location, path).toBe(location);
     }
     const post = await browser.post('/console/runs/run_x/cancel', {}, { csrf: false });
+    // A POST has no page to come back to: plain sign-in.
     expect(post.location).toBe('/console/sign-in');
+  });
+
+  it('opens the page a shared link asked for once signed in, and never a page off the console', async () => {
+    const project = await newProject(api);
+    const browser = new ConsoleClient(api);
+    const asked = await browser.get('/console/runs?status=failed&since=24h');
+    const signInPage = await browser.get(asked.location!);
+    expect(signInPage.html).toContain('name="next" value="/console/runs?status=failed&amp;since=24h"');
+    const signedIn = await browser.post('/console/sign-in', { key: project.key, next: '/console/runs?status=failed&since=24h' });
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.location).toBe('/console/runs?status=failed&since=24h');
+
+    for (const next of ['//evil.example/console', 'https://evil.example/console', '/console/../../evil', '/consolex', '/console/sign-out']) {
+      const other = new ConsoleClient(api);
+      await other.get('/console/sign-in');
+      const res = await other.post('/console/sign-in', { key: project.key, next });
+      expect(res.location, next).toBe('/console');
+    }
   });
 
   it('signs in with a project key into an HttpOnly, SameSite=Strict session cookie (Secure except on loopback)', async () => {

@@ -59,6 +59,8 @@ dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
 .line-diff { padding: 0; } .line-diff span { display: block; padding: 0 .6rem; white-space: pre; }
 .line-diff .add { background: #dafbe1; } .line-diff .del { background: #ffebe9; }
 .change-added { color: var(--ok); } .change-removed { color: var(--bad); } .change-changed { color: var(--live); }
+.sched-on::before { content: "● "; color: var(--ok); } .sched-off { font-weight: 600; color: var(--live); } .sched-off::before { content: "⏸ "; }
+.missed { color: var(--bad); } ol.slots { margin: 0; padding-left: 1.2rem; }
 .pager { display: flex; gap: 1rem; margin: .6rem 0; }
 .copy { font-size: .75rem; padding: 0 .3rem; margin-left: .2rem; }
 .empty { padding: 1rem; border: 1px dashed var(--line); color: var(--muted); }

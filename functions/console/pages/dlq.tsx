@@ -1,7 +1,8 @@
 import type { FC } from 'hono/jsx';
 import { listDlq } from '../../core/dlq';
 import type { PageContext } from '../env';
-import { Ago, CsrfField, Empty, Json, Layout, Notice, Pager, ShortId, withQuery } from '../layout';
+import { Ago, CsrfField, Empty, Json, Layout, Notice, ShortId } from '../layout';
+import { Pager } from '../list-controls';
 
 export async function loadDlqPage(ctx: PageContext, query: { cursor?: string }) {
   return { query, page: await listDlq({ db: ctx.db, input: { projectId: ctx.projectId, cursor: query.cursor, limit: 50 } }) };
@@ -69,9 +70,6 @@ export const DlqPage: FC<{ data: Data; csrf: string; notice?: string }> = ({ dat
         </table>
       </div>
     )}
-    <Pager
-      first={data.query.cursor ? '/console/dlq' : undefined}
-      next={data.page.nextCursor ? withQuery('/console/dlq', { cursor: data.page.nextCursor }) : undefined}
-    />
+    <Pager path="/console/dlq" cursor={data.query.cursor} nextCursor={data.page.nextCursor} />
   </Layout>
 );

@@ -3,12 +3,15 @@ import { RUN_STATUSES, type RunStatus } from '../../../db/schema';
 import { listActivations } from '../../core/activations';
 import { recentRunsOfPipelines, RECENT_RUNS_MAX } from '../../core/run-summaries';
 import { listRuns } from '../../core/runs';
+import { listSchedules } from '../../core/schedules';
 import { listVersions } from '../../core/versions';
 import type { PageContext } from '../env';
 import { DefinitionGraph } from '../graph';
-import { Ago, CsrfField, Empty, Json, Labels, Layout, Notice, Pager, ShortId, withQuery } from '../layout';
+import { Ago, CsrfField, Empty, Json, Labels, Layout, Notice, ShortId, withQuery } from '../layout';
+import { FilterForm, Pager } from '../list-controls';
 import { RunChart } from '../run-chart';
-import { RunTable, isLive } from './shared';
+import { ScheduleDetails } from '../schedule';
+import { RunTable, isLive, statusField } from './shared';
 import { VersionDiffForm } from './version-diff';
 
 export interface PipelinePageQuery {
@@ -24,18 +27,20 @@ export const asRunStatus = (value: string | undefined): RunStatus | undefined =>
 
 /**
  * Round trips (warm): the pipeline comes from the memory layer; its versions (with their
- * definitions), a page of its runs and its activation history are read side by side, with the
- * recent runs the chart draws when the page of runs is filtered or paged (else it is that page); a shown version older than the newest 20 is one more (immutable,
- * cached) read.
+ * definitions), a page of its runs, its activation history and its schedule are read side by side,
+ * with the recent runs the chart draws when the page of runs is filtered or paged (else it is that
+ * page); a shown version older than the newest 20 is one more (immutable, cached) read.
  */
 export async function loadPipelinePage(ctx: PageContext, query: PipelinePageQuery) {
   const pipeline = await ctx.reads.getPipeline({ projectId: ctx.projectId, idOrName: query.name });
   const scope = { projectId: ctx.projectId, pipelineId: pipeline.id };
   const unfiltered = !query.status && !query.cursor;
-  const [versions, runs, activations, recent] = await Promise.all([
+  const [versions, runs, activations, schedules, recent] = await Promise.all([
     listVersions({ db: ctx.db, input: { ...scope, limit: 20 } }),
     listRuns({ db: ctx.db, input: { ...scope, status: query.status, cursor: query.cursor, limit: 50 } }),
     listActivations({ db: ctx.db, projectId: ctx.projectId, pipelineIdOrName: pipeline.id, limit: 10 }),
+    // Read here rather than taken from the cached pipeline: the latest slot's run is not on it.
+    pipeline.schedule ? listSchedules({ db: ctx.db, input: { projectId: ctx.projectId, pipelineIds: [pipeline.id], limit: 1 } }) : undefined,
     // Unfiltered, the first page of runs is the chart's data already (the newest 50).
     unfiltered ? undefined : recentRunsOfPipelines({ db: ctx.db, input: { ...scope, pipelineIds: [pipeline.id], perPipeline: RECENT_RUNS_MAX } }),
   ]);
@@ -43,13 +48,22 @@ export async function loadPipelinePage(ctx: PageContext, query: PipelinePageQuer
   const shown =
     versions.items.find((v) => v.number === shownNumber) ??
     (shownNumber ? await ctx.reads.getVersion({ ...scope, numberOrHash: String(shownNumber) }) : undefined);
-  return { query, pipeline, versions, runs, shown, activations: activations.items, chart: recent ? (recent.get(pipeline.id) ?? []) : runs.items };
+  return {
+    query,
+    pipeline,
+    versions,
+    runs,
+    shown,
+    activations: activations.items,
+    schedule: schedules?.items[0],
+    chart: recent ? (recent.get(pipeline.id) ?? []) : runs.items,
+  };
 }
 
 type Data = Awaited<ReturnType<typeof loadPipelinePage>>;
 
 export const PipelinePage: FC<{ data: Data; csrf: string; notice?: string }> = ({ data, csrf, notice }) => {
-  const { query, pipeline, versions, runs, shown, activations, chart } = data;
+  const { query, pipeline, versions, runs, shown, activations, schedule, chart } = data;
   // The form starts on the question usually asked: what the newest version changes against the
   // active one (or against the one before it, when the newest is active).
   const diffTo = versions.items[0]?.number;
@@ -69,7 +83,16 @@ export const PipelinePage: FC<{ data: Data; csrf: string; notice?: string }> = (
             <Labels labels={pipeline.labels} />
           </dd>
           <dt>Schedule</dt>
-          <dd>{pipeline.schedule ? <code>{pipeline.schedule}</code> : <span class="muted">none</span>}</dd>
+          <dd>
+            {schedule ? (
+              <a href="#schedule">
+                <code>{schedule.expression}</code>
+                {schedule.enabled ? '' : ' (paused)'}
+              </a>
+            ) : (
+              <span class="muted">none</span>
+            )}
+          </dd>
         </dl>
         <dl>
           <dt>Active version</dt>
@@ -86,6 +109,9 @@ export const PipelinePage: FC<{ data: Data; csrf: string; notice?: string }> = (
           </dd>
         </dl>
       </section>
+
+      <h2 id="schedule">Schedule</h2>
+      <ScheduleDetails schedule={schedule} csrf={csrf} />
 
       <h2 id="graph">{shown ? `Definition: version ${shown.number}${shown.number === pipeline.activeVersion ? ' (active)' : ''}` : 'Definition'}</h2>
       {shown && <DefinitionGraph definition={shown.definition} hash={shown.hash} />}
@@ -190,29 +216,13 @@ export const PipelinePage: FC<{ data: Data; csrf: string; notice?: string }> = (
       <RunChart runs={chart} />
 
       <h2 id="runs">Runs</h2>
-      <form class="filters" method="get" action={base}>
-        <label>
-          Status
-          <select name="status">
-            <option value="">any</option>
-            {RUN_STATUSES.map((s) => (
-              <option value={s} selected={query.status === s}>
-                {s.replace('_', ' ')}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button type="submit">Filter</button>
-      </form>
+      <FilterForm action={base} anchor="#runs" fields={[statusField(query.status)]} />
       {runs.items.length === 0 ? (
         <Empty>{query.status ? `No ${query.status} runs.` : 'No runs yet: trigger one above, or start one with POST /v1/pipelines/{id}/runs.'}</Empty>
       ) : (
         <RunTable runs={runs.items} />
       )}
-      <Pager
-        first={query.cursor ? withQuery(base, { status: query.status }) + '#runs' : undefined}
-        next={runs.nextCursor ? withQuery(base, { status: query.status, cursor: runs.nextCursor }) + '#runs' : undefined}
-      />
+      <Pager path={base} keep={{ status: query.status }} cursor={query.cursor} nextCursor={runs.nextCursor} anchor="#runs" />
     </Layout>
   );
 };

@@ -89,7 +89,10 @@ export const RunPage: FC<{ data: Data; csrf: string; notice?: string }> = ({ dat
             {run.currentStage && <span class="muted">{` in stage ${run.currentStage}`}</span>}
           </dd>
           <dt>Trigger</dt>
-          <dd>{run.scheduledFor ? `${run.trigger} (slot ${run.scheduledFor})` : run.trigger}</dd>
+          <dd>
+            {run.scheduledFor ? `${run.trigger} (slot ${run.scheduledFor})` : run.trigger}
+            {(run.missedSlots ?? 0) > 0 && <span class="missed">{` · ${run.missedSlots} earlier slot${run.missedSlots === 1 ? '' : 's'} passed without a run`}</span>}
+          </dd>
         </dl>
         <dl>
           <dt>Created</dt>

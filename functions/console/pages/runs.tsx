@@ -4,8 +4,9 @@ import { searchPipelines } from '../../core/pipeline-search';
 import { listProjectRuns } from '../../core/run-queries';
 import { runStats } from '../../core/run-stats';
 import type { PageContext } from '../env';
-import { Empty, Layout, Pager, Status, formatDuration, withQuery } from '../layout';
-import { RunTable, isLive, type RunRow } from './shared';
+import { Empty, Layout, Status, formatDuration, withQuery } from '../layout';
+import { FilterForm, Pager } from '../list-controls';
+import { RunTable, isLive, statusField, type RunRow } from './shared';
 
 export interface RunListQuery {
   pipeline?: string;
@@ -63,57 +64,16 @@ export const RunListPage: FC<{ data: Data; csrf: string }> = ({ data, csrf }) =>
   return (
     <Layout title="Runs" csrf={csrf} refresh={live ? 5 : undefined}>
       <h1>Runs</h1>
-      <form class="filters" method="get" action="/console/runs">
-        <label>
-          Pipeline
-          <select name="pipeline">
-            <option value="">all</option>
-            {pipelines.map((p) => (
-              <option value={p.name} selected={query.pipeline === p.name}>
-                {p.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Status
-          <select name="status">
-            <option value="">any</option>
-            {RUN_STATUSES.map((s) => (
-              <option value={s} selected={query.status === s}>
-                {s.replace('_', ' ')}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Trigger
-          <select name="trigger">
-            <option value="">any</option>
-            {RUN_TRIGGERS.map((t) => (
-              <option value={t} selected={query.trigger === t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Label (key=value)
-          <input name="label" value={query.label ?? ''} placeholder="team=data" />
-        </label>
-        <label>
-          Created in the last
-          <select name="since">
-            <option value="">any time</option>
-            {Object.keys(WINDOWS).map((w) => (
-              <option value={w} selected={query.since === w}>
-                {w}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button type="submit">Filter</button>
-      </form>
+      <FilterForm
+        action="/console/runs"
+        fields={[
+          { name: 'pipeline', label: 'Pipeline', value: query.pipeline, any: 'all', options: pipelines.map((p) => p.name) },
+          statusField(query.status),
+          { name: 'trigger', label: 'Trigger', value: query.trigger, any: 'any', options: RUN_TRIGGERS },
+          { name: 'label', label: 'Label (key=value)', value: query.label, placeholder: 'team=data' },
+          { name: 'since', label: 'Created in the last', value: query.since, any: 'any time', options: Object.keys(WINDOWS) },
+        ]}
+      />
       <section class="grid" data-counts aria-label="Runs created in the window">
         <dl>
           <dt>{`Since ${stats.since.slice(0, 16).replace('T', ' ')} UTC`}</dt>
@@ -135,10 +95,7 @@ export const RunListPage: FC<{ data: Data; csrf: string }> = ({ data, csrf }) =>
         </dl>
       </section>
       {runs.length === 0 ? <Empty>No runs match: trigger one from a pipeline's page.</Empty> : <RunTable runs={runs} showPipeline />}
-      <Pager
-        first={query.cursor ? withQuery('/console/runs', keep) : undefined}
-        next={nextCursor ? withQuery('/console/runs', { ...keep, cursor: nextCursor }) : undefined}
-      />
+      <Pager path="/console/runs" keep={keep} cursor={query.cursor} nextCursor={nextCursor} />
     </Layout>
   );
 };

@@ -1,7 +1,8 @@
 import type { FC } from 'hono/jsx';
 import { listServices, listTaskHistory } from '../../core/registry';
 import type { PageContext } from '../env';
-import { Ago, Empty, Layout, Pager, withQuery } from '../layout';
+import { Ago, Empty, Layout } from '../layout';
+import { Pager } from '../list-controls';
 
 const HISTORY = 10;
 
@@ -62,9 +63,6 @@ export const ServicesPage: FC<{ data: Data; csrf: string }> = ({ data, csrf }) =
         </div>
       </section>
     ))}
-    <Pager
-      first={data.query.cursor ? '/console/services' : undefined}
-      next={data.page.nextCursor ? withQuery('/console/services', { cursor: data.page.nextCursor }) : undefined}
-    />
+    <Pager path="/console/services" cursor={data.query.cursor} nextCursor={data.page.nextCursor} />
   </Layout>
 );

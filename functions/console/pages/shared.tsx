@@ -1,6 +1,8 @@
 import type { FC } from 'hono/jsx';
+import { RUN_STATUSES } from '../../../db/schema';
 import type { RunSummary } from '../../core/run-summaries';
 import { Ago, Duration, ShortId, Status } from '../layout';
+import type { FilterField } from '../list-controls';
 
 export interface RunRow {
   id: string;
@@ -12,6 +14,15 @@ export interface RunRow {
   completedAt: string | null;
   pipelineName?: string;
 }
+
+/** The run-status select of a filter form. */
+export const statusField = (value: string | undefined): FilterField => ({
+  name: 'status',
+  label: 'Status',
+  value,
+  any: 'any',
+  options: RUN_STATUSES.map((s) => ({ value: s, text: s.replace('_', ' ') })),
+});
 
 export const isLive = (status: string) => status === 'pending' || status === 'running';
 

@@ -4,6 +4,7 @@ import { diffVersions, type VersionDiff } from '../../core/version-diff';
 import { listVersions } from '../../core/versions';
 import type { PageContext } from '../env';
 import { Empty, Layout } from '../layout';
+import { FilterForm, type FilterField } from '../list-controls';
 
 export interface VersionDiffQuery {
   name: string;
@@ -32,30 +33,19 @@ export async function loadVersionDiffPage(ctx: PageContext, query: VersionDiffQu
 
 type Data = Awaited<ReturnType<typeof loadVersionDiffPage>>;
 
+const versionField = (name: string, label: string, versions: VersionOption[], value: number | undefined): FilterField => ({
+  name,
+  label,
+  value: value === undefined ? undefined : String(value),
+  options: versions.map((v) => ({ value: String(v.number), text: `v${v.number} · ${v.hash.slice(0, 8)}` })),
+});
+
 /** Two version selects and a GET submit: works with JavaScript off, and the result is a link. */
 export const VersionDiffForm: FC<{ base: string; versions: VersionOption[]; from?: number; to?: number }> = ({ base, versions, from, to }) =>
   versions.length < 2 ? (
     <p class="muted">One version so far: nothing to compare.</p>
   ) : (
-    <form class="filters" method="get" action={`${base}/diff`}>
-      <label>
-        From
-        <select name="from">
-          {versions.map((v) => (
-            <option value={String(v.number)} selected={v.number === from}>{`v${v.number} · ${v.hash.slice(0, 8)}`}</option>
-          ))}
-        </select>
-      </label>
-      <label>
-        To
-        <select name="to">
-          {versions.map((v) => (
-            <option value={String(v.number)} selected={v.number === to}>{`v${v.number} · ${v.hash.slice(0, 8)}`}</option>
-          ))}
-        </select>
-      </label>
-      <button type="submit">Compare</button>
-    </form>
+    <FilterForm action={`${base}/diff`} submit="Compare" clearable={false} fields={[versionField('from', 'From', versions, from), versionField('to', 'To', versions, to)]} />
   );
 
 const IdList: FC<{ title: string; changes: VersionDiff['stages'] }> = ({ title, changes }) => (
