@@ -20,9 +20,8 @@ import {
   type FieldError,
 } from '../core/errors';
 import { errorFields, log } from '../log';
-import { tags } from '../cache/cached-reads';
-
-const apiKeysTag = tags.apiKeys;
+import { tags } from '../store/tags';
+import type { AppEnv } from './env';
 
 /** RFC 9457 problem details: the one error shape of the API. */
 export const ProblemSchema = z
@@ -130,10 +129,10 @@ export function toProblem(err: unknown): Problem {
   return problem(500, 'internal_error', 'an unexpected error occurred');
 }
 
-export function handleError(err: unknown, c: Context): Response {
+export function handleError(err: unknown, c: Context<AppEnv>): Response {
   const p = toProblem(err);
   // The cached lookup that let a deleted project's key in must not do it again.
-  if (p.status === 401 && asDatabaseError(err) instanceof ForeignKeyViolationError) (c.get('cache') as { invalidate?: (tag: string) => void } | undefined)?.invalidate?.(apiKeysTag);
+  if (p.status === 401 && asDatabaseError(err) instanceof ForeignKeyViolationError) c.get('store')?.cache.invalidate(tags.apiKeys);
   // The client went away (timed out, cancelled): whatever failed after that is not a server
   // error, and nobody reads the answer. One line at warn says so.
   if (p.status >= 500 && c.req.raw.signal?.aborted) {
