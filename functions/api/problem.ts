@@ -19,6 +19,7 @@ import {
   ValidationError,
   type FieldError,
 } from '../core/errors';
+import { PROBLEM_CODES, type ProblemCode } from '../core/problem-codes';
 import { errorFields, log } from '../log';
 import { tags } from '../store/tags';
 import type { AppEnv } from './env';
@@ -30,7 +31,7 @@ export const ProblemSchema = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    code: z.string(),
+    code: z.enum(PROBLEM_CODES),
     requestId: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
@@ -39,7 +40,7 @@ export const ProblemSchema = z
 
 export interface Problem {
   status: ContentfulStatusCode;
-  code: string;
+  code: ProblemCode;
   title: string;
   detail: string;
   errors?: FieldError[];
@@ -72,7 +73,7 @@ const TITLES: Partial<Record<number, string>> = {
 
 export const problem = (
   status: ContentfulStatusCode,
-  code: string,
+  code: ProblemCode,
   detail: string,
   more: Partial<Pick<Problem, 'errors' | 'extra' | 'headers'>> = {},
 ): Problem => ({ status, code, title: TITLES[status] ?? 'Error', detail, ...more });
