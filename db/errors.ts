@@ -31,11 +31,23 @@ export class ForeignKeyViolationError extends DatabaseError {
     super(`foreign key ${constraint ?? '(unknown)'} violated`, '23503', options);
   }
 }
+export class NotNullViolationError extends DatabaseError {
+  constructor(options?: { cause?: unknown }) {
+    super('not-null constraint violated', '23502', options);
+  }
+}
 export class CheckViolationError extends DatabaseError {}
 /** Lock or serialization conflicts: the caller may retry. */
 export class ConflictError extends DatabaseError {}
+/** A lock wait ran past lock_timeout (55P03). */
+export class LockNotAvailableError extends ConflictError {}
 /** The database could not be reached or dropped the connection: 503 + Retry-After. */
 export class DatabaseUnavailableError extends DatabaseError {}
+/**
+ * A statement ran past statement_timeout (57014): to a caller, the database did not answer in
+ * time, which is unavailability (503), unless the caller knows better (a lock wait it bounded).
+ */
+export class StatementTimeoutError extends DatabaseUnavailableError {}
 /**
  * Every pooled connection stayed busy for the whole acquire timeout: the database is fine, this
  * process has more requests in flight than connections. 503 with its own code; for the memory
@@ -139,27 +151,24 @@ export function asDatabaseError(err: unknown): DatabaseError | undefined {
     const state = sqlStateOf(e);
     if (!state) continue;
     switch (state) {
+      case '23502':
+        return new NotNullViolationError({ cause: err });
       case '23505':
         return new UniqueViolationError(constraintOf(e), { cause: err });
       case '23503':
         return new ForeignKeyViolationError(constraintOf(e), { cause: err });
       case '23514':
         return new CheckViolationError('check constraint violated', state, { cause: err });
-      // statement_timeout or lock_timeout: the database did not answer within the bound.
       case '57014':
-        return new DatabaseUnavailableError('statement timed out', state, { cause: err });
+        return new StatementTimeoutError('statement timed out', state, { cause: err });
+      case '55P03':
+        return new LockNotAvailableError('concurrent update conflict', state, { cause: err });
       case '40001':
       case '40P01':
-      case '55P03':
         return new ConflictError('concurrent update conflict', state, { cause: err });
       default:
         return new DatabaseError('database error', state, { cause: err });
     }
   }
   return undefined;
-}
-
-export function isUniqueViolation(err: unknown, constraint?: string): boolean {
-  const typed = asDatabaseError(err);
-  return typed instanceof UniqueViolationError && (constraint === undefined || typed.constraint === constraint);
 }

@@ -23,8 +23,8 @@ import { serviceRoutes, taskRoutes } from './routes/registry';
 import { scheduleRoutes } from './routes/schedules';
 import { createRouter } from './validation';
 import { useCursorSecret } from '../core/pagination';
-import { CachedReads } from '../cache/cached-reads';
 import { MemoryCache } from '../cache/memory-cache';
+import { Store } from '../store/store';
 import { logCacheStats, markStaleResponse } from './stale';
 
 export interface AppDependencies {
@@ -50,8 +50,7 @@ export function createApp({ database, config }: AppDependencies): App {
   app.use(async (c, next) => {
     c.set('database', database);
     c.set('config', config);
-    c.set('cache', cache);
-    c.set('reads', new CachedReads(cache, database.db));
+    c.set('store', Store.over(cache, database.db));
     await next();
     markStaleResponse(c);
     logCacheStats(cache);

@@ -3,8 +3,8 @@ import type { MiddlewareHandler } from 'hono';
 import type { Context } from 'hono';
 import type { Database, Db } from '../../db/client';
 import { DatabaseUnavailableError } from '../../db/errors';
-import { CachedReads } from '../cache/cached-reads';
 import { isKeyExpired } from '../core/projects';
+import { Store } from '../store/store';
 import type { AppEnv } from './env';
 import { ApiError, problem } from './problem';
 
@@ -36,7 +36,7 @@ function restrictToCachedReads(c: Context<AppEnv>): void {
   }
   const offline = unreachable(c.get('database'));
   c.set('database', offline);
-  c.set('reads', new CachedReads(c.get('cache'), offline.db));
+  c.set('store', Store.over(c.get('store').cache, offline.db));
 }
 
 const ADMIN_PATH = /^\/v1\/projects(\/|$)/;
@@ -73,17 +73,17 @@ export const authorize: MiddlewareHandler<AppEnv> = async (c, next) => {
 
   if (ADMIN_PATH.test(c.req.path)) {
     if (isAdmin) return next();
-    const key = await c.get('reads').authenticateApiKey({ key: token, keyHash });
+    const key = await c.get('store').authenticateApiKey({ key: token, keyHash });
     if (key) throw new ApiError(problem(403, 'admin_required', 'this route needs the admin token, not a project key'));
     throw unauthorized('invalid admin token');
   }
 
   if (isAdmin) throw new ApiError(problem(403, 'project_key_required', 'this route needs a project API key'));
-  const reads = c.get('reads');
-  const key = await reads.authenticateApiKey({ key: token, keyHash });
+  const store = c.get('store');
+  const key = await store.authenticateApiKey({ key: token, keyHash });
   // The clock is checked on every use: a cached lookup must not outlive the key's expiry.
   if (!key || isKeyExpired(key)) throw unauthorized('unknown, revoked or expired API key');
-  if (reads.staleAuth) restrictToCachedReads(c);
+  if (store.staleAuth) restrictToCachedReads(c);
   c.set('projectId', key.projectId);
   c.set('keyId', key.keyId);
   return next();

@@ -1,8 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppConfig } from '../../db/config';
 import type { Database } from '../../db/client';
-import type { CachedReads } from '../cache/cached-reads';
-import type { MemoryCache } from '../cache/memory-cache';
+import type { Store } from '../store/store';
 
 /** What every handler can read from `c.var`. */
 export interface AppVariables {
@@ -13,10 +12,11 @@ export interface AppVariables {
   keyId: string;
   database: Database;
   config: AppConfig;
-  /** The process-wide memory layer (one per app, i.e. per warm container). */
-  cache: MemoryCache;
-  /** Cached core reads for this request (request-scoped de-duplication, stale tracking). */
-  reads: CachedReads;
+  /**
+   * The request's way into the data: reads through the process-wide memory layer (one per app,
+   * i.e. per warm container) and the writes that invalidate them.
+   */
+  store: Store;
 }
 
 export type AppEnv = { Variables: AppVariables };

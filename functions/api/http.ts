@@ -1,10 +1,21 @@
 import type { Context } from 'hono';
 import { INT4_MAX } from '../core/bounds';
-import { resolvePipelineId } from '../core/pipeline-ref';
 import type { AppEnv } from './env';
 import { ApiError, problem } from './problem';
 
 export const etag = (revision: number) => `"${revision}"`;
+
+/** Sets the ETag of a mutable resource (its revision) and returns the resource, for `c.json`. */
+export function withETag<T extends { revision: number }>(c: Context, resource: T): T {
+  c.header('ETag', etag(resource.revision));
+  return resource;
+}
+
+/**
+ * The store of the project the request's key belongs to: every project route reads and writes
+ * through it, so the tenant is bound once (functions/store/project-store.ts).
+ */
+export const projectStore = (c: Context<AppEnv>) => c.get('store').project(c.get('projectId'));
 
 /**
  * A revision no row can have (revisions start at 1): what an If-Match beyond the int4 range of
@@ -28,7 +39,3 @@ export function ifMatchRevision(c: Context): number | undefined {
   const revision = Number(match[1]);
   return revision > INT4_MAX ? UNMATCHABLE_REVISION : revision;
 }
-
-/** The pipeline a path names, by id or by name: every route under /v1/pipelines/{id} asks this. */
-export const pipelineIdOf = (c: Context<AppEnv>, ref: string): Promise<string> =>
-  resolvePipelineId({ db: c.get('database').db, input: { projectId: c.get('projectId'), ref } });

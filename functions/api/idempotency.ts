@@ -1,8 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
 import type { Database, Db } from '../../db/client';
-import { CachedReads } from '../cache/cached-reads';
-import { MemoryCache } from '../cache/memory-cache';
 import { type Claim, type StoredResponse, claimHttpKey, completeHttpKey, requestFingerprint, storeHttpAnswer } from '../core/idempotency';
 import { errorFields, log } from '../log';
 import type { AppEnv } from './env';
@@ -119,9 +117,10 @@ export const idempotency: MiddlewareHandler<AppEnv> = async (c, next) => {
 
   async function runOnce() {
     const database = c.get('database');
-    const reads = c.get('reads');
-    const { idempotencyTtlHours: ttlHours, cache: cacheOptions } = c.get('config');
+    const store = c.get('store');
+    const { idempotencyTtlHours: ttlHours } = c.get('config');
     let earlier: Exclude<Claim, { outcome: 'claimed' }> | undefined;
+    let inTx: ReturnType<typeof store.inTransaction> | undefined;
     try {
       await database.db.transaction(async (tx) => {
         const claim = await claimHttpKey({ db: tx, input });
@@ -130,13 +129,15 @@ export const idempotency: MiddlewareHandler<AppEnv> = async (c, next) => {
           return;
         }
         c.set('database', inTransaction(database, tx as unknown as Db));
-        // Reads inside the transaction see its uncommitted rows: they must not fill the shared cache.
-        c.set('reads', new CachedReads(new MemoryCache({ ...cacheOptions, maxEntries: 0 }), tx));
+        // Its reads bypass the memory layer (they see uncommitted rows), and what its writes
+        // invalidate waits for COMMIT: a read by another request in between would otherwise
+        // put the old value back into memory.
+        c.set('store', (inTx = store.inTransaction(tx)));
         try {
           await next();
         } finally {
           c.set('database', database);
-          c.set('reads', reads);
+          c.set('store', store);
         }
         // The handler threw (onError made c.res from it) or answered 5xx: none of it may commit.
         if (c.error || c.res.status >= 500) throw new RolledBack();
@@ -147,6 +148,8 @@ export const idempotency: MiddlewareHandler<AppEnv> = async (c, next) => {
       if (c.res.status < 500) await storeAnswer(c.res);
       return;
     }
+    // Committed: before the response leaves, so the client's next read is fresh.
+    inTx?.committed();
     if (earlier) c.res = answer(c, earlier);
   }
 

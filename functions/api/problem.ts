@@ -19,10 +19,10 @@ import {
   ValidationError,
   type FieldError,
 } from '../core/errors';
+import { PROBLEM_CODES, type ProblemCode } from '../core/problem-codes';
 import { errorFields, log } from '../log';
-import { tags } from '../cache/cached-reads';
-
-const apiKeysTag = tags.apiKeys;
+import { tags } from '../store/tags';
+import type { AppEnv } from './env';
 
 /** RFC 9457 problem details: the one error shape of the API. */
 export const ProblemSchema = z
@@ -31,7 +31,7 @@ export const ProblemSchema = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    code: z.string(),
+    code: z.enum(PROBLEM_CODES),
     requestId: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
@@ -40,7 +40,7 @@ export const ProblemSchema = z
 
 export interface Problem {
   status: ContentfulStatusCode;
-  code: string;
+  code: ProblemCode;
   title: string;
   detail: string;
   errors?: FieldError[];
@@ -73,7 +73,7 @@ const TITLES: Partial<Record<number, string>> = {
 
 export const problem = (
   status: ContentfulStatusCode,
-  code: string,
+  code: ProblemCode,
   detail: string,
   more: Partial<Pick<Problem, 'errors' | 'extra' | 'headers'>> = {},
 ): Problem => ({ status, code, title: TITLES[status] ?? 'Error', detail, ...more });
@@ -130,10 +130,10 @@ export function toProblem(err: unknown): Problem {
   return problem(500, 'internal_error', 'an unexpected error occurred');
 }
 
-export function handleError(err: unknown, c: Context): Response {
+export function handleError(err: unknown, c: Context<AppEnv>): Response {
   const p = toProblem(err);
   // The cached lookup that let a deleted project's key in must not do it again.
-  if (p.status === 401 && asDatabaseError(err) instanceof ForeignKeyViolationError) (c.get('cache') as { invalidate?: (tag: string) => void } | undefined)?.invalidate?.(apiKeysTag);
+  if (p.status === 401 && asDatabaseError(err) instanceof ForeignKeyViolationError) c.get('store')?.cache.invalidate(tags.apiKeys);
   // The client went away (timed out, cancelled): whatever failed after that is not a server
   // error, and nobody reads the answer. One line at warn says so.
   if (p.status >= 500 && c.req.raw.signal?.aborted) {

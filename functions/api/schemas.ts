@@ -24,6 +24,11 @@ export const DateTimeInput = z.iso
   .pipe(z.string().refine((value) => isStorableTime(Date.parse(value)), 'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z'))
   .openapi({ type: 'string', format: 'date-time' });
 
+/** The `{id}` of a resource addressed by its id. */
+export const IdParams = z.object({ id: z.string().min(1).max(100) });
+/** The `{id}` of a pipeline, which names it by id or by name. */
+export const PipelineParams = z.object({ id: z.string().min(1).max(100).openapi({ description: 'The pipeline id (pl_…), or its name' }) });
+
 export const PageQuery = z.strictObject({
   limit: queryInteger(1, MAX_PAGE_SIZE)
     .optional()

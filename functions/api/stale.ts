@@ -8,11 +8,11 @@ import type { AppEnv } from './env';
  * for clients that read it, and the classic `Warning: 110` that proxies and humans know.
  */
 export function markStaleResponse(c: Context<AppEnv>): void {
-  const reads = c.get('reads');
+  const store = c.get('store');
   // Only a body built from stale data is stale: not an error, nor an answer whose only stale part
   // was the API key lookup.
-  if ((!reads.stale && !reads.staleList) || c.res.status >= 300) return;
-  c.header('Cache-Status', `pipestore; hit; detail=${reads.staleList ? 'last-known-page' : 'stale-if-error'}`);
+  if ((!store.stale && !store.staleList) || c.res.status >= 300) return;
+  c.header('Cache-Status', `pipestore; hit; detail=${store.staleList ? 'last-known-page' : 'stale-if-error'}`);
   c.header('Warning', '110 - "Response is Stale"');
 }
 

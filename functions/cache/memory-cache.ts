@@ -18,10 +18,13 @@ export interface CacheStats {
   evictions: number;
 }
 
-export interface ReadPolicy {
+export interface ReadPolicy<T = unknown> {
   immutable?: boolean;
-  /** Invalidation handles: a write to the thing a tag names drops every entry carrying it. */
-  tags: string[];
+  /**
+   * Invalidation handles: a write to the thing a tag names drops every entry carrying it. Known
+   * before the load, or read from the loaded value (a run carries the tag of its pipeline).
+   */
+  tags: string[] | ((value: T) => string[]);
 }
 
 interface Entry {
@@ -48,8 +51,15 @@ export class MemoryCache {
   private readonly entries: LRUCache<string, Entry>;
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly keysByTag = new Map<string, Set<string>>();
-  // Bumped by every invalidation: a load that started before a write must not store its result.
-  private readonly tagGenerations = new Map<string, number>();
+  /**
+   * A load that started before a write must not store its result. Every invalidation takes the
+   * next number of `invalidations`; while loads are running, each tag remembers the number of
+   * its last one, and a load stores only if none of its tags was invalidated after it started.
+   * With no load running nothing needs remembering, so the map empties whenever loads do.
+   */
+  private invalidations = 0;
+  private readonly invalidatedAt = new Map<string, number>();
+  private loadsRunning = 0;
   private readonly now: () => number;
   private readonly counters = { hits: 0, misses: 0, staleServes: 0, evictions: 0 };
   /** Until when the database counts as unavailable (see UNAVAILABLE_RECHECK_MS). */
@@ -79,7 +89,7 @@ export class MemoryCache {
    * because the database is unreachable, an entry expired less than staleIfErrorMs ago is served
    * with `stale: true`; anything else rethrows.
    */
-  async read<T>(key: string, policy: ReadPolicy, load: () => Promise<T>): Promise<{ value: T; stale: boolean }> {
+  async read<T>(key: string, policy: ReadPolicy<T>, load: () => Promise<T>): Promise<{ value: T; stale: boolean }> {
     if (!this.enabled) return { value: await load(), stale: false };
     const entry = this.entries.get(key);
     if (entry && this.now() < entry.expiresAt) {
@@ -116,7 +126,7 @@ export class MemoryCache {
       (value) => {
         this.counters.misses++;
         this.unavailableUntil = 0;
-        this.store(key, value, { immutable: true, tags: [] }, []);
+        this.store(key, value, { immutable: true, tags: [] }, this.invalidations);
         return value;
       },
       (err: unknown) => {
@@ -142,26 +152,38 @@ export class MemoryCache {
     }
   }
 
-  /** Called after a write has committed: drops every entry that carries one of the tags. */
+  /**
+   * Called once a write has committed: drops every entry that carries one of the tags. Reads
+   * already loading are not joined by later ones: a read that starts after the write loads afresh.
+   */
   invalidate(...tags: string[]): void {
+    if (!tags.length) return;
+    const now = ++this.invalidations;
+    this.inflight.clear();
     for (const tag of tags) {
-      this.tagGenerations.set(tag, (this.tagGenerations.get(tag) ?? 0) + 1);
+      if (this.loadsRunning > 0) this.invalidatedAt.set(tag, now);
       for (const key of [...(this.keysByTag.get(tag) ?? [])]) this.entries.delete(key);
     }
   }
 
-  private async loadOnce<T>(key: string, policy: ReadPolicy, load: () => Promise<T>): Promise<T> {
+  private async loadOnce<T>(key: string, policy: ReadPolicy<T>, load: () => Promise<T>): Promise<T> {
     const pending = this.inflight.get(key);
     if (pending) return pending as Promise<T>;
-    const generations = this.generationsOf(policy.tags);
+    const startedAt = this.invalidations;
+    this.loadsRunning++;
+    const finished = () => {
+      if (--this.loadsRunning === 0) this.invalidatedAt.clear();
+    };
     const promise = load().then(
       (value) => {
         this.counters.misses++;
         this.unavailableUntil = 0;
-        this.store(key, value, policy, generations);
+        this.store(key, value, policy, startedAt);
+        finished();
         return value;
       },
       (err: unknown) => {
+        finished();
         if (isUnavailable(err)) this.unavailableUntil = this.now() + UNAVAILABLE_RECHECK_MS;
         throw err;
       },
@@ -170,20 +192,20 @@ export class MemoryCache {
     try {
       return await promise;
     } finally {
-      this.inflight.delete(key);
+      if (this.inflight.get(key) === promise) this.inflight.delete(key);
     }
   }
 
-  private store(key: string, value: unknown, policy: ReadPolicy, generations: number[]): void {
+  private store<T>(key: string, value: T, policy: ReadPolicy<T>, loadStartedAt: number): void {
     // "Not there" is never cached: the next read must ask the database again.
     if (value === undefined) return;
-    const current = this.generationsOf(policy.tags);
-    if (current.some((g, i) => g !== generations[i])) return;
+    const tags = typeof policy.tags === 'function' ? policy.tags(value) : policy.tags;
+    if (tags.some((tag) => (this.invalidatedAt.get(tag) ?? 0) > loadStartedAt)) return;
     const expiresAt = policy.immutable ? Number.POSITIVE_INFINITY : this.now() + this.options.ttlMs;
     const previous = this.entries.get(key);
     if (previous) this.untag(key, previous.tags);
-    this.entries.set(key, { value, expiresAt, tags: policy.tags });
-    for (const tag of policy.tags) {
+    this.entries.set(key, { value, expiresAt, tags });
+    for (const tag of tags) {
       let keys = this.keysByTag.get(tag);
       if (!keys) this.keysByTag.set(tag, (keys = new Set()));
       keys.add(key);
@@ -196,9 +218,5 @@ export class MemoryCache {
       keys?.delete(key);
       if (keys?.size === 0) this.keysByTag.delete(tag);
     }
-  }
-
-  private generationsOf(tags: string[]): number[] {
-    return tags.map((tag) => this.tagGenerations.get(tag) ?? 0);
   }
 }

@@ -8,7 +8,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import { requestId } from 'hono/request-id';
-import { CachedReads } from '../cache/cached-reads';
+import { Store } from '../store/store';
 import { useCursorSecret } from '../core/pagination';
 import { toProblem } from '../api/problem';
 import { log } from '../log';
@@ -33,7 +33,10 @@ type C = Context<ConsoleEnv>;
 const render = async (c: C, page: JSX.Element, status: 200 | 400 | 401 | 403 | 404 | 500 | 503 = 200) =>
   c.html(`<!doctype html>${await page.toString()}`, status);
 
-const pageContext = (c: C): PageContext => ({ db: c.get('database').db, reads: c.get('reads'), projectId: c.get('session').projectId });
+const pageContext = (c: C): PageContext => {
+  const { projectId } = c.get('session');
+  return { db: c.get('database').db, store: c.get('store').project(projectId), projectId };
+};
 
 const query = (c: C, name: string) => c.req.query(name) || undefined;
 
@@ -67,8 +70,7 @@ export function createConsoleApp({ database, config, cache }: ConsoleDependencie
   app.use(async (c, next) => {
     c.set('database', database);
     c.set('config', config);
-    c.set('cache', cache);
-    c.set('reads', new CachedReads(cache, database.db));
+    c.set('store', Store.over(cache, database.db));
     await next();
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
   });

@@ -1,8 +1,9 @@
 import type { AppConfig } from '../../db/config';
 import type { Database } from '../../db/client';
-import type { CachedReads } from '../cache/cached-reads';
 import type { MemoryCache } from '../cache/memory-cache';
 import type { ConsoleSession } from '../core/console-sessions';
+import type { ProjectStore } from '../store/project-store';
+import type { Store } from '../store/store';
 
 /** What the console is built with: the API's database, configuration and memory layer. */
 export interface ConsoleDependencies {
@@ -23,8 +24,8 @@ export interface ConsoleVariables {
   requestId: string;
   database: Database;
   config: AppConfig;
-  cache: MemoryCache;
-  reads: CachedReads;
+  /** Reads through the memory layer shared with the API, and the writes that invalidate them. */
+  store: Store;
   session: SignedIn;
 }
 
@@ -33,6 +34,7 @@ export type ConsoleEnv = { Variables: ConsoleVariables };
 /** What a page's data loader gets: the database and the signed-in project, nothing from HTTP. */
 export interface PageContext {
   db: Database['db'];
-  reads: CachedReads;
+  /** The signed-in project's store: cached reads (pipelines, versions). */
+  store: ProjectStore;
   projectId: string;
 }

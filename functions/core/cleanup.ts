@@ -1,6 +1,6 @@
 import { count, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client';
-import { asDatabaseError, ConflictError } from '../../db/errors';
+import { asDatabaseError, ConflictError, StatementTimeoutError } from '../../db/errors';
 import { pipelineRuns } from '../../db/schema';
 import { log } from '../log';
 
@@ -210,7 +210,7 @@ function plan(input: CleanupInput): { steps: StepPlan[]; skipped: CleanupStep[] 
 }
 
 const isLockConflict = (err: unknown) => asDatabaseError(err) instanceof ConflictError;
-const isStatementTimeout = (err: unknown) => asDatabaseError(err)?.sqlState === '57014';
+const isStatementTimeout = (err: unknown) => asDatabaseError(err) instanceof StatementTimeoutError;
 
 /**
  * Runs every step (see above) and logs the result as one JSON line, with `logFields` (who

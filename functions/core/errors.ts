@@ -1,3 +1,5 @@
+import type { ProblemCode } from './problem-codes';
+
 /**
  * Domain failures, independent of HTTP. The API layer maps each class to a status code and a
  * problem+json body (functions/api/problem.ts); the CLI maps them to exit codes.
@@ -9,7 +11,7 @@ export interface FieldError {
 
 export class DomainError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ProblemCode,
     message: string,
     readonly details?: Record<string, unknown>,
   ) {

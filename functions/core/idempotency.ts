@@ -3,7 +3,7 @@ import { and, eq, getTableColumns, gt, lt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { idempotencyKeys, type IdempotencyScope } from '../../db/schema';
 import { NotFoundError } from './errors';
-import { asDatabaseError } from '../../db/errors';
+import { LockNotAvailableError, StatementTimeoutError, asDatabaseError } from '../../db/errors';
 
 /**
  * The idempotency store (DESIGN §5), two scopes in one table:
@@ -68,8 +68,11 @@ interface HttpKey {
   key: string;
 }
 
-// Waiting for the row lock took longer than the statement timeout (57014) or a lock timeout (55P03).
-const isLockWaitTimeout = (err: unknown) => ['57014', '55P03'].includes(asDatabaseError(err)?.sqlState ?? '');
+// Waiting for the row lock took longer than the statement timeout or a lock timeout.
+const isLockWaitTimeout = (err: unknown) => {
+  const typed = asDatabaseError(err);
+  return typed instanceof StatementTimeoutError || typed instanceof LockNotAvailableError;
+};
 
 /**
  * Claims an HTTP key for one request, inside the request's transaction. The claim is one INSERT …

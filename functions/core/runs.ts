@@ -1,6 +1,6 @@
 import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import { type DbOrTx, recoverable } from '../../db/client';
-import { asDatabaseError } from '../../db/errors';
+import { ForeignKeyViolationError, NotNullViolationError, asDatabaseError } from '../../db/errors';
 import { type RunStatus, type RunTrigger, pipelineRuns, pipelines, pipelineVersions, taskRuns } from '../../db/schema';
 import { NotFoundError, rejectedTransition } from './errors';
 import { newId } from './ids';
@@ -50,8 +50,6 @@ export const toRun = ({ version, ...run }: RunRow & { version: number }) => ({
 });
 export type Run = ReturnType<typeof toRun>;
 
-const NOT_NULL_VIOLATION = '23502';
-
 /**
  * Creates a pending run pinned to the active version, or to the named one. One statement: the
  * version id comes from a subquery scoped to the project, and when it finds nothing the NOT NULL
@@ -94,7 +92,8 @@ export async function createRun({
     ));
     return toRun(row!);
   } catch (err) {
-    if (asDatabaseError(err)?.sqlState !== NOT_NULL_VIOLATION && !isForeignKeyOnPipeline(err)) throw err;
+    const typed = asDatabaseError(err);
+    if (!(typed instanceof NotNullViolationError) && !(typed instanceof ForeignKeyViolationError)) throw err;
     const [pipeline] = await db
       .select({ id: pipelines.id })
       .from(pipelines)
@@ -103,8 +102,6 @@ export async function createRun({
     throw new NotFoundError('version', String(input.version));
   }
 }
-
-const isForeignKeyOnPipeline = (err: unknown) => asDatabaseError(err)?.sqlState === '23503';
 
 export async function getRun({ db, input }: { db: DbOrTx; input: { projectId: string; runId: string } }) {
   const [row] = await db

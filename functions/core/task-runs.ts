@@ -1,6 +1,6 @@
 import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import { type DbOrTx, recoverable } from '../../db/client';
-import { UniqueViolationError, asDatabaseError } from '../../db/errors';
+import { NotNullViolationError, UniqueViolationError, asDatabaseError } from '../../db/errors';
 import { type TaskRunStatus, dlq, taskRuns } from '../../db/schema';
 import { StateConflictError, ValidationError, rejectedTransition } from './errors';
 import { newId } from './ids';
@@ -49,8 +49,6 @@ export const toTaskRun = (row: TaskRunRow) => ({
   updatedAt: row.updatedAt.toISOString(),
 });
 export type TaskRun = ReturnType<typeof toTaskRun>;
-
-const NOT_NULL_VIOLATION = '23502';
 
 // Where (stage, task) is in a definition, as a jsonpath over the definition's JSON.
 const TASK_IN_DEFINITION = `'$.stages[*] ? (@.id == $stage).tasks[*] ? (@.id == $task)'`;
@@ -123,10 +121,11 @@ export async function startTaskRun({
     ));
     return toTaskRun(row!);
   } catch (err) {
-    if (asDatabaseError(err) instanceof UniqueViolationError) {
+    const typed = asDatabaseError(err);
+    if (typed instanceof UniqueViolationError) {
       throw new StateConflictError('attempt_exists', `attempt ${attempt} of ${input.stageId}/${input.taskId} already exists`);
     }
-    if (asDatabaseError(err)?.sqlState === NOT_NULL_VIOLATION) await explainRejectedStart(db, input);
+    if (typed instanceof NotNullViolationError) await explainRejectedStart(db, input);
     throw err;
   }
 }

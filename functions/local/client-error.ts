@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
+import type { ProblemCode } from '../core/problem-codes';
 import { log } from '../log';
 
 interface ParserError extends Error {
@@ -15,7 +16,7 @@ interface ParserError extends Error {
 interface Answer {
   status: number;
   reason: string;
-  code: string;
+  code: ProblemCode;
   detail: string;
 }
 

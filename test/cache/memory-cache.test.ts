@@ -59,6 +59,42 @@ describe('memory cache', () => {
     expect((await cache.read('a', { tags: ['t'] }, async () => 'fresh')).value).toBe('fresh');
   });
 
+  it('tags an entry by what it loaded, and drops it by that tag', async () => {
+    const { cache } = clockedCache();
+    const policy = { tags: (run: { pipelineId: string }) => [`pipeline:${run.pipelineId}`] };
+    await cache.read('run-1', policy, async () => ({ pipelineId: 'p1' }));
+    let loads = 0;
+    cache.invalidate('pipeline:p2');
+    await cache.read('run-1', policy, async () => (loads++, { pipelineId: 'p1' }));
+    expect(loads).toBe(0);
+    cache.invalidate('pipeline:p1');
+    await cache.read('run-1', policy, async () => (loads++, { pipelineId: 'p1' }));
+    expect(loads).toBe(1);
+  });
+
+  it('does not store a load whose loaded tags were invalidated while it ran', async () => {
+    const { cache } = clockedCache();
+    const policy = { tags: (run: { pipelineId: string }) => [`pipeline:${run.pipelineId}`] };
+    let release!: () => void;
+    const slow = cache.read('run-1', policy, () => new Promise<{ pipelineId: string }>((r) => (release = () => r({ pipelineId: 'p1' }))));
+    cache.invalidate('pipeline:p1'); // the pipeline is deleted while its run is being read
+    release();
+    await slow;
+    expect(cache.stats().entries).toBe(0);
+  });
+
+  it('does not let a read that starts after an invalidation join a load that started before it', async () => {
+    const { cache } = clockedCache();
+    let release!: () => void;
+    const before = cache.read('a', { tags: ['t'] }, () => new Promise<string>((r) => (release = () => r('read before write'))));
+    cache.invalidate('t');
+    const after = cache.read('a', { tags: ['t'] }, async () => 'read after write');
+    release();
+    expect((await before).value).toBe('read before write');
+    expect((await after).value).toBe('read after write');
+    expect((await cache.read('a', { tags: ['t'] }, async () => 'not loaded again')).value).toBe('read after write');
+  });
+
   it('never caches "not found" (undefined)', async () => {
     const { cache } = clockedCache();
     let loads = 0;

@@ -3,8 +3,9 @@
  * answers are retried and which are final, that a POST keeps its Idempotency-Key across retries,
  * that waits honour Retry-After and the deadline, and what a caller gets back.
  */
-import { describe, expect, it } from 'vitest';
-import { PipestoreConnectionError, PipestoreError, createClient, updateWithRetry } from '../../functions/client';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { PipestoreConnectionError, PipestoreError, UNEXPECTED_RESPONSE, createClient, updateWithRetry } from '../../functions/client';
+import type { ProblemCode } from '../../functions/core/problem-codes';
 import { backoffMs, DEFAULT_RETRY, retryAfterMs } from '../../functions/client/retry';
 
 type Step = Response | Error | 'hang';
@@ -166,6 +167,26 @@ describe('errors', () => {
     expect(error).toBeInstanceOf(PipestoreError);
     expect(error).toMatchObject({ status: 400, code: 'validation_failed', errors, requestId: 'req-1', operation: 'createPipeline', attempts: 1 });
     expect(error.message).toBe('400 validation_failed: validation_failed happened');
+  });
+
+  it('`code` is typed by the closed list of problem codes, so a switch over it is checked', async () => {
+    expectTypeOf<PipestoreError['code']>().toEqualTypeOf<ProblemCode | typeof UNEXPECTED_RESPONSE>();
+    // @ts-expect-error a code the API never answers with is not a PipestoreError code
+    const unknown: PipestoreError['code'] = 'no_such_code';
+    expect(unknown).toBe('no_such_code');
+    const advice = (code: PipestoreError['code']) => {
+      switch (code) {
+        case 'illegal_transition':
+          return 'read the run again';
+        case 'not_found':
+          return 'gone';
+        default:
+          return 'other';
+      }
+    };
+    const { fetch } = scriptedFetch(problem(409, 'illegal_transition'));
+    const error: PipestoreError = await client(fetch).runs.update({ id: 'run_1', body: { status: 'running' } }).catch((e) => e);
+    expect(advice(error.code)).toBe('read the run again');
   });
 
   it('an error that is not problem+json is `unexpected_response`, with the header request id', async () => {

@@ -22,8 +22,9 @@ export interface ApiResponse {
   body: any;
 }
 
-export async function testApi(env: Record<string, string> = {}): Promise<TestApi> {
-  const database = await testDatabase();
+/** An app over the worker's database (or `database`, e.g. one wrapped to observe it). */
+export async function testApi(env: Record<string, string> = {}, database?: Database): Promise<TestApi> {
+  database ??= await testDatabase();
   const app = createApp({ database, config: loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent', ...env }) });
   return {
     app,

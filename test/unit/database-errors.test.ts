@@ -4,7 +4,18 @@
  * and a statement timeout counted as unavailability.
  */
 import { describe, expect, it } from 'vitest';
-import { DatabaseUnavailableError, ForeignKeyViolationError, PoolSaturatedError, asDatabaseError, neverSent } from '../../db/errors';
+import {
+  ConflictError,
+  DatabaseUnavailableError,
+  ForeignKeyViolationError,
+  LockNotAvailableError,
+  NotNullViolationError,
+  PoolSaturatedError,
+  StatementTimeoutError,
+  UniqueViolationError,
+  asDatabaseError,
+  neverSent,
+} from '../../db/errors';
 import { toProblem } from '../../functions/api/problem';
 
 const withCode = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});
@@ -40,6 +51,25 @@ describe('database errors', () => {
     const err = withCode('canceling statement due to statement timeout', '57014');
     expect(asDatabaseError(err)).toBeInstanceOf(DatabaseUnavailableError);
     expect(toProblem(err)).toMatchObject({ status: 503, headers: { 'Retry-After': expect.any(String) } });
+  });
+
+  it.each([
+    ['23502', 'a not-null violation', NotNullViolationError],
+    ['23503', 'a foreign key violation', ForeignKeyViolationError],
+    ['23505', 'a unique violation', UniqueViolationError],
+    ['57014', 'a statement timeout', StatementTimeoutError],
+    ['55P03', 'a lock timeout', LockNotAvailableError],
+  ])('SQLSTATE %s is %s, a type of its own (the core compares types, never SQLSTATEs)', (state, _, type) => {
+    expect(asDatabaseError(withCode('failed', state))).toBeInstanceOf(type);
+    // From the Data API, the state is only in the message.
+    expect(asDatabaseError(new Error(`failed; SQLState: ${state}`))).toBeInstanceOf(type);
+  });
+
+  it('a lock timeout stays a conflict (409) and a statement timeout unavailability (503)', () => {
+    expect(asDatabaseError(withCode('lock', '55P03'))).toBeInstanceOf(ConflictError);
+    expect(toProblem(withCode('lock', '55P03'))).toMatchObject({ status: 409, code: 'concurrent_update' });
+    expect(asDatabaseError(withCode('timeout', '57014'))).toBeInstanceOf(DatabaseUnavailableError);
+    expect(toProblem(withCode('not null', '23502'))).toMatchObject({ status: 500, code: 'internal_error' });
   });
 
   it("a foreign key naming a vanished project is 401 (the key went with its project); others stay what they were", () => {

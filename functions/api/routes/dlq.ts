@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { deleteDlqEntry, getDlqEntry, listDlq, replayDlqEntry } from '../../core/dlq';
-import { LocationHeader, PageQuery, commonErrors, jsonResponse, notFound, optionalJsonBody, pageOf } from '../schemas';
+import { projectStore } from '../http';
+import { IdParams, LocationHeader, PageQuery, commonErrors, jsonResponse, notFound, optionalJsonBody, pageOf } from '../schemas';
 import { createRouter } from '../validation';
 import { TaskRun } from './task-runs';
 
@@ -21,7 +21,6 @@ const DlqEntry = z
   })
   .openapi('DlqEntry');
 
-const IdParams = z.object({ id: z.string().min(1).max(100) });
 const tags = ['dead-letter queue'];
 
 export const dlqRoutes = createRouter()
@@ -35,7 +34,7 @@ export const dlqRoutes = createRouter()
       request: { query: PageQuery },
       responses: { 200: jsonResponse(pageOf(DlqEntry, 'DlqPage'), 'A page of entries'), ...commonErrors },
     }),
-    async (c) => c.json(await listDlq({ db: c.get('database').db, input: { ...c.req.valid('query'), projectId: c.get('projectId') } }), 200),
+    async (c) => c.json(await projectStore(c).listDlq(c.req.valid('query')), 200),
   )
   .openapi(
     createRoute({
@@ -47,8 +46,7 @@ export const dlqRoutes = createRouter()
       request: { params: IdParams },
       responses: { 200: jsonResponse(DlqEntry, 'The entry'), ...commonErrors, ...notFound },
     }),
-    async (c) =>
-      c.json(await getDlqEntry({ db: c.get('database').db, input: { projectId: c.get('projectId'), id: c.req.valid('param').id } }), 200),
+    async (c) => c.json(await projectStore(c).getDlqEntry(c.req.valid('param').id), 200),
   )
   .openapi(
     createRoute({
@@ -66,10 +64,7 @@ export const dlqRoutes = createRouter()
       },
     }),
     async (c) => {
-      const { taskRun, created } = await replayDlqEntry({
-        db: c.get('database').db,
-        input: { projectId: c.get('projectId'), id: c.req.valid('param').id },
-      });
+      const { taskRun, created } = await projectStore(c).replayDlqEntry(c.req.valid('param').id);
       if (!created) return c.json(taskRun, 200);
       c.header('Location', `/v1/task-runs/${taskRun.id}`);
       return c.json(taskRun, 201);
@@ -86,7 +81,7 @@ export const dlqRoutes = createRouter()
       responses: { 204: { description: 'Deleted' }, ...commonErrors, ...notFound },
     }),
     async (c) => {
-      await deleteDlqEntry({ db: c.get('database').db, input: { projectId: c.get('projectId'), id: c.req.valid('param').id } });
+      await projectStore(c).deleteDlqEntry(c.req.valid('param').id);
       return c.body(null, 204);
     },
   );

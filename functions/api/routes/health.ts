@@ -39,7 +39,7 @@ export const healthRoutes = createRouter('public').openapi(healthRoute, async (c
   const body = {
     status: ping.ok ? ('ok' as const) : ('unavailable' as const),
     database: { driver: database.driver, reachable: ping.ok, ...(ping.ok ? { latencyMs: ping.latencyMs } : {}) },
-    cache: c.get('cache').stats(),
+    cache: c.get('store').cache.stats(),
   };
   c.header('Cache-Control', 'no-store');
   if (!ping.ok) c.header('Retry-After', '5');

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { MAX_TASK_RESULT_BYTES, MAX_TASK_TTL_SECONDS, getTaskResult, putTaskResult } from '../../core/idempotency';
+import { MAX_TASK_RESULT_BYTES, MAX_TASK_TTL_SECONDS } from '../../core/idempotency';
+import { projectStore } from '../http';
 import { LocationHeader, boundedJson, commonErrors, jsonBody, jsonResponse, notFound } from '../schemas';
 import { createRouter } from '../validation';
 
@@ -52,10 +53,8 @@ export const idempotencyRoutes = createRouter()
     async (c) => {
       const { key } = c.req.valid('param');
       const { result, ttlSeconds } = c.req.valid('json');
-      const { entry, created } = await putTaskResult({
-        db: c.get('database').db,
-        input: { projectId: c.get('projectId'), key, result, ttlSeconds: ttlSeconds ?? c.get('config').idempotencyTtlHours * 3600 },
-      });
+      const ttl = ttlSeconds ?? c.get('config').idempotencyTtlHours * 3600;
+      const { entry, created } = await projectStore(c).putTaskResult({ key, result, ttlSeconds: ttl });
       if (!created) return c.json(entry, 200);
       c.header('Location', `/v1/idempotency/${encodeURIComponent(key)}`);
       return c.json(entry, 201);
@@ -71,6 +70,5 @@ export const idempotencyRoutes = createRouter()
       request: { params: KeyParams },
       responses: { 200: jsonResponse(TaskResult, 'The stored result'), ...commonErrors, ...notFound },
     }),
-    async (c) =>
-      c.json(await getTaskResult({ db: c.get('database').db, input: { projectId: c.get('projectId'), key: c.req.valid('param').key } }), 200),
+    async (c) => c.json(await projectStore(c).getTaskResult(c.req.valid('param').key), 200),
   );

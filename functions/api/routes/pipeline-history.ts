@@ -1,6 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { listActivations } from '../../core/activations';
-import { diffVersions } from '../../core/version-diff';
+import { projectStore } from '../http';
 import { PageQuery, commonErrors, jsonResponse, notFound, pageOf } from '../schemas';
 import { createRouter } from '../validation';
 
@@ -53,17 +52,7 @@ export const pipelineHistoryRoutes = createRouter()
       request: { params: z.object({ id: PipelineParam }), query: PageQuery },
       responses: { 200: jsonResponse(pageOf(Activation, 'ActivationPage'), 'A page of activations'), ...commonErrors, ...notFound },
     }),
-    async (c) => {
-      const { limit, cursor } = c.req.valid('query');
-      const page = await listActivations({
-        db: c.get('database').db,
-        projectId: c.get('projectId'),
-        pipelineIdOrName: c.req.valid('param').id,
-        cursor,
-        limit,
-      });
-      return c.json(page, 200);
-    },
+    async (c) => c.json(await projectStore(c).listActivations({ ...c.req.valid('query'), pipeline: c.req.valid('param').id }), 200),
   )
   .openapi(
     createRoute({
@@ -76,7 +65,7 @@ export const pipelineHistoryRoutes = createRouter()
       responses: { 200: jsonResponse(VersionDiff, 'What changes from version a to version b'), ...commonErrors, ...notFound },
     }),
     async (c) => {
-      const { id, a, b } = c.req.valid('param');
-      return c.json(await diffVersions({ db: c.get('database').db, projectId: c.get('projectId'), pipelineIdOrName: id, from: a, to: b }), 200);
+      const { id: pipeline, a: from, b: to } = c.req.valid('param');
+      return c.json(await projectStore(c).diffVersions({ pipeline, from, to }), 200);
     },
   );

@@ -1,16 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { invalidating, tags as cacheTags } from '../../cache/cached-reads';
 import { PipelineNameSchema, pipelineMetadataFields } from '../../core/pipeline-metadata';
-import { activateVersion, createPipeline, deletePipeline, updatePipeline } from '../../core/pipelines';
 import { VERSION_HASH } from '../../core/pipeline-ref';
 import { INT4_MAX } from '../../core/bounds';
-import { etag, ifMatchRevision, pipelineIdOf } from '../http';
+import { ifMatchRevision, projectStore, withETag } from '../http';
 import {
   CreatedHeaders,
   Definition,
   ETagHeader,
   IfMatchHeaders,
   PageQuery,
+  PipelineParams,
   commonErrors,
   conflict,
   jsonBody,
@@ -55,8 +54,6 @@ const UpdatePipeline = z
   .strictObject({ ...pipelineMetadataFields, name: PipelineNameSchema.optional() })
   .openapi('UpdatePipeline');
 
-const IdParams = z.object({ id: z.string().min(1).max(100).openapi({ description: 'The pipeline id (pl_…), or its name' }) });
-
 const tags = ['pipelines'];
 
 export const pipelineRoutes = createRouter()
@@ -75,13 +72,9 @@ export const pipelineRoutes = createRouter()
       },
     }),
     async (c) => {
-      const { pipeline, version } = await createPipeline({
-        db: c.get('database').db,
-        input: { ...c.req.valid('json'), projectId: c.get('projectId'), keyId: c.get('keyId') },
-      });
-      c.header('ETag', etag(pipeline.revision));
+      const { pipeline, version } = await projectStore(c).createPipeline({ ...c.req.valid('json'), keyId: c.get('keyId') });
       c.header('Location', `/v1/pipelines/${pipeline.id}`);
-      return c.json({ ...pipeline, version }, 201);
+      return c.json({ ...withETag(c, pipeline), version }, 201);
     },
   )
   .openapi(
@@ -94,7 +87,7 @@ export const pipelineRoutes = createRouter()
       request: { query: PageQuery },
       responses: { 200: jsonResponse(pageOf(Pipeline, 'PipelinePage'), 'A page of pipelines'), ...commonErrors },
     }),
-    async (c) => c.json(await c.get('reads').listPipelines({ ...c.req.valid('query'), projectId: c.get('projectId') }), 200),
+    async (c) => c.json(await projectStore(c).listPipelines(c.req.valid('query')), 200),
   )
   .openapi(
     createRoute({
@@ -103,18 +96,14 @@ export const pipelineRoutes = createRouter()
       operationId: 'getPipeline',
       tags,
       summary: 'Get a pipeline by id or name',
-      request: { params: IdParams },
+      request: { params: PipelineParams },
       responses: {
         200: { ...jsonResponse(Pipeline, 'The pipeline'), headers: ETagHeader },
         ...commonErrors,
         ...notFound,
       },
     }),
-    async (c) => {
-      const pipeline = await c.get('reads').getPipeline({ projectId: c.get('projectId'), idOrName: c.req.valid('param').id });
-      c.header('ETag', etag(pipeline.revision));
-      return c.json(pipeline, 200);
-    },
+    async (c) => c.json(withETag(c, await projectStore(c).getPipeline(c.req.valid('param').id)), 200),
   )
   .openapi(
     createRoute({
@@ -123,7 +112,7 @@ export const pipelineRoutes = createRouter()
       operationId: 'updatePipeline',
       tags,
       summary: 'Update pipeline metadata',
-      request: { params: IdParams, headers: IfMatchHeaders, body: jsonBody(UpdatePipeline) },
+      request: { params: PipelineParams, headers: IfMatchHeaders, body: jsonBody(UpdatePipeline) },
       responses: {
         200: { ...jsonResponse(Pipeline, 'The updated pipeline'), headers: ETagHeader },
         ...commonErrors,
@@ -133,11 +122,11 @@ export const pipelineRoutes = createRouter()
       },
     }),
     async (c) => {
-      const id = await pipelineIdOf(c, c.req.valid('param').id);
-      const input = { projectId: c.get('projectId'), id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') };
-      const pipeline = await invalidating(c.get('cache'), [cacheTags.pipelines(input.projectId)], updatePipeline({ db: c.get('database').db, input }));
-      c.header('ETag', etag(pipeline.revision));
-      return c.json(pipeline, 200);
+      // The pipeline first: an unknown one is 404 whatever the If-Match says.
+      const store = projectStore(c);
+      const pipeline = await store.pipelineId(c.req.valid('param').id);
+      const updated = await store.updatePipeline({ pipeline, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') });
+      return c.json(withETag(c, updated), 200);
     },
   )
   .openapi(
@@ -147,14 +136,13 @@ export const pipelineRoutes = createRouter()
       operationId: 'deletePipeline',
       tags,
       summary: 'Delete a pipeline with its versions and runs',
-      request: { params: IdParams, headers: IfMatchHeaders },
+      request: { params: PipelineParams, headers: IfMatchHeaders },
       responses: { 204: { description: 'Deleted' }, ...commonErrors, ...notFound, ...preconditionFailed },
     }),
     async (c) => {
-      const id = await pipelineIdOf(c, c.req.valid('param').id);
-      const input = { projectId: c.get('projectId'), id, ifMatch: ifMatchRevision(c) };
-      const dropped = [cacheTags.pipelines(input.projectId), cacheTags.versions(input.projectId, input.id)];
-      await invalidating(c.get('cache'), dropped, deletePipeline({ db: c.get('database').db, input }));
+      const store = projectStore(c);
+      const pipeline = await store.pipelineId(c.req.valid('param').id);
+      await store.deletePipeline({ pipeline, ifMatch: ifMatchRevision(c) });
       return c.body(null, 204);
     },
   )
@@ -166,7 +154,7 @@ export const pipelineRoutes = createRouter()
       tags,
       summary: 'Make a version the active one (rollback = activate an older version)',
       request: {
-        params: IdParams,
+        params: PipelineParams,
         headers: IfMatchHeaders,
         body: jsonBody(
           z.strictObject({
@@ -184,15 +172,9 @@ export const pipelineRoutes = createRouter()
       },
     }),
     async (c) => {
-      const input = {
-        projectId: c.get('projectId'),
-        id: await pipelineIdOf(c, c.req.valid('param').id),
-        version: c.req.valid('json').version,
-        keyId: c.get('keyId'),
-        ifMatch: ifMatchRevision(c),
-      };
-      const pipeline = await invalidating(c.get('cache'), [cacheTags.pipelines(input.projectId)], activateVersion({ db: c.get('database').db, input }));
-      c.header('ETag', etag(pipeline.revision));
-      return c.json(pipeline, 200);
+      const store = projectStore(c);
+      const pipeline = await store.pipelineId(c.req.valid('param').id);
+      const activated = await store.activateVersion({ pipeline, ...c.req.valid('json'), keyId: c.get('keyId'), ifMatch: ifMatchRevision(c) });
+      return c.json(withETag(c, activated), 200);
     },
   );

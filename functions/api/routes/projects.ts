@@ -1,10 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { invalidating, tags as cacheTags } from '../../cache/cached-reads';
-import { createApiKey, createProject, deleteProject, listApiKeys, listProjects, revokeApiKey } from '../../core/projects';
-import { etag, ifMatchRevision } from '../http';
+import { ifMatchRevision, withETag } from '../http';
 import {
   CreatedHeaders,
   DateTimeInput,
+  IdParams,
   IfMatchHeaders,
   PageQuery,
   commonErrors,
@@ -43,7 +42,6 @@ const ApiKeyInfo = z
     revokedAt: z.string().datetime().nullable(),
   })
   .openapi('ApiKeyInfo', { description: 'An API key as listed: never the key itself' });
-const ProjectParams = z.object({ id: z.string().min(1).max(100) });
 
 const tags = ['admin'];
 
@@ -59,10 +57,9 @@ export const projectRoutes = createRouter('admin')
       responses: { 201: { ...jsonResponse(Project, 'The new project'), headers: CreatedHeaders }, ...commonErrors },
     }),
     async (c) => {
-      const project = await createProject({ db: c.get('database').db, input: c.req.valid('json') });
-      c.header('ETag', etag(project.revision));
+      const project = await c.get('store').createProject(c.req.valid('json'));
       c.header('Location', `/v1/projects/${project.id}`);
-      return c.json(project, 201);
+      return c.json(withETag(c, project), 201);
     },
   )
   .openapi(
@@ -75,7 +72,7 @@ export const projectRoutes = createRouter('admin')
       request: { query: PageQuery },
       responses: { 200: jsonResponse(pageOf(Project, 'ProjectPage'), 'A page of projects'), ...commonErrors },
     }),
-    async (c) => c.json(await listProjects({ db: c.get('database').db, input: c.req.valid('query') }), 200),
+    async (c) => c.json(await c.get('store').listProjects(c.req.valid('query')), 200),
   )
   .openapi(
     createRoute({
@@ -84,13 +81,11 @@ export const projectRoutes = createRouter('admin')
       operationId: 'deleteProject',
       tags,
       summary: 'Delete a project with all its pipelines, runs and keys',
-      request: { params: ProjectParams, headers: IfMatchHeaders },
+      request: { params: IdParams, headers: IfMatchHeaders },
       responses: { 204: { description: 'Deleted' }, ...commonErrors, ...notFound, ...preconditionFailed },
     }),
     async (c) => {
-      const input = { projectId: c.req.valid('param').id, ifMatch: ifMatchRevision(c) };
-      const dropped = [cacheTags.apiKeys, cacheTags.pipelines(input.projectId)];
-      await invalidating(c.get('cache'), dropped, deleteProject({ db: c.get('database').db, input }));
+      await c.get('store').deleteProject({ projectId: c.req.valid('param').id, ifMatch: ifMatchRevision(c) });
       return c.body(null, 204);
     },
   )
@@ -101,13 +96,10 @@ export const projectRoutes = createRouter('admin')
       operationId: 'listApiKeys',
       tags,
       summary: "List a project's API keys, oldest first (never the keys themselves)",
-      request: { params: ProjectParams, query: PageQuery },
+      request: { params: IdParams, query: PageQuery },
       responses: { 200: jsonResponse(pageOf(ApiKeyInfo, 'ApiKeyPage'), 'A page of keys'), ...commonErrors, ...notFound },
     }),
-    async (c) => {
-      const input = { ...c.req.valid('query'), projectId: c.req.valid('param').id };
-      return c.json(await listApiKeys({ db: c.get('database').db, input }), 200);
-    },
+    async (c) => c.json(await c.get('store').listApiKeys({ ...c.req.valid('query'), projectId: c.req.valid('param').id }), 200),
   )
   .openapi(
     createRoute({
@@ -117,7 +109,7 @@ export const projectRoutes = createRouter('admin')
       tags,
       summary: 'Create an API key for a project (the key is shown once)',
       request: {
-        params: ProjectParams,
+        params: IdParams,
         body: optionalJsonBody(
           z.strictObject({
             name: z.string().trim().min(1).max(100).optional(),
@@ -130,7 +122,7 @@ export const projectRoutes = createRouter('admin')
     async (c) => {
       const { name, expiresAt } = c.req.valid('json') ?? {};
       const input = { projectId: c.req.valid('param').id, name, ...(expiresAt !== undefined && { expiresAt: new Date(expiresAt) }) };
-      const key = await createApiKey({ db: c.get('database').db, input });
+      const key = await c.get('store').createApiKey(input);
       c.header('Cache-Control', 'no-store');
       return c.json(key, 201);
     },
@@ -142,12 +134,12 @@ export const projectRoutes = createRouter('admin')
       operationId: 'revokeApiKey',
       tags,
       summary: 'Revoke an API key',
-      request: { params: ProjectParams.extend({ keyId: z.string().min(1).max(100) }) },
+      request: { params: IdParams.extend({ keyId: z.string().min(1).max(100) }) },
       responses: { 204: { description: 'Revoked (also when it already was)' }, ...commonErrors, ...notFound },
     }),
     async (c) => {
       const { id, keyId } = c.req.valid('param');
-      await invalidating(c.get('cache'), [cacheTags.apiKeys], revokeApiKey({ db: c.get('database').db, input: { projectId: id, keyId } }));
+      await c.get('store').revokeApiKey({ projectId: id, keyId });
       return c.body(null, 204);
     },
   );

@@ -1,8 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { SERVICE_STATUSES } from '../../../db/schema';
-import { listServices, listTaskHistory, registerService } from '../../core/registry';
 import { DEFAULT_MAX_ATTEMPTS } from '../../core/task-runs';
-import { etag } from '../http';
+import { projectStore, withETag } from '../http';
 import { ETagHeader, PageQuery, commonErrors, jsonBody, jsonResponse, notFound, pageOf } from '../schemas';
 import { createRouter } from '../validation';
 
@@ -98,12 +97,8 @@ export const serviceRoutes = createRouter()
       },
     }),
     async (c) => {
-      const { service, created } = await registerService({
-        db: c.get('database').db,
-        input: { ...c.req.valid('json'), projectId: c.get('projectId'), id: c.req.valid('param').id },
-      });
-      c.header('ETag', etag(service.revision));
-      return created ? c.json(service, 201) : c.json(service, 200);
+      const { service, created } = await projectStore(c).registerService({ ...c.req.valid('json'), id: c.req.valid('param').id });
+      return created ? c.json(withETag(c, service), 201) : c.json(withETag(c, service), 200);
     },
   )
   .openapi(
@@ -116,8 +111,7 @@ export const serviceRoutes = createRouter()
       request: { query: PageQuery },
       responses: { 200: jsonResponse(pageOf(Service, 'ServicePage'), 'A page of services'), ...commonErrors },
     }),
-    async (c) =>
-      c.json(await listServices({ db: c.get('database').db, input: { ...c.req.valid('query'), projectId: c.get('projectId') } }), 200),
+    async (c) => c.json(await projectStore(c).listServices(c.req.valid('query')), 200),
   );
 
 /** Routes under /v1/tasks. */
@@ -136,12 +130,5 @@ export const taskRoutes = createRouter().openapi(
       ...notFound,
     },
   }),
-  async (c) =>
-    c.json(
-      await listTaskHistory({
-        db: c.get('database').db,
-        input: { ...c.req.valid('query'), projectId: c.get('projectId'), taskId: c.req.valid('param').id },
-      }),
-      200,
-    ),
+  async (c) => c.json(await projectStore(c).listTaskHistory({ ...c.req.valid('query'), taskId: c.req.valid('param').id }), 200),
 );

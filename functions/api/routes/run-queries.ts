@@ -1,11 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { RUN_STATUSES, RUN_TRIGGERS, TASK_RUN_STATUSES } from '../../../db/schema';
 import { PIPELINE_METADATA_LIMITS } from '../../core/pipeline-metadata';
-import { listProjectRuns } from '../../core/run-queries';
-import { runStats } from '../../core/run-stats';
-import { getTaskRun, listProjectTaskRuns } from '../../core/task-run-queries';
-import { etag } from '../http';
-import { DateTimeInput, ETagHeader, PageQuery, commonErrors, jsonResponse, notFound, pageOf } from '../schemas';
+import { projectStore, withETag } from '../http';
+import { DateTimeInput, ETagHeader, IdParams, PageQuery, commonErrors, jsonResponse, notFound, pageOf } from '../schemas';
 import { createRouter } from '../validation';
 import { Run } from './runs';
 import { TaskRun } from './task-runs';
@@ -95,7 +92,7 @@ export const runQueryRoutes = createRouter()
         createdAfter: createdAfter === undefined ? undefined : new Date(createdAfter),
         createdBefore: createdBefore === undefined ? undefined : new Date(createdBefore),
       };
-      return c.json(await listProjectRuns({ db: c.get('database').db, projectId: c.get('projectId'), filters, cursor, limit }), 200);
+      return c.json(await projectStore(c).listProjectRuns({ filters, cursor, limit }), 200);
     },
   )
   .openapi(
@@ -110,8 +107,7 @@ export const runQueryRoutes = createRouter()
       request: { query: StatsQuery },
       responses: { 200: jsonResponse(RunStats, 'Statistics of the runs created in the window'), ...commonErrors },
     }),
-    async (c) =>
-      c.json(await runStats({ db: c.get('database').db, projectId: c.get('projectId'), since: sinceDate(c.req.valid('query').since) }), 200),
+    async (c) => c.json(await projectStore(c).runStats({ since: sinceDate(c.req.valid('query').since) }), 200),
   );
 
 /** Routes under /v1/task-runs that read. */
@@ -133,8 +129,7 @@ export const taskRunQueryRoutes = createRouter()
     }),
     async (c) => {
       const { limit, cursor, status, taskId } = c.req.valid('query');
-      const filters = { status, taskId };
-      return c.json(await listProjectTaskRuns({ db: c.get('database').db, projectId: c.get('projectId'), filters, cursor, limit }), 200);
+      return c.json(await projectStore(c).listProjectTaskRuns({ filters: { status, taskId }, cursor, limit }), 200);
     },
   )
   .openapi(
@@ -144,12 +139,8 @@ export const taskRunQueryRoutes = createRouter()
       operationId: 'getTaskRun',
       tags: ['task runs'],
       summary: 'Get a task run',
-      request: { params: z.object({ id: z.string().min(1).max(100) }) },
+      request: { params: IdParams },
       responses: { 200: { ...jsonResponse(TaskRun, 'The task run'), headers: ETagHeader }, ...commonErrors, ...notFound },
     }),
-    async (c) => {
-      const taskRun = await getTaskRun({ db: c.get('database').db, projectId: c.get('projectId'), taskRunId: c.req.valid('param').id });
-      c.header('ETag', etag(taskRun.revision));
-      return c.json(taskRun, 200);
-    },
+    async (c) => c.json(withETag(c, await projectStore(c).getTaskRun(c.req.valid('param').id)), 200),
   );

@@ -1,14 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { RUN_STATUSES, RUN_TRIGGERS } from '../../../db/schema';
-import { invalidating, tags as cacheTags } from '../../cache/cached-reads';
-import { cancelRun, createRun, heartbeatRun, updateRun } from '../../core/runs';
 import { INT4_MAX } from '../../core/bounds';
-import { etag, ifMatchRevision, pipelineIdOf } from '../http';
+import { ifMatchRevision, projectStore, withETag } from '../http';
 import {
   CreatedHeaders,
   ETagHeader,
+  IdParams,
   IfMatchHeaders,
   PageQuery,
+  PipelineParams,
   boundedJson,
   commonErrors,
   conflict,
@@ -51,14 +51,7 @@ const RunPatch = z
   })
   .openapi('RunPatch');
 
-const RunParams = z.object({ id: z.string().min(1).max(100) });
-const PipelineParams = z.object({ id: z.string().min(1).max(100).openapi({ description: 'The pipeline id (pl_…), or its name' }) });
 const tags = ['runs'];
-
-const respondWithRun = <T extends { revision: number }>(c: { header(name: string, value: string): void }, run: T) => {
-  c.header('ETag', etag(run.revision));
-  return run;
-};
 
 /** Routes under /v1/pipelines/{id}/runs. */
 export const pipelineRunRoutes = createRouter()
@@ -81,18 +74,10 @@ export const pipelineRunRoutes = createRouter()
       responses: { 201: { ...jsonResponse(Run, 'The new run'), headers: CreatedHeaders }, ...commonErrors, ...notFound },
     }),
     async (c) => {
-      const body = c.req.valid('json') ?? {};
-      const run = await createRun({
-        db: c.get('database').db,
-        input: {
-          projectId: c.get('projectId'),
-          pipelineId: await pipelineIdOf(c, c.req.valid('param').id),
-          version: body.version,
-          input: body.input,
-        },
-      });
+      const { version, input } = c.req.valid('json') ?? {};
+      const run = await projectStore(c).createRun({ pipeline: c.req.valid('param').id, version, input });
       c.header('Location', `/v1/runs/${run.id}`);
-      return c.json(respondWithRun(c, run), 201);
+      return c.json(withETag(c, run), 201);
     },
   )
   .openapi(
@@ -105,10 +90,7 @@ export const pipelineRunRoutes = createRouter()
       request: { params: PipelineParams, query: PageQuery.extend({ status: z.enum(RUN_STATUSES).optional() }) },
       responses: { 200: jsonResponse(pageOf(Run, 'RunPage'), 'A page of runs'), ...commonErrors, ...notFound },
     }),
-    async (c) => {
-      const pipelineId = await pipelineIdOf(c, c.req.valid('param').id);
-      return c.json(await c.get('reads').listRuns({ ...c.req.valid('query'), projectId: c.get('projectId'), pipelineId }), 200);
-    },
+    async (c) => c.json(await projectStore(c).listRuns({ ...c.req.valid('query'), pipeline: c.req.valid('param').id }), 200),
   );
 
 /** Routes under /v1/runs. */
@@ -120,13 +102,10 @@ export const runRoutes = createRouter()
       operationId: 'getRun',
       tags,
       summary: 'Get a run',
-      request: { params: RunParams },
+      request: { params: IdParams },
       responses: { 200: { ...jsonResponse(Run, 'The run'), headers: ETagHeader }, ...commonErrors, ...notFound },
     }),
-    async (c) => {
-      const run = await c.get('reads').getRun({ projectId: c.get('projectId'), runId: c.req.valid('param').id });
-      return c.json(respondWithRun(c, run), 200);
-    },
+    async (c) => c.json(withETag(c, await projectStore(c).getRun(c.req.valid('param').id)), 200),
   )
   .openapi(
     createRoute({
@@ -137,7 +116,7 @@ export const runRoutes = createRouter()
       summary: 'Transition a run, set its current stage, merge stage results',
       description:
         'pending -> running -> succeeded | failed | timed_out, pending|running -> cancelled. Terminal states are final: 409 with currentStatus.',
-      request: { params: RunParams, headers: IfMatchHeaders, body: jsonBody(RunPatch) },
+      request: { params: IdParams, headers: IfMatchHeaders, body: jsonBody(RunPatch) },
       responses: {
         200: { ...jsonResponse(Run, 'The updated run'), headers: ETagHeader },
         ...commonErrors,
@@ -147,9 +126,8 @@ export const runRoutes = createRouter()
       },
     }),
     async (c) => {
-      const input = { projectId: c.get('projectId'), runId: c.req.valid('param').id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') };
-      const run = await invalidating(c.get('cache'), [cacheTags.run(input.projectId, input.runId)], updateRun({ db: c.get('database').db, input }));
-      return c.json(respondWithRun(c, run), 200);
+      const run = await projectStore(c).updateRun({ runId: c.req.valid('param').id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') });
+      return c.json(withETag(c, run), 200);
     },
   )
   .openapi(
@@ -159,7 +137,7 @@ export const runRoutes = createRouter()
       operationId: 'heartbeatRun',
       tags,
       summary: 'Record that a running run is alive (does not change its revision)',
-      request: { params: RunParams, body: optionalJsonBody(z.strictObject({})) },
+      request: { params: IdParams, body: optionalJsonBody(z.strictObject({})) },
       responses: {
         200: jsonResponse(z.object({ id: z.string(), status: z.enum(RUN_STATUSES), heartbeatAt: z.string().datetime() }), 'Recorded'),
         ...commonErrors,
@@ -167,11 +145,7 @@ export const runRoutes = createRouter()
         ...conflict,
       },
     }),
-    async (c) => {
-      const input = { projectId: c.get('projectId'), runId: c.req.valid('param').id };
-      const dropped = [cacheTags.run(input.projectId, input.runId)];
-      return c.json(await invalidating(c.get('cache'), dropped, heartbeatRun({ db: c.get('database').db, input })), 200);
-    },
+    async (c) => c.json(await projectStore(c).heartbeatRun(c.req.valid('param').id), 200),
   )
   .openapi(
     createRoute({
@@ -181,7 +155,7 @@ export const runRoutes = createRouter()
       tags,
       summary: 'Cancel a pending or running run and its unfinished task runs',
       request: {
-        params: RunParams,
+        params: IdParams,
         headers: IfMatchHeaders,
         body: optionalJsonBody(z.strictObject({ reason: z.string().max(2000).optional() })),
       },
@@ -194,14 +168,9 @@ export const runRoutes = createRouter()
       },
     }),
     async (c) => {
-      const reason = (c.req.valid('json') ?? {}).reason;
-      const input = {
-        projectId: c.get('projectId'),
-        runId: c.req.valid('param').id,
-        ifMatch: ifMatchRevision(c),
-        ...(reason !== undefined && { reason: { message: reason } }),
-      };
-      const run = await invalidating(c.get('cache'), [cacheTags.run(input.projectId, input.runId)], cancelRun({ db: c.get('database').db, input }));
-      return c.json(respondWithRun(c, run), 200);
+      const { reason } = c.req.valid('json') ?? {};
+      const cancelled = { runId: c.req.valid('param').id, ifMatch: ifMatchRevision(c), ...(reason !== undefined && { reason: { message: reason } }) };
+      const run = await projectStore(c).cancelRun(cancelled);
+      return c.json(withETag(c, run), 200);
     },
   );

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { RUN_STATUSES } from '../../../db/schema';
-import { listSchedules } from '../../core/schedules';
+import { projectStore } from '../http';
 import { PageQuery, commonErrors, jsonResponse, pageOf } from '../schemas';
 import { createRouter } from '../validation';
 
@@ -35,5 +35,5 @@ export const scheduleRoutes = createRouter().openapi(
     request: { query: PageQuery },
     responses: { 200: jsonResponse(pageOf(Schedule, 'SchedulePage'), 'A page of schedules'), ...commonErrors },
   }),
-  async (c) => c.json(await listSchedules({ db: c.get('database').db, input: { ...c.req.valid('query'), projectId: c.get('projectId') } }), 200),
+  async (c) => c.json(await projectStore(c).listSchedules(c.req.valid('query')), 200),
 );

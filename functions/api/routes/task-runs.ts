@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { TASK_RUN_STATUSES } from '../../../db/schema';
-import { listTaskRuns, startTaskRun, updateTaskRun } from '../../core/task-runs';
-import { etag, ifMatchRevision } from '../http';
+import { ifMatchRevision, projectStore, withETag } from '../http';
 import {
   CreatedHeaders,
   ETagHeader,
+  IdParams,
   IfMatchHeaders,
   PageQuery,
   boundedJson,
@@ -54,7 +54,6 @@ const TaskRunPatch = z
   })
   .openapi('TaskRunPatch');
 
-const IdParams = z.object({ id: z.string().min(1).max(100) });
 const tags = ['task runs'];
 
 /** Routes under /v1/runs/{id}/tasks. */
@@ -75,13 +74,9 @@ export const runTaskRoutes = createRouter()
       },
     }),
     async (c) => {
-      const taskRun = await startTaskRun({
-        db: c.get('database').db,
-        input: { ...c.req.valid('json'), projectId: c.get('projectId'), runId: c.req.valid('param').id },
-      });
-      c.header('ETag', etag(taskRun.revision));
+      const taskRun = await projectStore(c).startTaskRun({ ...c.req.valid('json'), runId: c.req.valid('param').id });
       c.header('Location', `/v1/task-runs/${taskRun.id}`);
-      return c.json(taskRun, 201);
+      return c.json(withETag(c, taskRun), 201);
     },
   )
   .openapi(
@@ -94,14 +89,7 @@ export const runTaskRoutes = createRouter()
       request: { params: IdParams, query: PageQuery },
       responses: { 200: jsonResponse(pageOf(TaskRun, 'TaskRunPage'), 'A page of task runs'), ...commonErrors, ...notFound },
     }),
-    async (c) =>
-      c.json(
-        await listTaskRuns({
-          db: c.get('database').db,
-          input: { ...c.req.valid('query'), projectId: c.get('projectId'), runId: c.req.valid('param').id },
-        }),
-        200,
-      ),
+    async (c) => c.json(await projectStore(c).listTaskRuns({ ...c.req.valid('query'), runId: c.req.valid('param').id }), 200),
   );
 
 /** Routes under /v1/task-runs. */
@@ -125,11 +113,8 @@ export const taskRunRoutes = createRouter().openapi(
     },
   }),
   async (c) => {
-    const taskRun = await updateTaskRun({
-      db: c.get('database').db,
-      input: { projectId: c.get('projectId'), taskRunId: c.req.valid('param').id, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') },
-    });
-    c.header('ETag', etag(taskRun.revision));
-    return c.json(taskRun, 200);
+    const { id: taskRunId } = c.req.valid('param');
+    const taskRun = await projectStore(c).updateTaskRun({ taskRunId, ifMatch: ifMatchRevision(c), patch: c.req.valid('json') });
+    return c.json(withETag(c, taskRun), 200);
   },
 );

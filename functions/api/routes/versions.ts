@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { registerVersion } from '../../core/versions';
-import { pipelineIdOf } from '../http';
-import { Definition, LocationHeader, PageQuery, commonErrors, jsonBody, jsonResponse, notFound, pageOf } from '../schemas';
+import { projectStore } from '../http';
+import { Definition, LocationHeader, PageQuery, PipelineParams, commonErrors, jsonBody, jsonResponse, notFound, pageOf } from '../schemas';
 import { createRouter } from '../validation';
 
 export const Version = z
@@ -16,7 +15,6 @@ export const Version = z
   })
   .openapi('Version');
 
-const IdParams = z.object({ id: z.string().min(1).max(100).openapi({ description: 'The pipeline id (pl_…), or its name' }) });
 const tags = ['versions'];
 
 export const versionRoutes = createRouter()
@@ -28,7 +26,7 @@ export const versionRoutes = createRouter()
       tags,
       summary: 'Register a definition: 201 with a new version, or 200 with the existing one of the same hash',
       request: {
-        params: IdParams,
+        params: PipelineParams,
         body: jsonBody(
           z.strictObject({ definition: Definition, sourceHash: z.string().regex(/^[0-9a-f]{64}$/).optional() }),
         ),
@@ -41,10 +39,7 @@ export const versionRoutes = createRouter()
       },
     }),
     async (c) => {
-      const { version, created } = await registerVersion({
-        db: c.get('database').db,
-        input: { ...c.req.valid('json'), projectId: c.get('projectId'), pipelineId: await pipelineIdOf(c, c.req.valid('param').id) },
-      });
+      const { version, created } = await projectStore(c).registerVersion({ ...c.req.valid('json'), pipeline: c.req.valid('param').id });
       if (!created) return c.json(version, 200);
       c.header('Location', `/v1/pipelines/${version.pipelineId}/versions/${version.number}`);
       return c.json(version, 201);
@@ -57,13 +52,10 @@ export const versionRoutes = createRouter()
       operationId: 'listVersions',
       tags,
       summary: 'List versions, newest first',
-      request: { params: IdParams, query: PageQuery },
+      request: { params: PipelineParams, query: PageQuery },
       responses: { 200: jsonResponse(pageOf(Version, 'VersionPage'), 'A page of versions'), ...commonErrors, ...notFound },
     }),
-    async (c) => {
-      const pipelineId = await pipelineIdOf(c, c.req.valid('param').id);
-      return c.json(await c.get('reads').listVersions({ ...c.req.valid('query'), projectId: c.get('projectId'), pipelineId }), 200);
-    },
+    async (c) => c.json(await projectStore(c).listVersions({ ...c.req.valid('query'), pipeline: c.req.valid('param').id }), 200),
   )
   .openapi(
     createRoute({
@@ -72,12 +64,11 @@ export const versionRoutes = createRouter()
       operationId: 'getVersion',
       tags,
       summary: 'Get a version by number or content hash',
-      request: { params: IdParams.extend({ numberOrHash: z.string().min(1).max(64) }) },
+      request: { params: PipelineParams.extend({ numberOrHash: z.string().min(1).max(64) }) },
       responses: { 200: jsonResponse(Version, 'The version'), ...commonErrors, ...notFound },
     }),
     async (c) => {
-      const { id, numberOrHash } = c.req.valid('param');
-      const pipelineId = await pipelineIdOf(c, id);
-      return c.json(await c.get('reads').getVersion({ projectId: c.get('projectId'), pipelineId, numberOrHash }), 200);
+      const { id: pipeline, numberOrHash } = c.req.valid('param');
+      return c.json(await projectStore(c).getVersion({ pipeline, numberOrHash }), 200);
     },
   );

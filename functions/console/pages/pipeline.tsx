@@ -32,7 +32,7 @@ export const asRunStatus = (value: string | undefined): RunStatus | undefined =>
  * page); a shown version older than the newest 20 is one more (immutable, cached) read.
  */
 export async function loadPipelinePage(ctx: PageContext, query: PipelinePageQuery) {
-  const pipeline = await ctx.reads.getPipeline({ projectId: ctx.projectId, idOrName: query.name });
+  const pipeline = await ctx.store.getPipeline(query.name);
   const scope = { projectId: ctx.projectId, pipelineId: pipeline.id };
   const unfiltered = !query.status && !query.cursor;
   const [versions, runs, activations, schedules, recent] = await Promise.all([
@@ -47,7 +47,7 @@ export async function loadPipelinePage(ctx: PageContext, query: PipelinePageQuer
   const shownNumber = query.version ?? pipeline.activeVersion ?? versions.items[0]?.number;
   const shown =
     versions.items.find((v) => v.number === shownNumber) ??
-    (shownNumber ? await ctx.reads.getVersion({ ...scope, numberOrHash: String(shownNumber) }) : undefined);
+    (shownNumber ? await ctx.store.getVersion({ pipeline: pipeline.id, numberOrHash: String(shownNumber) }) : undefined);
   return {
     query,
     pipeline,

@@ -13,10 +13,9 @@ import { isLive } from './shared';
  */
 export async function loadRunPage(ctx: PageContext, { id }: { id: string }) {
   const run = await getRun({ db: ctx.db, input: { projectId: ctx.projectId, runId: id } });
-  const scope = { projectId: ctx.projectId, pipelineId: run.pipelineId };
   const [pipeline, version, taskRuns] = await Promise.all([
-    ctx.reads.getPipeline({ projectId: ctx.projectId, idOrName: run.pipelineId }),
-    ctx.reads.getVersion({ ...scope, numberOrHash: String(run.version) }),
+    ctx.store.getPipeline(run.pipelineId),
+    ctx.store.getVersion({ pipeline: run.pipelineId, numberOrHash: String(run.version) }),
     listTaskRuns({ db: ctx.db, input: { projectId: ctx.projectId, runId: id, limit: 200 } }),
   ]);
   return { run, pipeline, version, taskRuns };

@@ -44,7 +44,7 @@ export async function loadRunList(ctx: PageContext, query: RunListQuery) {
     ...(createdAfter && { createdAfter }),
   };
   // A pipeline this project does not have is the console's 404 (the API's list would say 400).
-  if (query.pipeline) await ctx.reads.getPipeline({ projectId: ctx.projectId, idOrName: query.pipeline });
+  if (query.pipeline) await ctx.store.getPipeline(query.pipeline);
   const [pipelines, page, stats] = await Promise.all([
     searchPipelines({ db: ctx.db, input: { projectId: ctx.projectId, limit: 200 } }),
     listProjectRuns({ db: ctx.db, projectId: ctx.projectId, filters, cursor: query.cursor, limit: PAGE }),

@@ -21,7 +21,7 @@ type VersionOption = { number: number; hash: string };
  * included) are the core's NotFoundError: the console's 404 page.
  */
 export async function loadVersionDiffPage(ctx: PageContext, query: VersionDiffQuery) {
-  const pipeline = await ctx.reads.getPipeline({ projectId: ctx.projectId, idOrName: query.name });
+  const pipeline = await ctx.store.getPipeline(query.name);
   const [versions, diff] = await Promise.all([
     listVersions({ db: ctx.db, input: { projectId: ctx.projectId, pipelineId: pipeline.id, limit: 100 } }),
     query.from && query.to
