@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import type { DbOrTx } from '../../db/client';
 import { INT4_MAX, isStorableTime, unstorableText } from './bounds';
 import { ValidationError } from './errors';
 import { sha256Hex } from './hashing';
@@ -165,6 +166,15 @@ export const pageSize = (request: PageRequest) => Math.min(request.limit ?? DEFA
  */
 export function filteredList(list: string, filters: unknown): string {
   return `${list}:${sha256Hex(canonicalize(filters) ?? 'null').slice(0, 16)}`;
+}
+
+/** A filtered list across a project: the arguments of listProjectRuns and listProjectTaskRuns. */
+export interface ProjectListRequest<Filters> {
+  db: DbOrTx;
+  projectId: string;
+  filters?: Filters;
+  cursor?: string;
+  limit?: number;
 }
 
 /** Where a request's page starts in the named list: its size, and the position after its cursor. */

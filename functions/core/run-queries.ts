@@ -11,7 +11,7 @@ import { and, desc, eq, getTableColumns, inArray, or, type SQL, sql } from 'driz
 import type { DbOrTx } from '../../db/client';
 import { type RunStatus, type RunTrigger, pipelineRuns, pipelines, pipelineVersions } from '../../db/schema';
 import { ValidationError } from './errors';
-import { filteredList, pageStart, toPage, type Page, type Position } from './pagination';
+import { filteredList, pageStart, toPage, type Page, type ProjectListRequest, type Position } from './pagination';
 import { toRun, type Run } from './runs';
 
 export interface RunFilters {
@@ -134,13 +134,7 @@ export async function listProjectRuns({
   filters = {},
   cursor,
   limit: requested,
-}: {
-  db: DbOrTx;
-  projectId: string;
-  filters?: RunFilters;
-  cursor?: string;
-  limit?: number;
-}): Promise<Page<ProjectRun>> {
+}: ProjectListRequest<RunFilters>): Promise<Page<ProjectRun>> {
   checkTimeWindow(filters.createdAfter, filters.createdBefore);
   const listName = filteredList('project-runs', runFilterKey(filters));
   const { limit, position } = pageStart(listName, { cursor, limit: requested });

@@ -6,7 +6,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { type TaskRunStatus, taskRuns } from '../../db/schema';
 import { NotFoundError } from './errors';
-import { afterCursor, filteredList, pageStart, toPage, type Page } from './pagination';
+import { afterCursor, filteredList, pageStart, toPage, type Page, type ProjectListRequest } from './pagination';
 import { toTaskRun, type TaskRun } from './task-runs';
 
 export interface TaskRunFilters {
@@ -35,13 +35,7 @@ export async function listProjectTaskRuns({
   filters = {},
   cursor,
   limit: requested,
-}: {
-  db: DbOrTx;
-  projectId: string;
-  filters?: TaskRunFilters;
-  cursor?: string;
-  limit?: number;
-}): Promise<Page<TaskRun>> {
+}: ProjectListRequest<TaskRunFilters>): Promise<Page<TaskRun>> {
   const listName = filteredList('project-task-runs', { status: filters.status ?? null, taskId: filters.taskId ?? null });
   const { limit, position } = pageStart(listName, { cursor, limit: requested });
   const rows = await db

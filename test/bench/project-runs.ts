@@ -25,7 +25,7 @@ import { listProjectRuns, type RunFilters } from '../../functions/core/run-queri
 import { runStats } from '../../functions/core/run-stats';
 import { startTaskRun, updateTaskRun } from '../../functions/core/task-runs';
 import { median } from './support/args';
-import { bulkLoadRuns, latency, ms, openBenchDatabase, seedProject } from './support/seed';
+import { bulkLoadRuns, explainSent, latency, ms, openBenchDatabase, seedProject } from './support/seed';
 
 const PIPELINES = 200;
 // Each figure as soon as it is measured (stderr), so a long run interrupted still shows what it got.
@@ -183,26 +183,12 @@ async function seed(admin: pg.Client, projectId: string, runs: number, pipelineI
  * of a filtered list resolves pipelines), caught at the pool Drizzle calls.
  */
 async function explainLast(db: Db, admin: pg.Client, call: () => Promise<unknown>) {
-  const pool = (db as unknown as { $client: { query: (...args: unknown[]) => unknown } }).$client;
-  const original = pool.query;
-  let caught: { text: string; values: unknown[] } | undefined;
-  pool.query = (...args: unknown[]) => {
-    const [query, values] = args as [{ text?: string } | string, unknown[]];
-    caught = typeof query === 'string' ? { text: query, values } : { text: query.text!, values: values ?? (query as { values: unknown[] }).values };
-    return original.apply(pool, args);
-  };
-  try {
-    await call();
-  } finally {
-    pool.query = original;
-  }
-  const { rows } = await admin.query(`explain (analyze, buffers) ${caught!.text}`, caught!.values);
-  const plan = rows.map((r) => r['QUERY PLAN'] as string);
+  const { sql, plan } = await explainSent(db, admin, call, 'last');
   // The largest row count any node produced (per loop), and whether any node reads the table whole.
   const maxRows = Math.max(...plan.map((line) => Number(/actual time=[\d.]+\.\.[\d.]+ rows=(\d+)/.exec(line)?.[1] ?? 0)));
   const indexOnly = !plan.some((line) => /Seq Scan on pipeline_runs/.test(line));
   const executionMs = Number(/Execution Time: ([\d.]+) ms/.exec(plan.at(-1) ?? '')?.[1] ?? NaN);
-  return { sql: caught!.text, plan, maxRows, indexOnly, executionMs };
+  return { sql, plan, maxRows, indexOnly, executionMs };
 }
 
 /**

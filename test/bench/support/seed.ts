@@ -145,6 +145,30 @@ export async function bulkLoadRuns(admin: pg.Client, insertSql: string, params: 
   return { insertSeconds: s(inserted), indexedSeconds: s(indexed), totalSeconds: s(performance.now()) };
 }
 
+/**
+ * EXPLAIN (ANALYZE, BUFFERS) of a statement `call` sends (its first or its last), caught at the
+ * pool Drizzle calls (its `$client`) and replayed with the same parameters, so the planner sees
+ * what it saw.
+ */
+export async function explainSent(db: object, admin: pg.Client, call: () => Promise<unknown>, which: 'first' | 'last') {
+  const pool = (db as { $client: { query: (...args: unknown[]) => unknown } }).$client;
+  const original = pool.query;
+  let caught: { text: string; values: unknown[] } | undefined;
+  pool.query = (...args: unknown[]) => {
+    const [query, values] = args as [{ text?: string; values?: unknown[] } | string, unknown[] | undefined];
+    const sent = typeof query === 'string' ? { text: query, values: values ?? [] } : { text: query.text!, values: values ?? query.values ?? [] };
+    if (which === 'last' || !caught) caught = sent;
+    return original.apply(pool, args);
+  };
+  try {
+    await call();
+  } finally {
+    pool.query = original;
+  }
+  const { rows } = await admin.query(`explain (analyze, buffers) ${caught!.text}`, caught!.values);
+  return { sql: caught!.text, plan: rows.map((r) => r['QUERY PLAN'] as string) };
+}
+
 /** Milliseconds, rounded for a table. */
 export const ms = (x: number) => Number(x.toFixed(3));
 
