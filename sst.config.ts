@@ -1,6 +1,6 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 /**
- * Deployment (DESIGN §9, README "Deploying to AWS"): one module per concern in infra/, each a
+ * Deployment (README, Deploying to AWS): one module per concern in infra/, each a
  * function called from run(), where SST's globals ($app, sst, aws) exist. SST refuses top-level
  * imports here (it evaluates this file before installing its providers), hence the dynamic ones.
  * `npm run check:infra` type-checks this file against SST's platform types;

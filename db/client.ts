@@ -5,6 +5,7 @@ import { is, sql } from 'drizzle-orm';
 import { PgTransaction as PgTransactionClass } from 'drizzle-orm/pg-core';
 import type { DatabaseConfig } from './config';
 import type { ParsedDatabaseUrl } from './connection-string';
+import { log } from '../functions/log';
 import { isConnectionError, neverSent } from './errors';
 import * as schema from './schema';
 
@@ -180,7 +181,7 @@ async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }
   // Mandatory: an idle client killed by the server (or a proxy) emits 'error' on the pool, and an
   // unhandled 'error' event crashes the process. The pool discards that client by itself.
   pool.on('error', (err) => {
-    console.warn(JSON.stringify({ level: 'warn', msg: 'idle database connection dropped', error: err.message }));
+    log.warn('idle database connection dropped', { error: err.message });
   });
   // The pool listens for errors only on idle clients. A connection that breaks while checked out
   // (mid-transaction) fails its query and then emits 'error' too: unheard, that would crash the
@@ -254,7 +255,7 @@ async function openDataApi(config: Extract<DatabaseConfig, { driver: 'data-api' 
   const { drizzle } = await import('drizzle-orm/aws-data-api/pg');
   const t = config.timeouts;
   const client = new RDSDataClient({
-    region: config.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    region: config.region ?? 'us-east-1',
     endpoint: config.endpoint,
     // The SDK retries a request whose reply was lost, which can run a write twice: never.
     maxAttempts: 1,

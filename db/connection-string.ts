@@ -6,7 +6,8 @@
  * and `sslmode`, which WHATWG `new URL()` alone does not.
  */
 import { parse, type ConnectionOptions } from 'pg-connection-string';
-import { ConfigError, type TlsSettings } from './config';
+import { ConfigError } from '../functions/config';
+import type { TlsSettings } from './config';
 
 export type ParsedDatabaseUrl = ConnectionOptions;
 

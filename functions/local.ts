@@ -4,7 +4,7 @@
  * shutdown live in functions/local/.
  */
 import { createDatabase } from '../db/client';
-import { ConfigError, loadConfig } from '../db/config';
+import { ConfigError, loadConfig } from './config';
 import { migrateDatabase } from '../db/migrate';
 import { createApp } from './api/app';
 import { localAdminToken } from './local/admin-token';

@@ -2,7 +2,8 @@
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
 export type LogLevel = keyof typeof LEVELS;
 
-let threshold: number = LEVELS[(process.env.LOG_LEVEL as LogLevel) ?? 'info'] ?? LEVELS.info;
+// Until an entry point applies the configured LOG_LEVEL (functions/config.ts reads it).
+let threshold: number = LEVELS.info;
 
 export function setLogLevel(level: LogLevel): void {
   threshold = LEVELS[level];

@@ -1,5 +1,5 @@
 /**
- * Scheduled cleanup (DESIGN §7): an EventBridge Scheduler schedule (CronV2) invoking the cleanup
+ * Scheduled cleanup (README, Deploying to AWS): an EventBridge Scheduler schedule (CronV2) invoking the cleanup
  * function. Every run wakes a paused cluster, so stages other than production run it only every
  * 6 hours and can sleep in between. PIPESTORE_CLEANUP_SCHEDULE overrides it (`rate(…)` or
  * `cron(…)`); retention settings come from the deploy environment (DLQ_RETENTION_DAYS,

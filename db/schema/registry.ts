@@ -3,6 +3,9 @@ import { check, foreignKey, index, integer, pgTable, primaryKey, text } from 'dr
 import { isOneOf, mutableRow, timestamptz } from './columns';
 import { projects } from './projects';
 
+/** A task's attempt budget when its registration gives none, and for a task the registry does not know. */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+
 export const SERVICE_STATUSES = ['active', 'draining', 'inactive'] as const;
 export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
 
@@ -33,7 +36,7 @@ export const tasks = pgTable(
     id: text().notNull(),
     serviceId: text().notNull(),
     codeHash: text().notNull(),
-    maxAttempts: integer().notNull().default(3),
+    maxAttempts: integer().notNull().default(DEFAULT_MAX_ATTEMPTS),
     timeoutSeconds: integer(),
     ...mutableRow,
   },

@@ -14,6 +14,12 @@ export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 export const TASK_RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
 export type TaskRunStatus = (typeof TASK_RUN_STATUSES)[number];
 
+/** Final states: nothing moves a run or task run out of them (README, "Runs, task runs, …"). */
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+export const TERMINAL_TASK_RUN_STATUSES: readonly TaskRunStatus[] = ['succeeded', 'failed', 'skipped', 'cancelled'];
+/** The states a run or task run is still in progress in (the same two for both). */
+export const LIVE_STATUSES = ['pending', 'running'] as const satisfies readonly (RunStatus & TaskRunStatus)[];
+
 export const pipelineRuns = pgTable(
   'pipeline_runs',
   {

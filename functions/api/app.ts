@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { requestId } from 'hono/request-id';
-import type { AppConfig } from '../../db/config';
+import type { AppConfig } from '../config';
 import type { Database } from '../../db/client';
 import type { App, AppEnv } from './env';
 import { setLogLevel } from '../log';

@@ -1,5 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { AppConfig } from '../../db/config';
+import type { AppConfig } from '../config';
 import type { Database } from '../../db/client';
 import type { Store } from '../store/store';
 

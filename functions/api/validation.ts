@@ -1,21 +1,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Hook } from '@hono/zod-openapi';
+import { issuesToFieldErrors } from '../core/field-errors';
 import type { AppEnv } from './env';
 import { problem, problemResponse } from './problem';
 import { type Access, completeRoute } from './route-defaults';
 
-type Issue = { path: PropertyKey[]; message: string; code?: string; keys?: string[] };
-
-const dotted = (...parts: PropertyKey[]) => parts.map(String).filter(Boolean).join('.');
-
-/** zod issues as problem+json `errors[]`: `path` is dotted, from the request part (body, query…). */
-export const issuesToFieldErrors = (issues: Issue[], prefix = '') =>
-  issues.flatMap((issue) =>
-    // An unknown field is reported at its own path, so the client sees which one to remove.
-    issue.code === 'unrecognized_keys' && issue.keys
-      ? issue.keys.map((key) => ({ path: dotted(prefix, ...issue.path, key), message: 'unknown field' }))
-      : [{ path: dotted(prefix, ...issue.path), message: issue.message }],
-  );
+/** Where the request validation's field errors come from (one helper for the API and sync). */
+export { issuesToFieldErrors };
 
 // Every route's request validation fails the same way: a 400 naming each offending field.
 const validationHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {

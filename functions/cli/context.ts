@@ -3,7 +3,7 @@
  * for one command, output. Loaded with them, never at startup.
  */
 import { createDatabase, type Database } from '../../db/client';
-import { type AppConfig, ConfigError, loadConfig } from '../../db/config';
+import { type AppConfig, ConfigError, environmentWith, loadConfig } from '../config';
 import { describeDatabaseUrl } from '../../db/connection-string';
 import { DatabaseUnavailableError, asDatabaseError } from '../../db/errors';
 import { connectionFailure } from './connection-failures';
@@ -12,11 +12,10 @@ import type { GlobalOptions } from './options';
 
 export type { GlobalOptions } from './options';
 
-/** Same configuration as the server (DESIGN §2), with the CLI's pool of one that exits on idle. */
+/** Same configuration as the server (README, Configuration), with the CLI's pool of one that exits on idle. */
 export function cliConfig(options: GlobalOptions): AppConfig {
-  const env = options.databaseUrl ? { ...process.env, DATABASE_URL: options.databaseUrl } : process.env;
   try {
-    return loadConfig(env, 'cli');
+    return loadConfig(environmentWith(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}), 'cli');
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, EXIT.config);
     throw err;

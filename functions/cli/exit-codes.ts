@@ -5,7 +5,7 @@ export const EXIT = {
   checkFailed: 1,
   /** Bad usage: unknown command or option, a missing required flag (`db reset` without --yes). */
   usage: 2,
-  /** The configuration is invalid (DESIGN §2). */
+  /** The configuration is invalid (README, Configuration). */
   config: 3,
   /** The database could not be reached. */
   unavailable: 4,

@@ -5,7 +5,8 @@ import { registerSyncCommand } from './commands/sync';
 import { registerTenantCommands } from './commands/tenants';
 import { registerTransferCommands } from './commands/transfer';
 import { CliError, EXIT } from './exit-codes';
-import { type LogLevel, setLogLevel } from '../log';
+import { logLevelSetting } from '../config';
+import { setLogLevel } from '../log';
 
 export function buildProgram(): Command {
   const program = new Command('pipestore')
@@ -28,7 +29,7 @@ Exit codes: 0 ok, 1 check failed, 2 bad usage, 3 bad configuration, 4 database u
 /** Runs the CLI and returns its exit code (the bin shim sets process.exitCode). */
 export async function main(argv: string[]): Promise<number> {
   // The commands report on stdout (one JSON document with --json); only warnings are logged.
-  setLogLevel((process.env.LOG_LEVEL as LogLevel | undefined) ?? 'warn');
+  setLogLevel(logLevelSetting('warn'));
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

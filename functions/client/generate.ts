@@ -59,7 +59,7 @@ export async function clientTypesSource(document: { paths: Record<string, Record
 export async function servedDocument() {
   const [{ createDatabase }, { loadConfig }, { createApp }] = await Promise.all([
     import('../../db/client'),
-    import('../../db/config'),
+    import('../config'),
     import('../api/app'),
   ]);
   const database = await createDatabase({ driver: 'pglite', dataDir: null });

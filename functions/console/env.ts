@@ -1,4 +1,4 @@
-import type { AppConfig } from '../../db/config';
+import type { AppConfig } from '../config';
 import type { Database } from '../../db/client';
 import type { MemoryCache } from '../cache/memory-cache';
 import type { ConsoleSession } from '../core/console-sessions';

@@ -26,6 +26,7 @@ export interface FilterField {
 const asOption = (option: string | Option): Option => (typeof option === 'string' ? { value: option } : option);
 
 const Field: FC<{ field: FilterField }> = ({ field }) => (
+  // biome-ignore lint/a11y/noLabelWithoutControl: the label wraps its control, a select or an input chosen below
   <label>
     {field.label}
     {field.options ? (

@@ -1,11 +1,11 @@
 import { count, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client';
 import { asDatabaseError, ConflictError, StatementTimeoutError } from '../../db/errors';
-import { pipelineRuns } from '../../db/schema';
+import { TERMINAL_RUN_STATUSES, pipelineRuns } from '../../db/schema';
 import { log } from '../log';
 
 /**
- * Scheduled cleanup (DESIGN §7), shared by the Lambda cron and the CLI's `db cleanup`.
+ * Scheduled cleanup (README, Deploying to AWS), shared by the Lambda cron and the CLI's `db cleanup`.
  *
  * Every step works in batches, each one short transaction that locks its rows with
  * `FOR UPDATE SKIP LOCKED` (rows a request is writing are left for the next round instead of
@@ -53,15 +53,15 @@ export interface CleanupResult {
 }
 
 /**
- * A bound, not the pace: TARGET_STATEMENT_MS sets the pace. Cheap rows (a run without task runs
- * costs ~10 µs) fit ~4,000 to a statement; a bound of 1,000 cut them to 10 ms statements, and a
- * backlog of 1M runs then paid its 4 round trips and a commit 1,000 times (test/bench/cleanup.ts).
+ * A bound, not the pace: TARGET_STATEMENT_MS sets the pace. Cheap rows (a run without task runs)
+ * fit thousands to a statement; a low bound would split a large backlog into many short batches,
+ * each paying its round trips and a commit (`npm run bench:cleanup` measures it).
  */
 export const DEFAULT_CLEANUP_BATCH_SIZE = 10_000;
 /**
  * What the DML statement of a batch should take: its rows stay locked from then until the commit.
- * The transaction's fixed cost (BEGIN, settings, COMMIT: 1 ms on a local Postgres, tens of ms
- * through the Data API) is left out of the sizing, or the Data API would shrink batches to nothing.
+ * The transaction's fixed cost (BEGIN, settings, COMMIT: a round trip each, far slower through the
+ * Data API) is left out of the sizing, or the Data API would shrink batches to nothing.
  */
 const TARGET_STATEMENT_MS = 40;
 const FIRST_BATCH_SIZE = 50;
@@ -69,7 +69,8 @@ const LOCK_TIMEOUT_MS = 1_000;
 /** A batch is never assumed to take less than this when deciding whether it still fits. */
 const MIN_BATCH_ESTIMATE_MS = 20;
 
-const TERMINAL = sql.raw(`('succeeded', 'failed', 'cancelled', 'timed_out')`);
+// Literals, not parameters: the same statement text whatever the retention (one plan).
+const TERMINAL = sql.raw(`(${TERMINAL_RUN_STATUSES.map((status) => `'${status}'`).join(', ')})`);
 
 /** What one batch did: rows it locked (fewer than asked: the step is drained) and handled. */
 interface Batch {
@@ -92,7 +93,7 @@ interface StepPlan {
    * Commit without waiting for the WAL flush (synchronous_commit off, this transaction only). For
    * deletions of expired rows: a crash right after such a commit can only bring back rows that the
    * next run deletes again (the database stays consistent), and the batch no longer waits for the
-   * disk (at 1,000 rows a batch the flush was ~15 % of a 1M-run backlog on a local disk).
+   * disk.
    */
   asyncCommit?: boolean;
 }
@@ -226,82 +227,31 @@ export async function runCleanup({
   logFields?: Record<string, unknown>;
 }): Promise<CleanupResult> {
   const started = performance.now();
-  const elapsed = () => performance.now() - started;
-  const maxBatch = Math.max(1, Math.floor(input.batchSize ?? DEFAULT_CLEANUP_BATCH_SIZE));
   const { steps, skipped } = plan(input);
-  const counts: Record<CleanupStep, number> = { staleRunsTimedOut: 0, pendingRunsTimedOut: 0, expiredIdempotencyKeys: 0, dlqEntries: 0, terminalRuns: 0 };
-  const unfinished: CleanupStep[] = [];
-  let batches = 0;
-  let longestBatchMs = 0;
-  let outOfTime = false;
-
+  const round: Round = {
+    elapsed: () => performance.now() - started,
+    budgetMs: input.budgetMs,
+    maxBatch: Math.max(1, Math.floor(input.batchSize ?? DEFAULT_CLEANUP_BATCH_SIZE)),
+    counts: { staleRunsTimedOut: 0, pendingRunsTimedOut: 0, expiredIdempotencyKeys: 0, dlqEntries: 0, terminalRuns: 0 },
+    unfinished: [],
+    batches: 0,
+    longestBatchMs: 0,
+    outOfTime: false,
+  };
   for (const step of steps) {
-    if (outOfTime) {
-      unfinished.push(step.name);
-      continue;
-    }
-    if (input.dryRun) {
-      const [row] = await db.select({ n: count() }).from(sql.raw(step.table)).where(step.where);
-      counts[step.name] = row?.n ?? 0;
-      continue;
-    }
-    let size = Math.min(step.firstBatch ?? FIRST_BATCH_SIZE, maxBatch);
-    let estimateMs = MIN_BATCH_ESTIMATE_MS;
-    let after: string | undefined;
-    for (;;) {
-      const remaining = input.budgetMs - elapsed();
-      if (estimateMs > remaining) {
-        outOfTime = true;
-        unfinished.push(step.name);
-        break;
-      }
-      const batchStarted = performance.now();
-      let batch: Batch;
-      let statementMs = 0;
-      try {
-        batch = await db.transaction(async (tx) => {
-          // set_config(…, true) is SET LOCAL in one round trip, and takes parameters.
-          const commit = step.asyncCommit ? sql`, set_config('synchronous_commit', 'off', true)` : sql``;
-          await tx.execute(
-            sql`select set_config('lock_timeout', ${String(LOCK_TIMEOUT_MS)}, true), set_config('statement_timeout', ${String(Math.max(1_000, Math.ceil(remaining)))}, true)${commit}`,
-          );
-          const statementStarted = performance.now();
-          const result = await step.batch(tx, size, after);
-          statementMs = performance.now() - statementStarted;
-          return result;
-        });
-      } catch (err) {
-        // Someone holds locks this batch needs (a cascade reached a row being written): leave the
-        // step for the next round rather than wait. A statement timeout means the budget is gone.
-        if (isStatementTimeout(err)) outOfTime = true;
-        else if (!isLockConflict(err)) throw err;
-        unfinished.push(step.name);
-        log.warn('cleanup batch abandoned', { step: step.name, batchSize: size, error: asDatabaseError(err)?.sqlState });
-        break;
-      }
-      const ms = performance.now() - batchStarted;
-      batches++;
-      longestBatchMs = Math.max(longestBatchMs, ms);
-      counts[step.name] += batch.done;
-      after = batch.last ?? after;
-      // Fewer rows than asked: the step is drained (rows skipped as locked wait for the next round).
-      if (batch.locked < size) break;
-      // Aim the next statement at TARGET_STATEMENT_MS, at most doubling, never above maxBatch.
-      const next = Math.max(1, Math.min(maxBatch, size * 2, Math.floor((size * TARGET_STATEMENT_MS) / Math.max(statementMs, 1))));
-      estimateMs = Math.max(MIN_BATCH_ESTIMATE_MS, ms - statementMs + (statementMs * next) / size);
-      size = next;
-    }
+    if (round.outOfTime) round.unfinished.push(step.name);
+    else if (input.dryRun) round.counts[step.name] = await countRows(db, step);
+    else await runStep(db, step, round);
   }
-
   const result: CleanupResult = {
-    steps: counts,
-    complete: unfinished.length === 0,
+    steps: round.counts,
+    complete: round.unfinished.length === 0,
     dryRun: Boolean(input.dryRun),
-    unfinished,
+    unfinished: round.unfinished,
     skipped,
-    batches,
-    durationMs: Math.round(elapsed()),
-    longestBatchMs: Math.round(longestBatchMs * 10) / 10,
+    batches: round.batches,
+    durationMs: Math.round(round.elapsed()),
+    longestBatchMs: Math.round(round.longestBatchMs * 10) / 10,
   };
   log.info('cleanup', {
     ...logFields,
@@ -312,8 +262,77 @@ export async function runCleanup({
       staleRunAfterSeconds: input.staleRunAfterSeconds,
       pendingRunTimeoutSeconds: input.pendingRunTimeoutSeconds ?? DEFAULT_PENDING_RUN_TIMEOUT_S,
       budgetMs: input.budgetMs,
-      batchSize: maxBatch,
+      batchSize: round.maxBatch,
     },
   });
   return result;
+}
+
+/** One call's progress through its steps, shared by them: the budget is the whole call's. */
+interface Round {
+  elapsed(): number;
+  budgetMs: number;
+  maxBatch: number;
+  counts: Record<CleanupStep, number>;
+  unfinished: CleanupStep[];
+  batches: number;
+  longestBatchMs: number;
+  /** Set when the budget ran out: the remaining steps are left for the next call. */
+  outOfTime: boolean;
+}
+
+/** A dry run's figure for a step: the rows it would handle. */
+async function countRows(db: Db, step: StepPlan): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(sql.raw(step.table)).where(step.where);
+  return row?.n ?? 0;
+}
+
+/** A step's batches, each one transaction, until it is drained, the budget is spent or it meets locks. */
+async function runStep(db: Db, step: StepPlan, round: Round): Promise<void> {
+  let size = Math.min(step.firstBatch ?? FIRST_BATCH_SIZE, round.maxBatch);
+  let estimateMs = MIN_BATCH_ESTIMATE_MS;
+  let after: string | undefined;
+  for (;;) {
+    const remaining = round.budgetMs - round.elapsed();
+    if (estimateMs > remaining) {
+      round.outOfTime = true;
+      round.unfinished.push(step.name);
+      return;
+    }
+    const batchStarted = performance.now();
+    let batch: Batch;
+    let statementMs = 0;
+    try {
+      batch = await db.transaction(async (tx) => {
+        // set_config(…, true) is SET LOCAL in one round trip, and takes parameters.
+        const commit = step.asyncCommit ? sql`, set_config('synchronous_commit', 'off', true)` : sql``;
+        await tx.execute(
+          sql`select set_config('lock_timeout', ${String(LOCK_TIMEOUT_MS)}, true), set_config('statement_timeout', ${String(Math.max(1_000, Math.ceil(remaining)))}, true)${commit}`,
+        );
+        const statementStarted = performance.now();
+        const result = await step.batch(tx, size, after);
+        statementMs = performance.now() - statementStarted;
+        return result;
+      });
+    } catch (err) {
+      // Someone holds locks this batch needs (a cascade reached a row being written): leave the
+      // step for the next round rather than wait. A statement timeout means the budget is gone.
+      if (isStatementTimeout(err)) round.outOfTime = true;
+      else if (!isLockConflict(err)) throw err;
+      round.unfinished.push(step.name);
+      log.warn('cleanup batch abandoned', { step: step.name, batchSize: size, error: asDatabaseError(err)?.sqlState });
+      return;
+    }
+    const ms = performance.now() - batchStarted;
+    round.batches++;
+    round.longestBatchMs = Math.max(round.longestBatchMs, ms);
+    round.counts[step.name] += batch.done;
+    after = batch.last ?? after;
+    // Fewer rows than asked: the step is drained (rows skipped as locked wait for the next round).
+    if (batch.locked < size) return;
+    // Aim the next statement at TARGET_STATEMENT_MS, at most doubling, never above maxBatch.
+    const next = Math.max(1, Math.min(round.maxBatch, size * 2, Math.floor((size * TARGET_STATEMENT_MS) / Math.max(statementMs, 1))));
+    estimateMs = Math.max(MIN_BATCH_ESTIMATE_MS, ms - statementMs + (statementMs * next) / size);
+    size = next;
+  }
 }

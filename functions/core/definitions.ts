@@ -2,12 +2,13 @@ import { z } from 'zod';
 import type { PipelineDefinition } from '../../db/schema';
 import { type FieldError, ValidationError } from './errors';
 import { contentHash } from './hashing';
+import { identifierPattern } from './identifiers';
 
 export const DEFINITION_LIMITS = { stages: 200, tasksPerStage: 100, bytes: 256 * 1024 } as const;
 
 const identifier = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
+  .regex(identifierPattern(64), 'must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
 const config = z.record(z.string(), z.unknown());
 
 // `meta({ id })` is plain zod; the API's OpenAPI document picks it up as a named component.
@@ -15,7 +16,7 @@ export const TaskDefinitionSchema = z
   .strictObject({
     id: identifier,
     // The registry task it runs: the same alphabet the registry accepts for task ids.
-    task: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/, 'must name a registry task (letters, digits, "_", ".", "-")'),
+    task: z.string().regex(identifierPattern(200), 'must name a registry task (letters, digits, "_", ".", "-")'),
     config: config.optional(),
   })
   .meta({ id: 'TaskDefinition' });
@@ -60,14 +61,14 @@ export function definitionErrors(definition: PipelineDefinition, prefix = 'defin
       taskIds.add(task.id);
     });
   });
-  definition.stages.forEach((stage, i) =>
+  definition.stages.forEach((stage, i) => {
     stage.dependsOn?.forEach((dep, j) => {
       if (!stageIndex.has(dep))
         errors.push({ path: `${prefix}.stages.${i}.dependsOn.${j}`, message: `stage "${stage.id}" depends on unknown stage "${dep}"` });
       else if (dep === stage.id)
         errors.push({ path: `${prefix}.stages.${i}.dependsOn.${j}`, message: `stage "${stage.id}" depends on itself` });
-    }),
-  );
+    });
+  });
   if (errors.length) return errors;
 
   const cycle = findCycle(definition);

@@ -6,7 +6,7 @@ import { NotFoundError } from './errors';
 import { LockNotAvailableError, StatementTimeoutError, asDatabaseError } from '../../db/errors';
 
 /**
- * The idempotency store (DESIGN §5), two scopes in one table:
+ * The idempotency store (README, API conventions), two scopes in one table:
  * - `http`: the `Idempotency-Key` of a POST. The request's transaction claims the key, runs the
  *   handler and stores the response it produced, and commits all three at once: a committed
  *   resource always has its replayable response, and a request that failed anywhere before COMMIT
@@ -40,9 +40,8 @@ const rowColumns = { ...getTableColumns(idempotencyKeys), responseBody: sql<stri
 const parseStored = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
 
 /**
- * What identifies "the same request": method, path and the body's exact bytes. Hashing bytes costs
- * about 2 ms per MiB, where parsing and canonicalizing JSON cost hundreds; a client retrying sends
- * the same bytes.
+ * What identifies "the same request": method, path and the body's exact bytes. Hashing bytes is
+ * far cheaper than parsing and canonicalizing JSON, and a client retrying sends the same bytes.
  */
 export function requestFingerprint(request: { method: string; path: string; body?: Uint8Array | string }): string {
   const hash = createHash('sha256').update(`${request.method} ${request.path}\n`);

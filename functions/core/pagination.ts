@@ -1,8 +1,11 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import { type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import type { DbOrTx } from '../../db/client';
 import { INT4_MAX, isStorableTime, unstorableText } from './bounds';
 import { ValidationError } from './errors';
+import { sha256Hex } from './hashing';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -156,3 +159,25 @@ export function toPage<Row extends { createdAt: Date; id: string }, Item>(
 }
 
 export const pageSize = (request: PageRequest) => Math.min(request.limit ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+
+/**
+ * A list name that includes a digest of the filters: a cursor issued for one filter set fails to
+ * verify for any other (400), instead of silently paging through a different list.
+ */
+export function filteredList(list: string, filters: unknown): string {
+  return `${list}:${sha256Hex(canonicalize(filters) ?? 'null').slice(0, 16)}`;
+}
+
+/** A filtered list across a project: the arguments of listProjectRuns and listProjectTaskRuns. */
+export interface ProjectListRequest<Filters> {
+  db: DbOrTx;
+  projectId: string;
+  filters?: Filters;
+  cursor?: string;
+  limit?: number;
+}
+
+/** Where a request's page starts in the named list: its size, and the position after its cursor. */
+export function pageStart(list: string, request: PageRequest): { limit: number; position: Position | undefined } {
+  return { limit: pageSize(request), position: request.cursor ? decodeCursor(list, request.cursor) : undefined };
+}

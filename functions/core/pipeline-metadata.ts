@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { scheduleError, timezoneError } from './cron';
+import { SLUG_PATTERN } from './identifiers';
 
 export const PIPELINE_METADATA_LIMITS = {
   name: 100,
@@ -26,7 +27,7 @@ export const PipelineNameSchema = z
   .string()
   .min(1)
   .max(L.name)
-  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be a slug: lowercase letters, digits and single hyphens');
+  .regex(SLUG_PATTERN, 'must be a slug: lowercase letters, digits and single hyphens');
 
 export const PipelineDescriptionSchema = z.string().max(L.description);
 

@@ -3,6 +3,7 @@ import type { DbOrTx } from '../../db/client';
 import { pipelines } from '../../db/schema';
 import { NotFoundError } from './errors';
 import { looksLikeId } from './ids';
+import { SLUG_PATTERN } from './identifiers';
 
 /**
  * The one place a pipeline reference from a path (`/v1/pipelines/{id or name}/…`) becomes an id.
@@ -13,7 +14,7 @@ import { looksLikeId } from './ids';
  */
 export async function resolvePipelineId({ db, input }: { db: DbOrTx; input: { projectId: string; ref: string } }): Promise<string> {
   if (looksLikeId('pipeline', input.ref)) return input.ref;
-  if (/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(input.ref)) {
+  if (SLUG_PATTERN.test(input.ref)) {
     const [row] = await db
       .select({ id: pipelines.id })
       .from(pipelines)

@@ -22,6 +22,12 @@ export async function createProject({ db, input }: { db: DbOrTx; input: { name: 
   return toProject(row!);
 }
 
+/** Whether the project exists: the CLI's writers (sync, import, schedule ticks) never create one. */
+export async function projectExists({ db, input }: { db: DbOrTx; input: { projectId: string } }): Promise<boolean> {
+  const [row] = await db.select({ id: projects.id }).from(projects).where(eq(projects.id, input.projectId));
+  return row !== undefined;
+}
+
 export async function listProjects({ db, input }: { db: DbOrTx; input: PageRequest }) {
   const limit = pageSize(input);
   const position = input.cursor ? decodeCursor('projects', input.cursor) : undefined;

@@ -1,11 +1,10 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { ConflictError } from '../../db/errors';
-import { type ServiceStatus, services, taskCodeHistory, tasks } from '../../db/schema';
+import { DEFAULT_MAX_ATTEMPTS, type ServiceStatus, services, taskCodeHistory, tasks } from '../../db/schema';
 import { NotFoundError } from './errors';
 import { newId } from './ids';
 import { afterCursor, decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageRequest } from './pagination';
-import { DEFAULT_MAX_ATTEMPTS } from './task-runs';
 
 type ServiceRow = typeof services.$inferSelect;
 type TaskRow = typeof tasks.$inferSelect;
@@ -99,7 +98,7 @@ export async function registerService({
   input: ServiceRegistration;
 }): Promise<{ service: Service; created: boolean }> {
   const { projectId, id: serviceId } = input;
-  const wanted = [...input.tasks]
+  const wanted: WantedTask[] = [...input.tasks]
     .map((t) => ({
       id: t.id,
       codeHash: t.codeHash,
@@ -118,85 +117,97 @@ export async function registerService({
         set: { ...fields, lastSeenAt: sql`now()`, updatedAt: sql`now()`, revision: sql`${services.revision} + 1` },
       })
       .returning();
-
-    const changes: { id: string; previousHash: string | null; newHash: string }[] = [];
-    let existing: typeof wanted = [];
-    if (wanted.length) {
-      const inserted = await tx
-        .insert(tasks)
-        .values(wanted.map((t) => ({ projectId, serviceId, ...t })))
-        .onConflictDoNothing({ target: [tasks.projectId, tasks.id] })
-        .returning({ id: tasks.id, codeHash: tasks.codeHash });
-      for (const row of inserted) changes.push({ id: row.id, previousHash: null, newHash: row.codeHash });
-      const insertedIds = new Set(inserted.map((r) => r.id));
-      existing = wanted.filter((t) => !insertedIds.has(t.id));
-    }
-
-    if (existing.length) {
-      const current = await tx
-        .select()
-        .from(tasks)
-        .where(and(eq(tasks.projectId, projectId), inArray(tasks.id, existing.map((t) => t.id))))
-        .orderBy(asc(tasks.id))
-        .for('update');
-      const byId = new Map(current.map((row) => [row.id, row]));
-      const changed: typeof wanted = [];
-      for (const t of existing) {
-        const row = byId.get(t.id);
-        // Only a concurrent delete can take a row between the insert and the lock; let the client retry.
-        if (!row) throw new ConflictError(`task ${t.id} vanished during registration`);
-        if (row.codeHash !== t.codeHash) changes.push({ id: t.id, previousHash: row.codeHash, newHash: t.codeHash });
-        const same =
-          row.serviceId === serviceId &&
-          row.codeHash === t.codeHash &&
-          row.maxAttempts === t.maxAttempts &&
-          row.timeoutSeconds === t.timeoutSeconds;
-        if (!same) changed.push(t);
-      }
-      if (changed.length) {
-        // Every row exists and is locked by us, so this batch always takes the DO UPDATE branch:
-        // one statement for any number of tasks instead of one UPDATE each.
-        await tx
-          .insert(tasks)
-          .values(changed.map((t) => ({ projectId, serviceId, ...t })))
-          .onConflictDoUpdate({
-            target: [tasks.projectId, tasks.id],
-            set: {
-              serviceId: sql`excluded.service_id`,
-              codeHash: sql`excluded.code_hash`,
-              maxAttempts: sql`excluded.max_attempts`,
-              timeoutSeconds: sql`excluded.timeout_seconds`,
-              revision: sql`${tasks.revision} + 1`,
-              updatedAt: sql`now()`,
-            },
-          });
-      }
-    }
-
-    if (changes.length) {
-      await tx.insert(taskCodeHistory).values(
-        changes.map((change) => ({
-          id: newId('codeHistory'),
-          projectId,
-          taskId: change.id,
-          serviceId,
-          previousHash: change.previousHash,
-          newHash: change.newHash,
-          // now() is the transaction's start, and a transaction that started earlier may get the
-          // task lock later, so it cannot order the chain. The wall clock at write time, forced
-          // past the task's latest entry (committed by the previous lock holder, so visible to
-          // this statement), makes changed_at strictly increase along the chain: "newest first"
-          // is then exactly the chain order, even within one millisecond.
-          changedAt: sql`greatest(clock_timestamp(), (
-            select max(h.changed_at) + interval '1 millisecond' from task_code_history h
-            where h.project_id = ${projectId} and h.task_id = ${change.id}))`,
-        })),
-      );
-    }
-
+    const owner = { tx, projectId, serviceId };
+    const { changes, existing } = await insertNewTasks(owner, wanted);
+    changes.push(...(await updateExistingTasks(owner, existing)));
+    await recordHashChanges(owner, changes);
     const taskRows = await tasksOfServices(tx, projectId, [serviceId]);
     return { service: toService(service!, taskRows), created: service!.revision === 1 };
   });
+}
+
+type WantedTask = { id: string; codeHash: string; maxAttempts: number; timeoutSeconds: number | null };
+type HashChange = { id: string; previousHash: string | null; newHash: string };
+/** The registration's transaction and the service whose tasks it writes. */
+type TaskOwner = { tx: DbOrTx; projectId: string; serviceId: string };
+
+/** Step 2 above: the tasks nobody had; each gets its first history row. Returns the rest as `existing`. */
+async function insertNewTasks({ tx, projectId, serviceId }: TaskOwner, wanted: WantedTask[]) {
+  const changes: HashChange[] = [];
+  if (!wanted.length) return { changes, existing: wanted };
+  const inserted = await tx
+    .insert(tasks)
+    .values(wanted.map((t) => ({ projectId, serviceId, ...t })))
+    .onConflictDoNothing({ target: [tasks.projectId, tasks.id] })
+    .returning({ id: tasks.id, codeHash: tasks.codeHash });
+  for (const row of inserted) changes.push({ id: row.id, previousHash: null, newHash: row.codeHash });
+  const insertedIds = new Set(inserted.map((r) => r.id));
+  return { changes, existing: wanted.filter((t) => !insertedIds.has(t.id)) };
+}
+
+/** Step 3 above: lock the tasks that exist, rewrite those that differ; returns their hash changes. */
+async function updateExistingTasks({ tx, projectId, serviceId }: TaskOwner, existing: WantedTask[]): Promise<HashChange[]> {
+  const changes: HashChange[] = [];
+  if (!existing.length) return changes;
+  const current = await tx
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.projectId, projectId), inArray(tasks.id, existing.map((t) => t.id))))
+    .orderBy(asc(tasks.id))
+    .for('update');
+  const byId = new Map(current.map((row) => [row.id, row]));
+  const changed: WantedTask[] = [];
+  for (const t of existing) {
+    const row = byId.get(t.id);
+    // Only a concurrent delete can take a row between the insert and the lock; let the client retry.
+    if (!row) throw new ConflictError(`task ${t.id} vanished during registration`);
+    if (row.codeHash !== t.codeHash) changes.push({ id: t.id, previousHash: row.codeHash, newHash: t.codeHash });
+    const same =
+      row.serviceId === serviceId && row.codeHash === t.codeHash && row.maxAttempts === t.maxAttempts && row.timeoutSeconds === t.timeoutSeconds;
+    if (!same) changed.push(t);
+  }
+  if (changed.length) {
+    // Every row exists and is locked by us, so this batch always takes the DO UPDATE branch:
+    // one statement for any number of tasks instead of one UPDATE each.
+    await tx
+      .insert(tasks)
+      .values(changed.map((t) => ({ projectId, serviceId, ...t })))
+      .onConflictDoUpdate({
+        target: [tasks.projectId, tasks.id],
+        set: {
+          serviceId: sql`excluded.service_id`,
+          codeHash: sql`excluded.code_hash`,
+          maxAttempts: sql`excluded.max_attempts`,
+          timeoutSeconds: sql`excluded.timeout_seconds`,
+          revision: sql`${tasks.revision} + 1`,
+          updatedAt: sql`now()`,
+        },
+      });
+  }
+  return changes;
+}
+
+/** One history row per changed hash, in one statement. */
+async function recordHashChanges({ tx, projectId, serviceId }: TaskOwner, changes: HashChange[]) {
+  if (!changes.length) return;
+  await tx.insert(taskCodeHistory).values(
+    changes.map((change) => ({
+      id: newId('codeHistory'),
+      projectId,
+      taskId: change.id,
+      serviceId,
+      previousHash: change.previousHash,
+      newHash: change.newHash,
+      // now() is the transaction's start, and a transaction that started earlier may get the
+      // task lock later, so it cannot order the chain. The wall clock at write time, forced
+      // past the task's latest entry (committed by the previous lock holder, so visible to
+      // this statement), makes changed_at strictly increase along the chain: "newest first"
+      // is then exactly the chain order, even within one millisecond.
+      changedAt: sql`greatest(clock_timestamp(), (
+        select max(h.changed_at) + interval '1 millisecond' from task_code_history h
+        where h.project_id = ${projectId} and h.task_id = ${change.id}))`,
+    })),
+  );
 }
 
 /** Oldest first, like pipelines; each service with all of its tasks (one extra query per page). */

@@ -8,12 +8,10 @@
  * pipeline set) are applied while walking the widest index that fits.
  */
 import { and, desc, eq, getTableColumns, inArray, or, type SQL, sql } from 'drizzle-orm';
-import canonicalize from 'canonicalize';
 import type { DbOrTx } from '../../db/client';
 import { type RunStatus, type RunTrigger, pipelineRuns, pipelines, pipelineVersions } from '../../db/schema';
 import { ValidationError } from './errors';
-import { sha256Hex } from './hashing';
-import { decodeCursor, pageSize, toPage, type Page, type Position } from './pagination';
+import { filteredList, pageStart, toPage, type Page, type ProjectListRequest, type Position } from './pagination';
 import { toRun, type Run } from './runs';
 
 export interface RunFilters {
@@ -33,14 +31,6 @@ export type ProjectRun = Run & { pipelineName: string };
 
 /** Past this many pipelines, one walk of the project's index filtered by pipeline beats one walk each. */
 export const MAX_WALKS_PER_PIPELINE = 20;
-
-/**
- * A list name that includes a digest of the filters: a cursor issued for one filter set fails to
- * verify for any other (400), instead of silently paging through a different list.
- */
-export function filteredList(list: string, filters: unknown): string {
-  return `${list}:${sha256Hex(canonicalize(filters) ?? 'null').slice(0, 16)}`;
-}
 
 const runFilterKey = (f: RunFilters) => ({
   pipelines: [...new Set(f.pipelines ?? [])].sort(),
@@ -144,17 +134,10 @@ export async function listProjectRuns({
   filters = {},
   cursor,
   limit: requested,
-}: {
-  db: DbOrTx;
-  projectId: string;
-  filters?: RunFilters;
-  cursor?: string;
-  limit?: number;
-}): Promise<Page<ProjectRun>> {
+}: ProjectListRequest<RunFilters>): Promise<Page<ProjectRun>> {
   checkTimeWindow(filters.createdAfter, filters.createdBefore);
-  const limit = pageSize({ limit: requested });
   const listName = filteredList('project-runs', runFilterKey(filters));
-  const position = cursor ? decodeCursor(listName, cursor) : undefined;
+  const { limit, position } = pageStart(listName, { cursor, limit: requested });
   const pipelineIds = await resolvePipelines(db, projectId, filters);
   if (pipelineIds?.length === 0) return { items: [], nextCursor: null };
   const rows = await db

@@ -1,16 +1,13 @@
 import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import { type DbOrTx, recoverable } from '../../db/client';
 import { ForeignKeyViolationError, NotNullViolationError, asDatabaseError } from '../../db/errors';
-import { type RunStatus, type RunTrigger, pipelineRuns, pipelines, pipelineVersions, taskRuns } from '../../db/schema';
+import { LIVE_STATUSES, type RunStatus, type RunTrigger, TERMINAL_RUN_STATUSES, pipelineRuns, pipelines, pipelineVersions, taskRuns } from '../../db/schema';
 import { NotFoundError, rejectedTransition } from './errors';
 import { newId } from './ids';
 import { jsonText, runStatement, updateShape } from './statements';
 import { decodeCursor, keysetAfter, pageSize, toPage, type PageRequest } from './pagination';
 
-export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
-const LIVE_RUN_STATUSES: readonly RunStatus[] = ['pending', 'running'];
-
-/** Which statuses a run may be in for it to move to each target (DESIGN §4). */
+/** Which statuses a run may be in for it to move to each target (README, "Runs, task runs, registry, dead-letter queue"). */
 const RUN_TRANSITIONS: Record<Exclude<RunStatus, 'pending'>, readonly RunStatus[]> = {
   running: ['pending'],
   succeeded: ['running'],
@@ -181,7 +178,7 @@ export async function updateRun({
 }) {
   const { patch } = input;
   const target = patch.status;
-  const sources = target ? RUN_TRANSITIONS[target] : LIVE_RUN_STATUSES;
+  const sources = target ? RUN_TRANSITIONS[target] : LIVE_STATUSES;
   const terminal = target !== undefined && TERMINAL_RUN_STATUSES.includes(target);
   const sets = {
     currentStage: patch.currentStage !== undefined,
@@ -270,7 +267,7 @@ export async function cancelRun({
     await tx
       .update(taskRuns)
       .set({ status: 'cancelled', completedAt: sql`now()`, revision: sql`${taskRuns.revision} + 1`, updatedAt: sql`now()` })
-      .where(and(eq(taskRuns.runId, input.runId), eq(taskRuns.projectId, input.projectId), inArray(taskRuns.status, ['pending', 'running'])));
+      .where(and(eq(taskRuns.runId, input.runId), eq(taskRuns.projectId, input.projectId), inArray(taskRuns.status, LIVE_STATUSES)));
     return run;
   });
 }

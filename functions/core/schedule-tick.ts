@@ -1,5 +1,5 @@
 /**
- * The schedule tick (DESIGN §11): one implementation, run by the scheduler Lambda every minute, by
+ * The schedule tick (README, Schedules): one implementation, run by the scheduler Lambda every minute, by
  * `pipestore schedules tick`, and inside `npm start`.
  *
  * For each enabled schedule whose most recent slot at or before `now` has not fired, one run for

@@ -6,9 +6,10 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { DbOrTx } from '../../db/client';
-import { type PipelineLabels, pipelines, pipelineVersions, projects } from '../../db/schema';
+import { type PipelineLabels, pipelines, pipelineVersions } from '../../db/schema';
 import { DefinitionSchema, definitionErrors } from './definitions';
 import type { FieldError } from './errors';
+import { issuesToFieldErrors } from './field-errors';
 import { pipelineMetadataFields } from './pipeline-metadata';
 
 /** A code-defined pipeline: the metadata the API accepts (the same schemas) and its stages. */
@@ -23,11 +24,7 @@ export function pipelineSpecErrors(spec: unknown): FieldError[] {
   const parsed = PipelineSpecSchema.safeParse(spec);
   const errors: FieldError[] = parsed.success
     ? []
-    : parsed.error.issues.flatMap((issue) =>
-        issue.code === 'unrecognized_keys'
-          ? issue.keys.map((key) => ({ path: [...issue.path, key].join('.'), message: 'unknown field' }))
-          : [{ path: issue.path.join('.'), message: issue.message }],
-      );
+    : issuesToFieldErrors(parsed.error.issues);
   // The stage graph is checked whenever the stages are well-formed, so that a bad name does not
   // hide a bad dependency: all problems of a file are reported at once.
   const stages = PipelineSpecSchema.shape.stages.safeParse((spec as { stages?: unknown } | null)?.stages);
@@ -75,9 +72,4 @@ export async function listSyncState({ db, input }: { db: DbOrTx; input: { projec
     .leftJoin(pipelineVersions, eq(pipelineVersions.id, pipelines.activeVersionId))
     .where(eq(pipelines.projectId, input.projectId))
     .orderBy(pipelines.name);
-}
-
-export async function projectExists({ db, input }: { db: DbOrTx; input: { projectId: string } }): Promise<boolean> {
-  const [row] = await db.select({ id: projects.id }).from(projects).where(eq(projects.id, input.projectId));
-  return Boolean(row);
 }

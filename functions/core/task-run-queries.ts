@@ -6,8 +6,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { type TaskRunStatus, taskRuns } from '../../db/schema';
 import { NotFoundError } from './errors';
-import { afterCursor, decodeCursor, pageSize, toPage, type Page } from './pagination';
-import { filteredList } from './run-queries';
+import { afterCursor, filteredList, pageStart, toPage, type Page, type ProjectListRequest } from './pagination';
 import { toTaskRun, type TaskRun } from './task-runs';
 
 export interface TaskRunFilters {
@@ -36,16 +35,9 @@ export async function listProjectTaskRuns({
   filters = {},
   cursor,
   limit: requested,
-}: {
-  db: DbOrTx;
-  projectId: string;
-  filters?: TaskRunFilters;
-  cursor?: string;
-  limit?: number;
-}): Promise<Page<TaskRun>> {
-  const limit = pageSize({ limit: requested });
+}: ProjectListRequest<TaskRunFilters>): Promise<Page<TaskRun>> {
   const listName = filteredList('project-task-runs', { status: filters.status ?? null, taskId: filters.taskId ?? null });
-  const position = cursor ? decodeCursor(listName, cursor) : undefined;
+  const { limit, position } = pageStart(listName, { cursor, limit: requested });
   const rows = await db
     .select()
     .from(taskRuns)

@@ -1,19 +1,17 @@
 import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import { type DbOrTx, recoverable } from '../../db/client';
 import { NotNullViolationError, UniqueViolationError, asDatabaseError } from '../../db/errors';
-import { type TaskRunStatus, dlq, taskRuns } from '../../db/schema';
+import { DEFAULT_MAX_ATTEMPTS, LIVE_STATUSES, TERMINAL_RUN_STATUSES, TERMINAL_TASK_RUN_STATUSES, type TaskRunStatus, dlq, taskRuns } from '../../db/schema';
 import { StateConflictError, ValidationError, rejectedTransition } from './errors';
 import { newId } from './ids';
 import { afterCursor, decodeCursor, pageSize, toPage, type PageRequest } from './pagination';
 import { type StatementParams, jsonText, runStatement, updateShape } from './statements';
-import { TERMINAL_RUN_STATUSES, getRunWithDefinition } from './runs';
-
-const TERMINAL_TASK_STATUSES: readonly TaskRunStatus[] = ['succeeded', 'failed', 'skipped', 'cancelled'];
-const LIVE_TASK_STATUSES: readonly TaskRunStatus[] = ['pending', 'running'];
+import { getRunWithDefinition } from './runs';
 
 /**
- * Allowed source statuses per target (DESIGN §4). A pending task may also be skipped or
- * cancelled without ever running (its upstream failed, its run was cancelled).
+ * Allowed source statuses per target (README, "Runs, task runs, registry, dead-letter queue"). A
+ * pending task may also be skipped or cancelled without ever running (its upstream failed, its
+ * run was cancelled).
  */
 const TASK_TRANSITIONS: Record<Exclude<TaskRunStatus, 'pending'>, readonly TaskRunStatus[]> = {
   running: ['pending'],
@@ -23,8 +21,8 @@ const TASK_TRANSITIONS: Record<Exclude<TaskRunStatus, 'pending'>, readonly TaskR
   cancelled: ['pending', 'running'],
 };
 
-/** When the registry does not know the task, it gets the registry's default budget. */
-export const DEFAULT_MAX_ATTEMPTS = 3;
+// Defined beside the column default (db/schema/registry.ts); exported here too for the registry route.
+export { DEFAULT_MAX_ATTEMPTS };
 
 type TaskRunRow = typeof taskRuns.$inferSelect;
 
@@ -215,7 +213,7 @@ export async function updateTaskRun({
         .set({
           ...(target && { status: target }),
           ...(target === 'running' && { startedAt: sql`coalesce(${taskRuns.startedAt}, now())` }),
-          ...(target && TERMINAL_TASK_STATUSES.includes(target) && { completedAt: sql`now()` }),
+          ...(target && TERMINAL_TASK_RUN_STATUSES.includes(target) && { completedAt: sql`now()` }),
           ...(sets.progress && { progress: sql`${p.progress}::float8` }),
           ...(target === 'succeeded' && !sets.progress && { progress: 1 }),
           ...(sets.messages && { messages: sql`${taskRuns.messages} || ${p.messages}::jsonb` }),
@@ -229,7 +227,7 @@ export async function updateTaskRun({
           and(
             eq(taskRuns.id, p.id),
             eq(taskRuns.projectId, p.projectId),
-            inArray(taskRuns.status, [...(target ? TASK_TRANSITIONS[target] : LIVE_TASK_STATUSES)]),
+            inArray(taskRuns.status, [...(target ? TASK_TRANSITIONS[target] : LIVE_STATUSES)]),
             checksRevision ? sql`${taskRuns.revision} = ${p.revision}::int` : undefined,
           ),
         )

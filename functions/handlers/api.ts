@@ -14,7 +14,7 @@
 import { handle } from 'hono/aws-lambda';
 import { createDatabase } from '../../db/client';
 import { errorFields, log } from '../log';
-import { loadLambdaConfig } from './config';
+import { loadLambdaConfig } from './lambda-config';
 
 const config = loadLambdaConfig();
 const database = await createDatabase(config.database);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { AppConfig } from '../../db/config';
+import type { AppConfig } from '../config';
 
 /**
  * On the embedded file store with no ADMIN_TOKEN, a token is made on first start, kept next to the

@@ -4,7 +4,7 @@
  * so none of them ever runs on a closed database.
  */
 import type { Database } from '../../db/client';
-import type { AppConfig } from '../../db/config';
+import type { AppConfig } from '../config';
 import { type LocalScheduler, startLocalScheduler } from './scheduler';
 
 export interface BackgroundTask {
@@ -20,16 +20,16 @@ export interface BackgroundDependencies {
 }
 
 /** The tasks of the local server, in start order (stopped in reverse). Add new ones here. */
-export function backgroundTasks({ database }: BackgroundDependencies): BackgroundTask[] {
-  return [scheduleTick(database)];
+export function backgroundTasks({ database, config }: BackgroundDependencies): BackgroundTask[] {
+  return [scheduleTick(database, config.localScheduler)];
 }
 
 /** The schedule tick every minute (functions/local/scheduler.ts; SCHEDULER=off leaves it out). */
-function scheduleTick(database: Database): BackgroundTask {
+function scheduleTick(database: Database, enabled: boolean): BackgroundTask {
   let scheduler: LocalScheduler | undefined;
   return {
     name: 'schedule tick',
-    start: () => void (scheduler = startLocalScheduler(database)),
+    start: () => void (scheduler = startLocalScheduler(database, { enabled })),
     stop: () => scheduler?.stop(),
   };
 }

@@ -17,18 +17,11 @@ export interface LocalScheduler {
 /** After the minute boundary, so the slot that just began is due even with a little clock skew. */
 const AFTER_BOUNDARY_MS = 1_000;
 
-export function schedulerEnabled(env: Record<string, string | undefined> = process.env): boolean {
-  const value = (env.SCHEDULER ?? '').trim().toLowerCase();
-  if (value === '' || value === 'on') return true;
-  if (value === 'off') return false;
-  throw new Error(`SCHEDULER: expected "on" or "off", got ${JSON.stringify(env.SCHEDULER)}`);
-}
-
 export function startLocalScheduler(
   database: Database,
-  { periodMs = 60_000, env = process.env }: { periodMs?: number; env?: Record<string, string | undefined> } = {},
+  { enabled, periodMs = 60_000 }: { enabled: boolean; periodMs?: number },
 ): LocalScheduler | undefined {
-  if (!schedulerEnabled(env)) {
+  if (!enabled) {
     log.info('scheduler off (SCHEDULER=off): schedules do not fire in this process');
     return undefined;
   }

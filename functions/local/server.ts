@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
-import type { LocalServerConfig } from '../../db/config';
+import type { LocalServerConfig } from '../config';
 import type { App } from '../api/env';
 import { answerClientError } from './client-error';
 import { type ConnectionPolicy, keepConnectionsUsable } from './early-answers';

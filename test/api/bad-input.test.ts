@@ -72,7 +72,8 @@ describe('bad input', () => {
 
   it.each(['Upper', 'has space', 'trailing-', 'under_score', '-lead', 'a'.repeat(101)])('a name that is not a slug: %s', async (name) => {
     const body = await expectProblem(create({ name, definition: simpleDefinition() }), 400, 'validation_failed');
-    expect(body.errors).toEqual([{ path: 'name', message: expect.stringContaining('') }]);
+    const reason = name.length > 100 ? expect.stringMatching(/100/) : 'must be a slug: lowercase letters, digits and single hyphens';
+    expect(body.errors).toEqual([{ path: 'name', message: reason }]);
   });
 
   it('an unknown field', async () => {
@@ -157,7 +158,7 @@ describe('bad input', () => {
       get: (target, prop) => (prop === 'select' ? () => { throw new Error('relation "secret_table" does not exist at db.ts:12'); } : Reflect.get(target, prop)),
     }) };
     const { createApp } = await import('../../functions/api/app');
-    const { loadConfig } = await import('../../db/config');
+    const { loadConfig } = await import('../../functions/config');
     const app = createApp({ database: broken, config: loadConfig({ LOG_LEVEL: 'silent' }) });
     const res = await app.request('/v1/pipelines', { headers: { Authorization: `Bearer ${project.key}` } });
     expect(res.status).toBe(500);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../db/config';
+import { loadConfig } from '../../functions/config';
 import type { Database } from '../../db/client';
 import { createApp } from '../../functions/api/app';
 import { testDatabase, testDriver } from '../support/database';

@@ -141,12 +141,15 @@ describe('hostile input', () => {
       const unbounded: string[] = [];
       const visit = (schema: any, where: string): void => {
         if (!schema || typeof schema !== 'object') return;
-        if (schema.$ref) return visit(doc.components.schemas[schema.$ref.split('/').pop()], `${where}>${schema.$ref}`);
+        if (schema.$ref) {
+          visit(doc.components.schemas[schema.$ref.split('/').pop()], `${where}>${schema.$ref}`);
+          return;
+        }
         const types = [schema.type].flat();
         if (types.includes('integer') && !(typeof schema.maximum === 'number' && schema.maximum <= INT4_MAX)) unbounded.push(where);
         for (const key of ['properties', 'patternProperties']) for (const [k, v] of Object.entries(schema[key] ?? {})) visit(v, `${where}.${k}`);
         for (const key of ['items', 'additionalProperties']) visit(schema[key], `${where}.${key}`);
-        for (const key of ['anyOf', 'oneOf', 'allOf']) (schema[key] ?? []).forEach((v: unknown, i: number) => visit(v, `${where}.${key}${i}`));
+        for (const key of ['anyOf', 'oneOf', 'allOf']) for (const [i, v] of ((schema[key] ?? []) as unknown[]).entries()) visit(v, `${where}.${key}${i}`);
       };
       for (const [path, ops] of Object.entries<any>(doc.paths)) {
         for (const [method, op] of Object.entries<any>(ops)) {

@@ -1,6 +1,6 @@
 import { and, count, eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../db/config';
+import { loadConfig } from '../../functions/config';
 import { idempotencyKeys, pipelines } from '../../db/schema';
 import { createApp } from '../../functions/api/app';
 import { claimHttpKey, requestFingerprint } from '../../functions/core/idempotency';

@@ -1,5 +1,5 @@
 /**
- * API keys at the edges of their life (issue 13): expiry is checked against the clock on every
+ * API keys at the edges of their life: expiry is checked against the clock on every
  * use, even when the lookup is cached; a key whose project was deleted (by another process, so
  * this one still holds the lookup in memory) gets 401 on writes, never a 500.
  */

@@ -3,20 +3,12 @@
  * version number or a content hash. Ids are prefixed (`pl_…`) and names are slugs, so a reference
  * is never ambiguous.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { newPipeline, newProject, simpleDefinition, testApi, type TestApi } from '../support/api';
+import { describe, expect } from 'vitest';
+import { newPipeline, newProject, simpleDefinition } from '../support/api';
+import { test } from '../support/fixtures';
 
 describe('pipelines by name', () => {
-  let api: TestApi;
-  let key: string;
-  beforeAll(async () => {
-    api = await testApi();
-    key = (await newProject(api, 'names')).key;
-  });
-  const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
-    api.call(method, path, { token: key, body, headers });
-
-  it('updates, versions, activates by hash, runs and deletes a pipeline named in the path', async () => {
+  test('updates, versions, activates by hash, runs and deletes a pipeline named in the path', async ({ api, project: { key, call } }) => {
     const pipeline = await newPipeline(api, key, { name: 'named-one' });
     const base = `/v1/pipelines/${pipeline.name}`;
 
@@ -47,7 +39,7 @@ describe('pipelines by name', () => {
     expect((await call('GET', `/v1/pipelines/${pipeline.id}`)).status).toBe(404);
   });
 
-  it("answers 404 to an unknown name and to another project's pipeline by name", async () => {
+  test("answers 404 to an unknown name and to another project's pipeline by name", async ({ api, project: { call } }) => {
     const other = await newProject(api, 'names-other');
     await newPipeline(api, other.key, { name: 'theirs' });
     for (const [method, path, body] of [
@@ -64,7 +56,7 @@ describe('pipelines by name', () => {
     }
   });
 
-  it('refuses an activate version that is neither a number nor a hash with 400', async () => {
+  test('refuses an activate version that is neither a number nor a hash with 400', async ({ api, project: { key, call } }) => {
     const pipeline = await newPipeline(api, key);
     const res = await call('POST', `/v1/pipelines/${pipeline.id}/activate`, { version: 'v1' });
     expect(res.status).toBe(400);

@@ -47,10 +47,16 @@ describe('pipelines', () => {
   });
 
   it('refuses a second pipeline with the same name in the project (409), and writes nothing', async () => {
-    const { name } = await newPipeline(api, key);
-    const res = await call('POST', '/v1/pipelines', { name, definition: simpleDefinition() });
+    const first = await newPipeline(api, key);
+    const listed = async () => (await call('GET', '/v1/pipelines?limit=200')).body.items as { id: string; name: string }[];
+    const before = await listed();
+    const res = await call('POST', '/v1/pipelines', { name: first.name, definition: { stages: [{ id: 'other' }] } });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('pipeline_name_taken');
+    expect(await listed()).toEqual(before);
+    const kept = await call('GET', `/v1/pipelines/${first.name}`);
+    expect(kept.body).toMatchObject({ id: first.id, revision: 1, activeVersion: 1 });
+    expect((await call('GET', `/v1/pipelines/${first.id}/versions`)).body.items).toHaveLength(1);
   });
 
   it('allows the same name in another project', async () => {

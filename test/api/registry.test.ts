@@ -28,7 +28,7 @@ describe('worker registry', () => {
   };
   const services = async (as = key) => (await api.call('GET', '/v1/services?limit=200', { token: as })).body.items;
   const expectChain = (items: Change[]) => {
-    items.forEach((item, i) => expect(item.previousHash).toBe(items[i + 1]?.newHash ?? null));
+    for (const [i, item] of items.entries()) expect(item.previousHash).toBe(items[i + 1]?.newHash ?? null);
   };
 
   it('registers a service (201), then refreshes it (200, revision + 1, lastSeenAt moves)', async () => {

@@ -30,7 +30,7 @@ interface RouteCase {
   scoped?: boolean;
 }
 
-export const ROUTES: RouteCase[] = [
+const ROUTES: RouteCase[] = [
   { method: 'POST', path: () => '/v1/projects', body: () => ({ name: 'x' }), admin: true },
   { method: 'GET', path: () => '/v1/projects', admin: true },
   { method: 'DELETE', path: (f) => `/v1/projects/${f.projectId}`, admin: true },

@@ -1,20 +1,12 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { contentHash } from '../../functions/core/hashing';
-import { newPipeline, newProject, simpleDefinition, testApi, type TestApi } from '../support/api';
+import { newPipeline } from '../support/api';
+import { test } from '../support/fixtures';
 
 const definitionNumber = (n: number) => ({ stages: [{ id: 'only', tasks: [{ id: 't', task: 'work', config: { n } }] }] });
 
 describe('versions', () => {
-  let api: TestApi;
-  let key: string;
-  beforeAll(async () => {
-    api = await testApi();
-    key = (await newProject(api)).key;
-  });
-  const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
-    api.call(method, path, { token: key, body, headers });
-
-  it('registers a new definition as the next number (201), the same one again as the existing version (200)', async () => {
+  test('registers a new definition as the next number (201), the same one again as the existing version (200)', async ({ api, project: { key, call } }) => {
     const { id } = await newPipeline(api, key);
     const created = await call('POST', `/v1/pipelines/${id}/versions`, { definition: definitionNumber(2) });
     expect(created.status).toBe(201);
@@ -26,7 +18,7 @@ describe('versions', () => {
     expect((await call('GET', `/v1/pipelines/${id}`)).body.activeVersion).toBe(1);
   });
 
-  it('hashes the canonical JSON: key order does not make a new version', async () => {
+  test('hashes the canonical JSON: key order does not make a new version', async ({ api, project: { key, call } }) => {
     const { id } = await newPipeline(api, key, { definition: { stages: [{ id: 'a', name: 'A', config: { x: 1, y: 2 } }] } });
     const reordered = { stages: [{ config: { y: 2, x: 1 }, name: 'A', id: 'a' }] };
     const res = await call('POST', `/v1/pipelines/${id}/versions`, { definition: reordered });
@@ -34,7 +26,7 @@ describe('versions', () => {
     expect(res.body.number).toBe(1);
   });
 
-  it('gets a version by number and by hash, and 404s unknown ones', async () => {
+  test('gets a version by number and by hash, and 404s unknown ones', async ({ api, project: { key, call } }) => {
     const pipeline = await newPipeline(api, key);
     const hash = pipeline.version.hash;
     expect((await call('GET', `/v1/pipelines/${pipeline.id}/versions/1`)).body.hash).toBe(hash);
@@ -46,7 +38,7 @@ describe('versions', () => {
     expect(bad.body.errors[0].path).toBe('param.numberOrHash');
   });
 
-  it('lists versions newest first across pages', async () => {
+  test('lists versions newest first across pages', async ({ api, project: { key, call } }) => {
     const { id } = await newPipeline(api, key);
     for (let n = 2; n <= 5; n++) await call('POST', `/v1/pipelines/${id}/versions`, { definition: definitionNumber(n) });
     const numbers: number[] = [];
@@ -60,7 +52,7 @@ describe('versions', () => {
     expect(numbers).toEqual([5, 4, 3, 2, 1]);
   });
 
-  it('activates an older version (rollback) with If-Match, and 412s a stale one', async () => {
+  test('activates an older version (rollback) with If-Match, and 412s a stale one', async ({ api, project: { key, call } }) => {
     const { id } = await newPipeline(api, key);
     await call('POST', `/v1/pipelines/${id}/versions`, { definition: definitionNumber(2) });
     const forward = await call('POST', `/v1/pipelines/${id}/activate`, { version: 2 }, { 'If-Match': '"1"' });
@@ -73,7 +65,7 @@ describe('versions', () => {
     expect(rollback.body).toMatchObject({ activeVersion: 1, revision: 3 });
   });
 
-  it('404s activating a version that does not exist, and changes nothing', async () => {
+  test('404s activating a version that does not exist, and changes nothing', async ({ api, project: { key, call } }) => {
     const { id } = await newPipeline(api, key);
     const res = await call('POST', `/v1/pipelines/${id}/activate`, { version: 3 });
     expect(res.status).toBe(404);
@@ -81,7 +73,7 @@ describe('versions', () => {
   });
 
   describe('under concurrency', () => {
-    it('50 concurrent registrations of one definition leave exactly one version', async () => {
+    test('50 concurrent registrations of one definition leave exactly one version', async ({ api, project: { key, call } }) => {
       const { id } = await newPipeline(api, key);
       const results = await Promise.all(
         Array.from({ length: 50 }, () => call('POST', `/v1/pipelines/${id}/versions`, { definition: definitionNumber(42) })),
@@ -93,7 +85,7 @@ describe('versions', () => {
       expect(list.body.items.map((v: { number: number }) => v.number)).toEqual([2, 1]);
     });
 
-    it('50 concurrent registrations of different definitions number them 2..51 without a gap', async () => {
+    test('50 concurrent registrations of different definitions number them 2..51 without a gap', async ({ api, project: { key, call } }) => {
       const { id } = await newPipeline(api, key);
       const results = await Promise.all(
         Array.from({ length: 50 }, (_, i) => call('POST', `/v1/pipelines/${id}/versions`, { definition: definitionNumber(i) })),
@@ -104,7 +96,7 @@ describe('versions', () => {
       expect(numbers).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
     });
 
-    it('20 concurrent activations with the same If-Match let exactly one through', async () => {
+    test('20 concurrent activations with the same If-Match let exactly one through', async ({ api, project: { key, call } }) => {
       const { id } = await newPipeline(api, key);
       await call('POST', `/v1/pipelines/${id}/versions`, { definition: definitionNumber(2) });
       const results = await Promise.all(

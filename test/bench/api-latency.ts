@@ -8,7 +8,7 @@
  * A scratch database is created on that server and dropped at the end.
  */
 import { createDatabase } from '../../db/client';
-import { loadConfig } from '../../db/config';
+import { loadConfig } from '../../functions/config';
 import { migrateDatabase } from '../../db/migrate';
 import { createApp } from '../../functions/api/app';
 import { createScratchDatabase } from '../support/scratch-database';

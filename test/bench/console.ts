@@ -22,7 +22,7 @@
 import { loadavg } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
-import { loadConfig } from '../../db/config';
+import { loadConfig } from '../../functions/config';
 import { createApp } from '../../functions/api/app';
 import { ASSETS } from '../../functions/console/assets';
 import { createApiKey } from '../../functions/core/projects';

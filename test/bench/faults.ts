@@ -6,7 +6,7 @@
  * median and p99 against a baseline without the flood measured in the same process, the flood's
  * statuses, and the peak RSS.
  */
-import { loadConfig } from '../../db/config';
+import { loadConfig } from '../../functions/config';
 import { createDatabase } from '../../db/client';
 import { migrateDatabase } from '../../db/migrate';
 import { startServer } from '../fuzz/server';

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { eq } from 'drizzle-orm';
 import pg from 'pg';
 import { createDatabase, type Database } from '../../db/client';
-import { loadConfig } from '../../db/config';
+import { loadConfig } from '../../functions/config';
 import { migrateDatabase } from '../../db/migrate';
 import { pipelines, pipelineVersions, projects } from '../../db/schema';
 import { pgBackend, startDataApiServer, type DataApiServer } from '../support/data-api/server';

@@ -1,5 +1,5 @@
 /**
- * Runs across a project (issue 16): GET /v1/runs filters, GET /v1/runs/stats, on 1,000,000 runs
+ * Runs across a project: GET /v1/runs filters, GET /v1/runs/stats, on 1,000,000 runs
  * over 200 pipelines of one project, on PostgreSQL.
  *
  * Seeding: 200 pipelines made through the core (labels: team = one of 4, tier=gold on 5 of them),
@@ -25,7 +25,7 @@ import { listProjectRuns, type RunFilters } from '../../functions/core/run-queri
 import { runStats } from '../../functions/core/run-stats';
 import { startTaskRun, updateTaskRun } from '../../functions/core/task-runs';
 import { median } from './support/args';
-import { latency, ms, openBenchDatabase, seedProject } from './support/seed';
+import { bulkLoadRuns, explainSent, latency, ms, openBenchDatabase, seedProject } from './support/seed';
 
 const PIPELINES = 200;
 // Each figure as soon as it is measured (stderr), so a long run interrupted still shows what it got.
@@ -168,17 +168,7 @@ export async function benchProjectRuns(options = { runs: 1_000_000, queries: 300
 
 async function seed(admin: pg.Client, projectId: string, runs: number, pipelineIds: string[], versionIds: string[]) {
   const started = performance.now();
-  const { rows: indexes } = await admin.query<{ name: string; definition: string }>(
-    `select indexname as name, indexdef as definition from pg_indexes where tablename = 'pipeline_runs'
-     and indexname not in (select conname from pg_constraint)`,
-  );
-  for (const index of indexes) await admin.query(`drop index "${index.name}"`);
-  await admin.query(`set session_replication_role = replica`);
-  await admin.query(SEED_SQL, [projectId, runs, pipelineIds, versionIds]);
-  await admin.query(`set session_replication_role = default`);
-  await admin.query(`set maintenance_work_mem = '256MB'`);
-  for (const index of indexes) await admin.query(index.definition);
-  await admin.query('vacuum analyze pipeline_runs');
+  await bulkLoadRuns(admin, SEED_SQL, [projectId, runs, pipelineIds, versionIds]);
   await admin.query('analyze pipelines');
   // The load ran with triggers off (replica role): the stats' rollups are built as the migration's backfill builds them.
   const rollupStarted = performance.now();
@@ -193,26 +183,12 @@ async function seed(admin: pg.Client, projectId: string, runs: number, pipelineI
  * of a filtered list resolves pipelines), caught at the pool Drizzle calls.
  */
 async function explainLast(db: Db, admin: pg.Client, call: () => Promise<unknown>) {
-  const pool = (db as unknown as { $client: { query: (...args: unknown[]) => unknown } }).$client;
-  const original = pool.query;
-  let caught: { text: string; values: unknown[] } | undefined;
-  pool.query = (...args: unknown[]) => {
-    const [query, values] = args as [{ text?: string } | string, unknown[]];
-    caught = typeof query === 'string' ? { text: query, values } : { text: query.text!, values: values ?? (query as { values: unknown[] }).values };
-    return original.apply(pool, args);
-  };
-  try {
-    await call();
-  } finally {
-    pool.query = original;
-  }
-  const { rows } = await admin.query(`explain (analyze, buffers) ${caught!.text}`, caught!.values);
-  const plan = rows.map((r) => r['QUERY PLAN'] as string);
+  const { sql, plan } = await explainSent(db, admin, call, 'last');
   // The largest row count any node produced (per loop), and whether any node reads the table whole.
   const maxRows = Math.max(...plan.map((line) => Number(/actual time=[\d.]+\.\.[\d.]+ rows=(\d+)/.exec(line)?.[1] ?? 0)));
   const indexOnly = !plan.some((line) => /Seq Scan on pipeline_runs/.test(line));
   const executionMs = Number(/Execution Time: ([\d.]+) ms/.exec(plan.at(-1) ?? '')?.[1] ?? NaN);
-  return { sql: caught!.text, plan, maxRows, indexOnly, executionMs };
+  return { sql, plan, maxRows, indexOnly, executionMs };
 }
 
 /**

@@ -20,7 +20,7 @@ import pg from 'pg';
 import { encodeCursor } from '../../functions/core/pagination';
 import { listRuns } from '../../functions/core/runs';
 import { arg, serverUrl } from './support/args';
-import { latency, ms, openBenchDatabase, seedProject } from './support/seed';
+import { bulkLoadRuns, explainSent, latency, openBenchDatabase, seedProject } from './support/seed';
 
 const PAGE = 50;
 const PIPELINES = 20;
@@ -136,11 +136,11 @@ export async function benchScale(options = { runs: arg('runs', 1_000_000), queri
     }
 
     const plans = [
-      { query: 'next page by cursor', index: 'pipeline_runs_pipeline_id_created_at_id_idx', ...(await explainListRuns(db, admin, list(big, page2))) },
+      { query: 'next page by cursor', index: 'pipeline_runs_pipeline_id_created_at_id_idx', ...(await explainSent(db, admin, list(big, page2), 'first')) },
       {
         query: '?status=failed, newest',
         index: 'pipeline_runs_pipeline_id_status_created_at_id_idx',
-        ...(await explainListRuns(db, admin, list(big, undefined, 'failed'))),
+        ...(await explainSent(db, admin, list(big, undefined, 'failed'), 'first')),
       },
     ];
     return { seed: { runs: options.runs, ...seeded, ...sizes }, rows, plans };
@@ -150,52 +150,9 @@ export async function benchScale(options = { runs: arg('runs', 1_000_000), queri
   }
 }
 
-/**
- * Bulk load the way a restore would: the secondary indexes are dropped and rebuilt afterwards
- * from their own definitions (one sorted build each instead of a million index insertions), and
- * the foreign-key triggers are skipped (session_replication_role, superuser only) since every
- * reference comes from the rows just read. Then VACUUM ANALYZE, as autovacuum would have left an
- * aged table (visibility map, statistics).
- */
-export async function seedRuns(admin: pg.Client, projectId: string, runs: number, pipelineIds: string[], versionIds: string[]) {
-  const started = performance.now();
-  const { rows: indexes } = await admin.query<{ name: string; definition: string }>(
-    `select indexname as name, indexdef as definition from pg_indexes where tablename = 'pipeline_runs'
-     and indexname not in (select conname from pg_constraint)`,
-  );
-  for (const index of indexes) await admin.query(`drop index "${index.name}"`);
-  await admin.query(`set session_replication_role = replica`);
-  await admin.query(SEED_SQL, [projectId, runs, pipelineIds, versionIds]);
-  await admin.query(`set session_replication_role = default`);
-  const inserted = performance.now();
-  await admin.query(`set maintenance_work_mem = '256MB'`);
-  for (const index of indexes) await admin.query(index.definition);
-  const indexed = performance.now();
-  await admin.query('vacuum analyze pipeline_runs');
-  const s = (t: number) => ms((t - started) / 1000);
-  return { insertSeconds: s(inserted), indexedSeconds: s(indexed), totalSeconds: s(performance.now()) };
-}
-
-/**
- * EXPLAIN (ANALYZE, BUFFERS) of the very statement listRuns sends, caught at the pool Drizzle
- * calls (its `$client`), replayed with the same parameters so the planner sees what it saw.
- */
-async function explainListRuns(db: object, admin: pg.Client, call: () => Promise<unknown>) {
-  const pool = (db as { $client: { query: (...args: unknown[]) => unknown } }).$client;
-  const original = pool.query;
-  let caught: { text: string; values: unknown[] } | undefined;
-  pool.query = (...args: unknown[]) => {
-    caught ??= { text: (args[0] as { text: string }).text, values: args[1] as unknown[] };
-    return original.apply(pool, args);
-  };
-  try {
-    await call();
-  } finally {
-    pool.query = original;
-  }
-  const { rows } = await admin.query(`explain (analyze, buffers) ${caught!.text}`, caught!.values);
-  return { sql: caught!.text, plan: rows.map((r) => r['QUERY PLAN'] as string) };
-}
+/** The runs of SEED_SQL, bulk loaded (see bulkLoadRuns). */
+export const seedRuns = (admin: pg.Client, projectId: string, runs: number, pipelineIds: string[], versionIds: string[]) =>
+  bulkLoadRuns(admin, SEED_SQL, [projectId, runs, pipelineIds, versionIds]);
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const result = await benchScale();

@@ -12,7 +12,7 @@
  *   due floor       one raw `insert … select` of the same number of runs (ids, pinned version, slot),
  *                   the least any tick must do to write them
  *   idle floor      one `select 1` round trip
- * Goals (issue 17): the due tick under 1 s with round trips independent of the number of
+ * Goals: the due tick under 1 s with round trips independent of the number of
  * schedules; the idle tick under 20 ms.
  *
  *   npm run bench:schedules [-- --schedules 10000 --due 1000 --rounds 5]

@@ -27,7 +27,7 @@
  *   npm run bench:write [-- --sequences 500 --rounds 3 --workers 20 --seconds 4 --async-commit --json]
  */
 import { typeid } from 'typeid-js';
-import { loadConfig } from '../../db/config';
+import { loadConfig } from '../../functions/config';
 import { createApp } from '../../functions/api/app';
 import { createApiKey } from '../../functions/core/projects';
 import { type RunPatch, createRun, updateRun } from '../../functions/core/runs';

@@ -1,52 +1,31 @@
 /**
  * The memory layer under a database outage, on real PostgreSQL behind a TCP proxy we cut
- * (PGlite is in-process and cannot be cut). DESIGN §6.
+ * (PGlite is in-process and cannot be cut). README, Memory layer.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDatabase, type Database } from '../../db/client';
-import { loadConfig } from '../../db/config';
-import { createApp } from '../../functions/api/app';
 import { ADMIN_TOKEN } from '../support/api';
 import { TEST_DATABASE_URL } from '../support/database';
-import { startTcpProxy } from '../support/tcp-proxy';
+import { type ProxiedApp, proxiedApp } from '../support/proxied-app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!TEST_DATABASE_URL)('database outage (real Postgres behind a TCP proxy)', () => {
-  let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
-  let database: Database;
-  let app: ReturnType<typeof createApp>;
+  let subject: ProxiedApp;
   let key: string;
   let pipeline: { id: string; name: string; description: string | null };
   const acknowledgedRuns: string[] = [];
 
-  const call = async (method: string, path: string, body?: unknown, token = key) => {
-    const res = await app.request(path, {
-      method,
-      headers: { Authorization: `Bearer ${token}`, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, headers: res.headers, body: await res.json().catch(() => undefined) };
-  };
+  const call = (method: string, path: string, body?: unknown, token = key) => subject.request(method, path, token, body);
 
   beforeAll(async () => {
-    const url = new URL(inject('testDatabaseUrl')!);
-    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    url.host = `127.0.0.1:${proxy.port}`;
-    database = await createDatabase({ driver: 'pg', connectionString: url.toString(), poolMax: 4, allowExitOnIdle: true, idleTimeoutMillis: 5_000 });
-    app = createApp({
-      database,
-      config: loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent', CACHE_TTL_MS: '100', CACHE_STALE_IF_ERROR_MS: '60000' }),
-    });
+    // The pool of a process that may exit when idle, as the test's own driver config had it.
+    subject = await proxiedApp({ CACHE_TTL_MS: '100', CACHE_STALE_IF_ERROR_MS: '60000', DB_ALLOW_EXIT_ON_IDLE: 'true' });
     const project = await call('POST', '/v1/projects', { name: 'outage' }, ADMIN_TOKEN);
     key = (await call('POST', `/v1/projects/${project.body.id}/keys`, {}, ADMIN_TOKEN)).body.key;
     pipeline = (await call('POST', '/v1/pipelines', { name: 'outage', description: 'before', definition: { stages: [{ id: 'a' }] } })).body;
   });
-  afterAll(async () => {
-    await database?.close();
-    await proxy?.close();
-  });
+  afterAll(() => subject?.close());
 
   it('serves cached reads stale, refuses the rest with 503, loses no acknowledged write and recovers within a second', async () => {
     // Warm: the pipeline, a version, the list, and the key lookup itself.
@@ -61,7 +40,7 @@ describe.skipIf(!TEST_DATABASE_URL)('database outage (real Postgres behind a TCP
     }
     await sleep(150); // past CACHE_TTL_MS: what follows is stale-if-error, not a fresh hit
 
-    proxy.cut();
+    subject.proxy.cut();
     const stale = await call('GET', `/v1/pipelines/${pipeline.id}`);
     expect(stale.status).toBe(200);
     expect(stale.body).toEqual(warm.body);
@@ -93,7 +72,7 @@ describe.skipIf(!TEST_DATABASE_URL)('database outage (real Postgres behind a TCP
     // The failed PATCH left nothing behind in memory either.
     expect((await call('GET', `/v1/pipelines/${pipeline.id}`)).body.description).toBe('before');
 
-    proxy.restore();
+    subject.proxy.restore();
     const restoredAt = performance.now();
     let recovered: number | undefined;
     while (performance.now() - restoredAt < 5_000) {

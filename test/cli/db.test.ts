@@ -2,54 +2,31 @@
  * `pipestore db …` run as a subprocess, like an operator would, on a fresh embedded store and
  * (with TEST_DATABASE_URL) on a scratch PostgreSQL database.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { count, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDatabase, type Database } from '../../db/client';
-import { loadConfig } from '../../db/config';
-import { DEFAULT_MIGRATIONS_FOLDER } from '../../db/migrate';
+import type { Database } from '../../db/client';
+import { readJournal } from '../../db/migrate';
 import { idempotencyKeys, pipelineRuns, projects } from '../../db/schema';
 import { createPipeline } from '../../functions/core/pipelines';
 import { createProject } from '../../functions/core/projects';
 import { createRun } from '../../functions/core/runs';
-import { TEST_DATABASE_URL, createScratchDatabase } from '../support/database';
 import { cliInProcess } from './support/cli-in-process';
-import { jsonOf, runCli } from './support/run-cli';
+import { type CliTarget, cliTargets } from './support/targets';
+import { jsonOf } from './support/run-cli';
 
 /** Every committed migration, oldest first: what a fresh database has pending. */
-const MIGRATIONS: string[] = JSON.parse(readFileSync(join(DEFAULT_MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8')).entries.map(
-  (m: { tag: string }) => m.tag,
-);
+const MIGRATIONS: string[] = readJournal().map((m) => m.tag);
 
-const targets: [string, () => Promise<{ url: string; drop(): Promise<void> }>][] = [
-  [
-    'embedded',
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'pipestore-cli-db-'));
-      return { url: `pglite:${join(dir, 'db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  ],
-  ...(TEST_DATABASE_URL ? [['postgres', () => createScratchDatabase('cli_db')] as [string, typeof createScratchDatabase]] : []),
-] as never;
+const targets = cliTargets('cli_db');
 
 // The CLI runs in this process (test/cli/support/cli-in-process.ts); test/cli/startup.test.ts runs
 // the real binary. About 12 commands with migrations and a reset: seconds idle, sized for a loaded machine.
 describe.each(targets)('pipestore db on %s', { timeout: 300_000 }, (_, makeTarget) => {
-  let target: { url: string; drop(): Promise<void> };
+  let target: CliTarget;
   afterAll(() => target?.drop());
 
-  /** In-process access between CLI runs (never while one runs: PGlite is single-process). */
-  async function withDb<T>(fn: (database: Database) => Promise<T>): Promise<T> {
-    const database = await createDatabase(loadConfig({ DATABASE_URL: target.url }, 'cli').database);
-    try {
-      return await fn(database);
-    } finally {
-      await database.close();
-    }
-  }
-  const cli = (...args: string[]) => cliInProcess(args, { DATABASE_URL: target.url });
+  const withDb = <T>(fn: (database: Database) => Promise<T>) => target.withDb(fn);
+  const cli = (...args: string[]) => target.cli(...args);
   const rowCount = (database: Database, table: typeof projects | typeof idempotencyKeys | typeof pipelineRuns) =>
     database.db.select({ n: count() }).from(table).then(([row]) => row!.n);
 

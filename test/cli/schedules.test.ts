@@ -2,46 +2,24 @@
  * `pipestore schedules tick|list` (the CLI's main() in this process), on a fresh embedded store and (with
  * TEST_DATABASE_URL) a scratch PostgreSQL database. `--now` is the tick's clock.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, type Database } from '../../db/client';
-import { loadConfig } from '../../db/config';
+import type { Database } from '../../db/client';
 import { migrateDatabase } from '../../db/migrate';
-import { TEST_DATABASE_URL, createScratchDatabase } from '../support/database';
 import { scheduledProject } from '../schedules/support';
-import { cliInProcess } from './support/cli-in-process';
+import { type CliTarget, cliTargets } from './support/targets';
 import { jsonOf } from './support/run-cli';
 
-const targets: [string, () => Promise<{ url: string; drop(): Promise<void> }>][] = [
-  [
-    'embedded',
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'pipestore-cli-schedules-'));
-      return { url: `pglite:${join(dir, 'db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  ],
-  ...(TEST_DATABASE_URL ? [['postgres', () => createScratchDatabase('cli_schedules')] as [string, typeof createScratchDatabase]] : []),
-] as never;
+const targets = cliTargets('cli_schedules');
 
 describe.each(targets)('pipestore schedules on %s', { timeout: 120_000 }, (_, makeTarget) => {
-  let target: { url: string; drop(): Promise<void> };
+  let target: CliTarget;
   let projectId: string;
   let minutely: { id: string; name: string };
   let daily: { id: string; name: string };
   afterAll(() => target?.drop());
 
-  /** In-process access between CLI runs (never while one runs: PGlite is single-process). */
-  async function withDb<T>(fn: (database: Database) => Promise<T>): Promise<T> {
-    const database = await createDatabase(loadConfig({ DATABASE_URL: target.url }, 'cli').database);
-    try {
-      return await fn(database);
-    } finally {
-      await database.close();
-    }
-  }
-  const cli = (...args: string[]) => cliInProcess(args, { DATABASE_URL: target.url });
+  const withDb = <T>(fn: (database: Database) => Promise<T>) => target.withDb(fn);
+  const cli = (...args: string[]) => target.cli(...args);
 
   beforeAll(async () => {
     target = await makeTarget();

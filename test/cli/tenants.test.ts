@@ -4,43 +4,21 @@
  * embedded store (and, with TEST_DATABASE_URL, a scratch PostgreSQL database). Outputs are what a
  * script captures: the id or the key alone on stdout, one JSON document with --json.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDatabase } from '../../db/client';
-import { loadConfig } from '../../db/config';
 import { authenticateApiKey } from '../../functions/core/projects';
-import { TEST_DATABASE_URL, createScratchDatabase } from '../support/database';
-import { cliInProcess } from './support/cli-in-process';
-import { jsonOf, runCli } from './support/run-cli';
+import { type CliTarget, cliTargets } from './support/targets';
+import { jsonOf } from './support/run-cli';
 
-const targets: [string, () => Promise<{ url: string; drop(): Promise<void> }>][] = [
-  [
-    'embedded',
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'pipestore-cli-tenants-'));
-      return { url: `pglite:${join(dir, 'db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  ],
-  ...(TEST_DATABASE_URL ? [['postgres', () => createScratchDatabase('cli_tenants')] as [string, typeof createScratchDatabase]] : []),
-] as never;
+const targets = cliTargets('cli_tenants');
 
-// About ten commands, each opening the store: seconds idle, up to ~15 s each beside a full CPU load.
+// About ten commands, each opening the store: seconds idle, many more beside a full CPU load.
 describe.each(targets)('pipestore projects and keys on %s', { timeout: 300_000 }, (_, makeTarget) => {
-  let target: { url: string; drop(): Promise<void> };
+  let target: CliTarget;
   afterAll(() => target?.drop());
-  const cli = (...args: string[]) => cliInProcess(args, { DATABASE_URL: target.url });
+  const cli = (...args: string[]) => target.cli(...args);
 
   /** Whether the store accepts the key, checked in-process between CLI runs. */
-  async function keyWorks(key: string): Promise<boolean> {
-    const database = await createDatabase(loadConfig({ DATABASE_URL: target.url }, 'cli').database);
-    try {
-      return (await authenticateApiKey({ db: database.db, input: { key } })) !== undefined;
-    } finally {
-      await database.close();
-    }
-  }
+  const keyWorks = (key: string) => target.withDb(async ({ db }) => (await authenticateApiKey({ db, input: { key } })) !== undefined);
 
   it('creates and lists projects, creates a key shown once, lists keys without it, revokes it', async () => {
     target = await makeTarget();

@@ -410,7 +410,7 @@ describe('pipeline history, version diff and run chart', () => {
     const foreignHash = await owner.browser.get(`/console/pipelines/${mine.name}/diff?from=1&to=${theirVersion.body.hash}`);
     expect(foreignHash.status).toBe(404);
     expect(foreignHash.html).toContain('Not found');
-    expect(foreignHash.html).not.toContain(theirVersion.body.hash.slice(0, 12) + '</code>');
+    expect(foreignHash.html).not.toContain(`${theirVersion.body.hash.slice(0, 12)}</code>`);
     const foreignPipeline = await other.browser.get(`/console/pipelines/${mine.name}/diff?from=1&to=2`);
     expect(foreignPipeline.status).toBe(404);
     expect(foreignPipeline.html).toMatch(/data-request-id="true">[0-9a-f-]{36}</);

@@ -29,7 +29,7 @@ export interface LocalDataApi {
 export async function startLocalDataApi(): Promise<LocalDataApi> {
   const url = process.env.TEST_DATABASE_URL;
   let pglite: PGlite | undefined;
-  let backend;
+  let backend: Parameters<typeof startDataApiServer>[0];
   if (url) {
     backend = pgBackend(url);
   } else {

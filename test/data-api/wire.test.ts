@@ -192,7 +192,7 @@ describe('ExecuteStatement through the real RDSDataClient', () => {
       ]),
     );
     expect(error).toBeInstanceOf(BadRequestException);
-    expect(error.message).toMatch(/^ERROR: column "data" is of type jsonb but expression is of type character varying\n  Hint: .*\n  Position: \d+; SQLState: 42804$/);
+    expect(error.message).toMatch(/^ERROR: column "data" is of type jsonb but expression is of type character varying\n {2}Hint: .*\n {2}Position: \d+; SQLState: 42804$/);
   });
 
   it('reports a unique violation as BadRequestException in the service format', async () => {

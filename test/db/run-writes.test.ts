@@ -78,7 +78,7 @@ describe.each(Object.keys(drivers))('run writes on %s', (name) => {
     const updated = await Promise.all(
       runs.map((run, i) => updateRun({ db, input: { projectId, runId: run.id, patch: { currentStage: `stage-${i}`, output: { i } } } })),
     );
-    updated.forEach((run, i) => expect(run).toMatchObject({ id: runs[i]!.id, currentStage: `stage-${i}`, output: { i }, input: { i } }));
+    for (const [i, run] of updated.entries()) expect(run).toMatchObject({ id: runs[i]!.id, currentStage: `stage-${i}`, output: { i }, input: { i } });
   });
 
   it('pins a run to the active version or to the one named, and tells a missing pipeline from a missing version', async () => {

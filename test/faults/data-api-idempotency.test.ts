@@ -4,7 +4,7 @@
  * statement that fails inside it (then explained by a query) runs in a savepoint.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../db/config';
+import { loadConfig } from '../../functions/config';
 import { migrateDatabase } from '../../db/migrate';
 import { createApp } from '../../functions/api/app';
 import { ADMIN_TOKEN, simpleDefinition } from '../support/api';

@@ -1,12 +1,12 @@
 /**
- * Exactly once under database faults (issue 13): real PostgreSQL behind a TCP proxy that resets
+ * Exactly once under database faults: real PostgreSQL behind a TCP proxy that resets
  * the app's connection at one point of a POST with an Idempotency-Key, then the client retries
  * with the same key. Whatever the point, one resource exists and the retry answers with it.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase, type Database } from '../../db/client';
-import { loadConfig } from '../../db/config';
+import { loadConfig } from '../../functions/config';
 import { createApp } from '../../functions/api/app';
 import { ADMIN_TOKEN, simpleDefinition } from '../support/api';
 import { TEST_DATABASE_URL } from '../support/database';

@@ -1,5 +1,5 @@
 /**
- * A network partition between the app and PostgreSQL (issue 13): the proxy keeps every connection
+ * A network partition between the app and PostgreSQL: the proxy keeps every connection
  * open but forwards no byte, so nothing fails fast and only the configured bounds end the waits.
  * Every request is answered within the bound (+1 s): cached reads stale at once, the rest 503 with
  * Retry-After; when the network comes back the same app recovers without a restart.
@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { STATEMENT_GRACE_MS, createDatabase, type Database } from '../../db/client';
-import { loadConfig } from '../../db/config';
+import { loadConfig } from '../../functions/config';
 import { createApp } from '../../functions/api/app';
 import { ADMIN_TOKEN, simpleDefinition } from '../support/api';
 import { TEST_DATABASE_URL } from '../support/database';

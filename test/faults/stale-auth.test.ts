@@ -1,47 +1,25 @@
 /**
- * Authentication during an outage (issue 13): a key known only from a stale cache entry may have
+ * Authentication during an outage: a key known only from a stale cache entry may have
  * been revoked elsewhere meanwhile, so for up to CACHE_STALE_IF_ERROR_MS it may read what the
  * memory layer holds and nothing more: writes are 503, uncached reads 503 at once; after the
  * outage the revocation holds.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDatabase, type Database } from '../../db/client';
-import { loadConfig } from '../../db/config';
-import { createApp } from '../../functions/api/app';
 import { ADMIN_TOKEN, simpleDefinition } from '../support/api';
 import { TEST_DATABASE_URL } from '../support/database';
-import { startTcpProxy } from '../support/tcp-proxy';
+import { type ProxiedApp, proxiedApp } from '../support/proxied-app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!TEST_DATABASE_URL)('stale authentication during an outage', () => {
-  let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
-  let database: Database;
-  let app: ReturnType<typeof createApp>;
-
-  const call = async (method: string, path: string, token: string, body?: unknown) => {
-    const res = await app.request(path, {
-      method,
-      headers: { Authorization: `Bearer ${token}`, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, headers: res.headers, body: await res.json().catch(() => undefined) };
-  };
+  let subject: ProxiedApp;
+  const call = (method: string, path: string, token: string, body?: unknown) => subject.request(method, path, token, body);
 
   beforeAll(async () => {
-    const url = new URL(inject('testDatabaseUrl')!);
-    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    url.host = `127.0.0.1:${proxy.port}`;
-    const config = loadConfig({ DATABASE_URL: url.toString(), ADMIN_TOKEN, LOG_LEVEL: 'silent', CACHE_TTL_MS: '100', DB_POOL_MAX: '4' }, 'server');
-    database = await createDatabase(config.database);
-    app = createApp({ database, config });
+    subject = await proxiedApp({ CACHE_TTL_MS: '100' });
   });
-  afterAll(async () => {
-    proxy?.restore();
-    await database?.close();
-    await proxy?.close();
-  });
+  afterAll(() => subject?.close());
 
   it('a key revoked elsewhere during the outage reads cached data only, writes nothing, and is refused after', async () => {
     const project = (await call('POST', '/v1/projects', ADMIN_TOKEN, { name: 'stale-auth' })).body;
@@ -56,7 +34,7 @@ describe.skipIf(!TEST_DATABASE_URL)('stale authentication during an outage', () 
     const direct = new pg.Client({ connectionString: inject('testDatabaseUrl')! });
     await direct.connect();
     await direct.query('update api_keys set revoked_at = now() where id = $1', [created.id]);
-    proxy.cut();
+    subject.proxy.cut();
 
     const read = await call('GET', `/v1/pipelines/${pipeline.id}`, key);
     expect(read.status).toBe(200);
@@ -76,7 +54,7 @@ describe.skipIf(!TEST_DATABASE_URL)('stale authentication during an outage', () 
       expect(res.headers.get('warning')).toBeNull();
     }
 
-    proxy.restore();
+    subject.proxy.restore();
     await sleep(50);
     let status = 0;
     for (let i = 0; i < 100 && status !== 401; i++) {

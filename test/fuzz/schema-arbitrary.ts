@@ -154,7 +154,7 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 function paths(value: unknown, prefix: (string | number)[] = [], out: (string | number)[][] = [], depth = 0): (string | number)[][] {
   out.push(prefix);
   if (depth > 12) return out;
-  if (Array.isArray(value)) value.forEach((v, i) => paths(v, [...prefix, i], out, depth + 1));
+  if (Array.isArray(value)) for (const [i, v] of value.entries()) paths(v, [...prefix, i], out, depth + 1);
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) paths(v, [...prefix, k], out, depth + 1);
   return out;
 }

@@ -1,6 +1,6 @@
 /** The app as `npm start` serves it (its Node server and limits, on a loopback port), over a given database. */
 import type { Database } from '../../db/client';
-import { loadConfig } from '../../db/config';
+import { loadConfig } from '../../functions/config';
 import { createApp } from '../../functions/api/app';
 import { createLocalServer } from '../../functions/local/server';
 

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../db/config';
-import { findMigrationsFolder, linkedEnvironment, loadLambdaConfig, readLinks } from '../../functions/handlers/config';
+import { ConfigError } from '../../functions/config';
+import { linkedEnvironment, loadLambdaConfig, readLinks } from '../../functions/handlers/lambda-config';
+import { findMigrationsFolder } from '../../functions/handlers/migrations-folder';
 
 const aurora = {
   clusterArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:pipestore-production-databasecluster',
@@ -65,15 +66,15 @@ describe('the migrator finds its migrations', () => {
   it('beside the bundle (SST copyFiles, npm run build), or where MIGRATIONS_DIR says', () => {
     const shipped = journal(join(dir, 'fn', 'migrations'));
     const bundle = pathToFileURL(join(dir, 'fn', 'bundle.mjs')).href;
-    expect(findMigrationsFolder({}, bundle)).toBe(shipped);
+    expect(findMigrationsFolder(undefined, bundle)).toBe(shipped);
     const elsewhere = journal(join(dir, 'elsewhere'));
-    expect(findMigrationsFolder({ MIGRATIONS_DIR: elsewhere }, bundle)).toBe(elsewhere);
-    expect(() => findMigrationsFolder({ MIGRATIONS_DIR: join(dir, 'nothing') }, bundle)).toThrow(/MIGRATIONS_DIR/);
+    expect(findMigrationsFolder(elsewhere, bundle)).toBe(elsewhere);
+    expect(() => findMigrationsFolder(join(dir, 'nothing'), bundle)).toThrow(/MIGRATIONS_DIR/);
   });
 
   it('from the repository, unbundled: db/migrations', () => {
     const handler = pathToFileURL(join(import.meta.dirname, '../../functions/handlers/migrate.ts')).href;
-    expect(findMigrationsFolder({}, handler)).toBe(join(import.meta.dirname, '../../db/migrations'));
-    expect(() => findMigrationsFolder({}, pathToFileURL(join(dir, 'empty', 'x.mjs')).href)).toThrow(/no migrations folder/);
+    expect(findMigrationsFolder(undefined, handler)).toBe(join(import.meta.dirname, '../../db/migrations'));
+    expect(() => findMigrationsFolder(undefined, pathToFileURL(join(dir, 'empty', 'x.mjs')).href)).toThrow(/no migrations folder/);
   });
 });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../db/client';
 import { migrateDatabase } from '../../db/migrate';
 import { createApp } from '../../functions/api/app';
-import { loadLambdaConfig } from '../../functions/handlers/config';
+import { loadLambdaConfig } from '../../functions/handlers/lambda-config';
 import { TEST_DATABASE_URL, createScratchDatabase } from '../support/database';
 
 const CONTAINERS = 20;

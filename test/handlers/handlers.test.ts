@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { count, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../../db/config';
+import { loadConfig } from '../../functions/config';
 import { dlq, idempotencyKeys, pipelineRuns } from '../../db/schema';
 import { createApp } from '../../functions/api/app';
 import type { CleanupResult } from '../../functions/core/cleanup';

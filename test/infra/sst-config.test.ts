@@ -1,7 +1,7 @@
 /**
  * sst.config.ts run offline: SST's globals ($config, $app, $dev, sst.*, aws.*) are stubbed with
  * recorders, the config's app() and run() are called as SST would call them, and the components
- * they create are checked against DESIGN §9. Nothing here talks to AWS or needs .sst/. The stubs
+ * they create are checked against README, Deploying to AWS. Nothing here talks to AWS or needs .sst/. The stubs
  * exist only while a case runs (test files share their worker's globals).
  */
 import { existsSync } from 'node:fs';

@@ -77,7 +77,7 @@ describe('shutdown on SIGTERM', () => {
     for (const request of requests) request.finish();
     const responses = await Promise.all(requests.map((r) => r.response));
     expect(responses.map((r) => r.status), server.output()).toEqual(names.map(() => 201));
-    responses.forEach((r, i) => expect(r.body).toContain(`"name":"${names[i]}"`));
+    for (const [i, r] of responses.entries()) expect(r.body).toContain(`"name":"${names[i]}"`);
     expect(await server.exited).toBe(0);
     expect(server.output()).toMatch(/"msg":"stopped","signal":"SIGTERM"/);
     expect(controlState(dataDir)).toBe(DB_SHUTDOWNED);

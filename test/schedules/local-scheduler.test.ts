@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrateDatabase } from '../../db/migrate';
-import { schedulerEnabled, startLocalScheduler } from '../../functions/local/scheduler';
+import { loadConfig } from '../../functions/config';
+import { startLocalScheduler } from '../../functions/local/scheduler';
 import { FRESH_DATABASES, type FreshDatabase } from '../support/fresh-databases';
 import { scheduledProject } from './support';
 
@@ -18,16 +19,17 @@ afterAll(() => subject?.teardown());
 
 describe('SCHEDULER', () => {
   it('is on by default and with "on", off with "off", and names itself when it is anything else', () => {
-    expect(schedulerEnabled({})).toBe(true);
-    expect(schedulerEnabled({ SCHEDULER: 'on' })).toBe(true);
-    expect(schedulerEnabled({ SCHEDULER: 'OFF' })).toBe(false);
-    expect(() => schedulerEnabled({ SCHEDULER: 'sometimes' })).toThrow(/SCHEDULER: expected "on" or "off"/);
+    const enabled = (env: Record<string, string>) => loadConfig(env).localScheduler;
+    expect(enabled({})).toBe(true);
+    expect(enabled({ SCHEDULER: 'on' })).toBe(true);
+    expect(enabled({ SCHEDULER: 'OFF' })).toBe(false);
+    expect(() => enabled({ SCHEDULER: 'sometimes' })).toThrow(/SCHEDULER: expected "on" or "off"/);
   });
 
   it('off: nothing ticks', async () => {
     const p = await scheduledProject(subject.database.db);
     await p.pipeline('* * * * *', { since: new Date(Date.now() - 120_000) });
-    expect(startLocalScheduler(subject.database, { env: { SCHEDULER: 'off' }, periodMs: 20 })).toBeUndefined();
+    expect(startLocalScheduler(subject.database, { enabled: false, periodMs: 20 })).toBeUndefined();
     await new Promise((r) => setTimeout(r, 200));
     expect(await p.runs()).toEqual([]);
   });
@@ -37,7 +39,7 @@ describe('the in-process scheduler', () => {
   it('ticks at start, fires the due slot once across later ticks, and stops cleanly', async () => {
     const p = await scheduledProject(subject.database.db);
     const pipeline = await p.pipeline('* * * * *', { since: new Date(Date.now() - 120_000) });
-    const scheduler = startLocalScheduler(subject.database, { env: {}, periodMs: 50 })!;
+    const scheduler = startLocalScheduler(subject.database, { enabled: true, periodMs: 50 })!;
     try {
       await vi.waitFor(async () => expect((await p.runs()).length).toBeGreaterThanOrEqual(1), { timeout: 10_000 });
       await new Promise((r) => setTimeout(r, 300)); // several more ticks within the same minute (usually)

@@ -2,7 +2,7 @@
  * Test fixtures for the HTTP API: an app over the worker's database, and a fresh project with its
  * own key per test, so tests never see each other's rows.
  */
-import { loadConfig } from '../../db/config';
+import { loadConfig } from '../../functions/config';
 import type { Database } from '../../db/client';
 import { createApp } from '../../functions/api/app';
 import { testDatabase } from './database';

@@ -44,7 +44,7 @@ export async function startTcpProxy(target: { host: string; port: number }) {
     let swallowReply = false;
     client.on('data', (chunk: Buffer) => {
       if (mode === 'partition') return;
-      if (cutPoint && cutPoint.match.test(chunk.toString('latin1'))) {
+      if (cutPoint?.match.test(chunk.toString('latin1'))) {
         const point = cutPoint;
         cutPoint = undefined;
         point.hit();

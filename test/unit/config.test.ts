@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_DATA_DIR, loadConfig } from '../../db/config';
+import { ConfigError, DEFAULT_DATA_DIR, loadConfig, logLevelSetting } from '../../functions/config';
 
 const fails = (env: Record<string, string>) => {
   try {
@@ -114,6 +114,8 @@ describe('configuration', () => {
       STALE_RUN_AFTER_S: '30',
       LOG_LEVEL: 'debug',
       PORT: '8080',
+      MIGRATIONS_DIR: '/opt/migrations',
+      SCHEDULER: 'off',
     });
     expect(config).toMatchObject({
       adminToken: 'a'.repeat(32),
@@ -124,7 +126,15 @@ describe('configuration', () => {
       staleRunAfterSeconds: 30,
       logLevel: 'debug',
       port: 8080,
+      migrationsDir: '/opt/migrations',
+      localScheduler: false,
     });
+  });
+
+  it('gives the CLI its own default log level, and leaves a bad one to the full check', () => {
+    expect(logLevelSetting('warn', {})).toBe('warn');
+    expect(logLevelSetting('warn', { LOG_LEVEL: 'debug' })).toBe('debug');
+    expect(logLevelSetting('warn', { LOG_LEVEL: 'loud' })).toBe('warn');
   });
 
   it.each([

@@ -1,6 +1,7 @@
 /** The one reader of postgres:// URLs (db/connection-string.ts): sockets, descriptions, TLS settings. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type DatabaseConfig, loadConfig } from '../../db/config';
+import { ConfigError, loadConfig } from '../../functions/config';
+import type { DatabaseConfig } from '../../db/config';
 import { describeDatabaseUrl, parseDatabaseUrl, tlsSettings } from '../../db/connection-string';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';

@@ -41,5 +41,11 @@ describe('content hash', () => {
 
 describe('schedule', () => {
   it.each(['*/5 * * * *', '0 3 * * 1-5', '@daily'])('accepts %s', (s) => expect(scheduleError(s)).toBeUndefined());
-  it.each(['', 'every day', '60 * * * *', '0 0 30 2 *'])('rejects %j', (s) => expect(scheduleError(s)).toBeDefined());
+  it.each([
+    ['', /^not a valid cron expression: /],
+    ['every day', /^not a valid cron expression: /],
+    ['60 * * * *', /^not a valid cron expression: /],
+    ['0 0 30 2 *', /^the schedule never fires$/],
+    ['0 0 3 * * *', /^seconds are not supported: /],
+  ])('rejects %j, saying why', (s, reason) => expect(scheduleError(s)).toMatch(reason));
 });

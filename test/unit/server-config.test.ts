@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../db/config';
+import { ConfigError, loadConfig } from '../../functions/config';
 
 describe('configuration of the local server (npm start)', () => {
   it('has limits suited to an API by default', () => {

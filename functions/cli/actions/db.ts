@@ -1,9 +1,7 @@
 /** The `db` commands' implementations, loaded only when one of them runs (see commands/db.ts). */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { getTableName, isTable, sql } from 'drizzle-orm';
 import { pingDatabase, type Database } from '../../../db/client';
-import { DEFAULT_MIGRATIONS_FOLDER, migrateDatabase } from '../../../db/migrate';
+import { migrateDatabase, migrationState } from '../../../db/migrate';
 import * as schema from '../../../db/schema';
 import { runCleanup } from '../../core/cleanup';
 import { type GlobalOptions, describeTarget, report, withDatabase } from '../context';
@@ -15,31 +13,7 @@ const TABLES = Object.values(schema)
   .map((table) => getTableName(table as Parameters<typeof getTableName>[0]))
   .sort();
 
-interface JournalEntry {
-  idx: number;
-  tag: string;
-  when: number;
-}
-
 const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
-
-/** Applied vs pending: Drizzle records each applied migration with its journal timestamp. */
-async function migrationState(database: Database) {
-  const journal: JournalEntry[] = JSON.parse(readFileSync(join(DEFAULT_MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8')).entries;
-  const [exists] = rowsOf<{ present: boolean }>(
-    await database.db.execute(sql`select to_regclass('drizzle.__drizzle_migrations') is not null as present`),
-  );
-  const applied = exists?.present
-    ? rowsOf<{ created_at: string | number }>(await database.db.execute(sql`select created_at from drizzle.__drizzle_migrations`)).map(
-        (r) => Number(r.created_at),
-      )
-    : [];
-  const latest = applied.length ? Math.max(...applied) : -1;
-  return {
-    applied: journal.filter((m) => m.when <= latest).map((m) => m.tag),
-    pending: journal.filter((m) => m.when > latest).map((m) => m.tag),
-  };
-}
 
 async function tableCounts(database: Database) {
   const present = new Set(
@@ -62,9 +36,9 @@ async function tableCounts(database: Database) {
 
 export async function migrate(options: GlobalOptions) {
   await withDatabase(options, async (database, config) => {
-    const before = await migrationState(database);
+    const before = await migrationState(database.db);
     await migrateDatabase(database);
-    const after = await migrationState(database);
+    const after = await migrationState(database.db);
     const applied = after.applied.filter((tag) => !before.applied.includes(tag));
     report(options, { target: describeTarget(config), applied, pending: after.pending }, () =>
       applied.length
@@ -78,7 +52,7 @@ export async function status(options: GlobalOptions) {
   await withDatabase(options, async (database, config) => {
     const ping = await pingDatabase(database.db);
     if (!ping.ok) throw ping.error;
-    const migrations = await migrationState(database);
+    const migrations = await migrationState(database.db);
     const tables = await tableCounts(database);
     report(options, { target: describeTarget(config), latencyMs: ping.latencyMs, migrations, tables }, () =>
       [

@@ -1,5 +1,5 @@
 /** The `schedules` commands' implementations, loaded only when one of them runs (see commands/schedules.ts). */
-import { projectExists } from '../../core/sync';
+import { projectExists } from '../../core/projects';
 import { type Schedule, listSchedules, tickSchedules } from '../../core/schedules';
 import { type GlobalOptions, describeTarget, report, withDatabase } from '../context';
 import { CliError, EXIT } from '../exit-codes';

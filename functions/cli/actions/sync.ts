@@ -1,7 +1,7 @@
 /** `pipestore sync`'s implementation, loaded only when it runs (see commands/sync.ts). */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { projectExists } from '../../core/sync';
+import { projectExists } from '../../core/projects';
 import { describeTarget, type GlobalOptions, progress, report, withDatabase } from '../context';
 import { CliError, EXIT } from '../exit-codes';
 import { apiStore } from '../sync/api-store';
@@ -62,7 +62,7 @@ async function runSync(dir: string, flags: SyncFlags, options: GlobalOptions, st
   if (flags.prune && files.length === 0 && stored.length > 0 && mode === 'apply') {
     throw new CliError(`${dir} has no pipeline files; --prune would delete all ${stored.length} pipelines of the project. Nothing was written.`, EXIT.usage);
   }
-  let outcomes;
+  let outcomes: Awaited<ReturnType<typeof applyPlan>> | undefined;
   if (mode === 'apply' && pendingChanges(plan) > 0) {
     outcomes = await store.write((writer) => applyPlan(plan, writer, (done, total) => bar.update(`writing ${done}/${total}`)));
     bar.done();

@@ -2,7 +2,7 @@
 import type { Db } from '../../../db/client';
 import { NotFoundError } from '../../core/errors';
 import { isStorableTime } from '../../core/bounds';
-import { type PageRequest, type Page } from '../../core/pagination';
+import type { PageRequest, Page } from '../../core/pagination';
 import { createApiKey, createProject, listApiKeys, listProjects, revokeApiKey, type toApiKeyInfo } from '../../core/projects';
 import { type GlobalOptions, report, withDatabase } from '../context';
 import { CliError, EXIT } from '../exit-codes';

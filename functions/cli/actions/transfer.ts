@@ -1,10 +1,12 @@
 /** `pipestore export` and `import`: the implementations, loaded only when they run (see commands/transfer.ts). */
 import { stat } from 'node:fs/promises';
+import type { DbOrTx } from '../../../db/client';
 import { UniqueViolationError, asDatabaseError } from '../../../db/errors';
+import { projectExists } from '../../core/projects';
 import { type GlobalOptions, progress, report, withDatabase } from '../context';
 import { CliError, EXIT } from '../exit-codes';
 import { TargetNotEmptyError, exportProject, writeTreeAtomically, type TransferCounts } from '../transfer/export';
-import { checkAgainstDatabase, projectExists, resolveTree, writeImport } from '../transfer/import';
+import { checkAgainstDatabase, resolveTree, writeImport } from '../transfer/import';
 import { readTree, type Problem } from '../transfer/read-tree';
 
 export interface ProjectFlag {
@@ -101,8 +103,8 @@ export async function importCommand(dir: string, flags: ImportFlags, options: Gl
   });
 }
 
-async function requireProject(db: Parameters<typeof projectExists>[0], projectId: string) {
-  if (!(await projectExists(db, projectId))) throw new CliError(`project ${projectId} does not exist`, EXIT.usage);
+async function requireProject(db: DbOrTx, projectId: string) {
+  if (!(await projectExists({ db, input: { projectId } }))) throw new CliError(`project ${projectId} does not exist`, EXIT.usage);
 }
 
 const byPlace = (a: Problem, b: Problem) =>

@@ -12,7 +12,6 @@ import {
   FORMAT,
   canonicalLine,
   iso,
-  isoOrNull,
   prettyJson,
   type DlqRecord,
   type PipelineFile,
@@ -59,137 +58,177 @@ export async function exportProject(db: DbOrTx, projectId: string, dir: string, 
   const warnings: string[] = [];
   await db.transaction(
     async (tx) => {
-      // ---- pipelines (metadata only; versions are attached below) ----
-      const byId = new Map<string, PipelineFile & { activeVersionId: string | null }>();
-      const pipelinePages = pages(PAGE.pipelines, (after, limit) =>
-        tx
-          .select()
-          .from(pipelines)
-          .where(and(eq(pipelines.projectId, projectId), after === undefined ? undefined : gt(pipelines.id, after)))
-          .orderBy(pipelines.id)
-          .limit(limit),
-      );
-      for await (const page of pipelinePages) {
-        for (const p of page) {
-          byId.set(p.id, {
-            id: p.id,
-            name: p.name,
-            description: p.description,
-            schedule: p.schedule,
-            timezone: p.timezone,
-            scheduleEnabled: p.scheduleEnabled,
-            labels: p.labels,
-            activeVersion: null,
-            activeVersionId: p.activeVersionId,
-            revision: p.revision,
-            createdAt: iso(p.createdAt),
-            updatedAt: iso(p.updatedAt),
-            versions: [],
-          });
-        }
-      }
-      counts.pipelines = byId.size;
-
-      // ---- versions and their images (one image file per distinct definition) ----
-      await mkdir(join(dir, FILES.images));
-      const images = new Set<string>();
-      const versionHashes = new Map<string, { number: number; hash: string }>();
-      const versionPages = pages(PAGE.versions, (after, limit) =>
-        tx
-          .select()
-          .from(pipelineVersions)
-          .where(and(eq(pipelineVersions.projectId, projectId), after === undefined ? undefined : gt(pipelineVersions.id, after)))
-          .orderBy(pipelineVersions.id)
-          .limit(limit),
-      );
-      for await (const page of versionPages) {
-        for (const v of page) {
-          const pipeline = byId.get(v.pipelineId);
-          if (!pipeline) continue;
-          // The tree is content-addressed by what is stored, whatever hash an older writer recorded.
-          const hash = contentHash(v.definition);
-          if (hash !== v.hash) warnings.push(`version ${v.number} of "${pipeline.name}": stored hash ${v.hash} does not match its definition; exported as ${hash}`);
-          if (!images.has(hash)) {
-            images.add(hash);
-            await writeFile(join(dir, FILES.images, `${hash}.json`), canonicalLine(v.definition));
-          }
-          pipeline.versions.push({ id: v.id, number: v.number, hash, sourceHash: v.sourceHash, createdAt: iso(v.createdAt) });
-          versionHashes.set(v.id, { number: v.number, hash });
-        }
-        counts.versions += page.length;
-        progress(`exporting versions: ${counts.versions}`);
-      }
-      counts.images = images.size;
-
-      // ---- versions/<name>.json and aliases.json ----
-      await mkdir(join(dir, FILES.versions));
-      const aliases: Record<string, string> = {};
-      const names = new Map<string, string>();
-      for (const { activeVersionId, ...pipeline } of byId.values()) {
-        pipeline.versions.sort((a, b) => a.number - b.number);
-        const active = activeVersionId ? versionHashes.get(activeVersionId) : undefined;
-        pipeline.activeVersion = active?.number ?? null;
-        if (active) aliases[pipeline.name] = active.hash;
-        names.set(pipeline.id, pipeline.name);
-        await writeFile(join(dir, FILES.versions, `${pipeline.name}.json`), prettyJson(pipeline));
-      }
-      await writeFile(join(dir, FILES.aliases), prettyJson(aliases));
-
-      // ---- runs/<name>.jsonl, with task runs and DLQ entries nested in each run ----
-      await mkdir(join(dir, FILES.runs));
-      const written = new Map<string, string[]>();
-      const runPages = pages(PAGE.runs, (after, limit) =>
-        tx
-          .select()
-          .from(pipelineRuns)
-          .where(and(eq(pipelineRuns.projectId, projectId), after === undefined ? undefined : gt(pipelineRuns.id, after)))
-          .orderBy(pipelineRuns.id)
-          .limit(limit),
-      );
-      for await (const page of runPages) {
-        const pageTasks = await tx
-          .select()
-          .from(taskRuns)
-          .where(and(eq(taskRuns.projectId, projectId), inArray(taskRuns.runId, page.map((r) => r.id))));
-        // By task run: dlq has an index on task_run_id, none on run_id.
-        const pageDlq = pageTasks.length
-          ? await tx.select().from(dlq).where(and(eq(dlq.projectId, projectId), inArray(dlq.taskRunId, pageTasks.map((t) => t.id))))
-          : [];
-        const tasksOf = groupBy(pageTasks, (t) => t.runId);
-        const dlqOf = groupBy(pageDlq, (d) => d.runId);
-        const lines = new Map<string, string[]>();
-        for (const run of page) {
-          const name = names.get(run.pipelineId);
-          const version = versionHashes.get(run.versionId);
-          if (!name || !version) continue;
-          const record = toRunRecord(run, version.number, tasksOf.get(run.id) ?? [], dlqOf.get(run.id) ?? []);
-          counts.taskRuns += record.taskRuns.length;
-          counts.dlq += record.dlq.length;
-          counts.runs++;
-          const file = lines.get(name) ?? [];
-          file.push(canonicalLine(record));
-          lines.set(name, file);
-          const ids = written.get(name) ?? [];
-          ids.push(run.id);
-          written.set(name, ids);
-        }
-        for (const [name, text] of lines) await appendFile(join(dir, FILES.runs, `${name}.jsonl`), text.join(''));
-        progress(`exporting runs: ${counts.runs}`);
-      }
-      // Pages come in the database's collation; files list runs in byte order of their ids. The
-      // two agree for pipestore's own ids, so this rewrites a file only for unusual imported ids.
-      for (const [name, ids] of written) {
-        if (ids.every((id, i) => i === 0 || byteOrder(ids[i - 1]!, id) < 0)) continue;
-        const path = join(dir, FILES.runs, `${name}.jsonl`);
-        const text = (await readFile(path, 'utf8')).split('\n').slice(0, -1);
-        const order = ids.map((id, i) => [id, text[i]!] as const).sort(([a], [b]) => byteOrder(a, b));
-        await writeFile(path, order.map(([, line]) => `${line}\n`).join(''));
-      }
+      const job: ExportJob = { tx, projectId, dir, counts, warnings, progress };
+      const pipelinesById = await readPipelines(job);
+      const versions = await writeImages(job, pipelinesById);
+      const names = await writePipelineFiles(job, pipelinesById, versions);
+      const written = await writeRuns(job, names, versions);
+      await sortRunFiles(dir, written);
       await writeFile(join(dir, FILES.manifest), prettyJson(FORMAT));
     },
     { isolationLevel: 'repeatable read', accessMode: 'read only' },
   );
   return { counts, warnings };
+}
+
+/** What every step of one export shares: its snapshot, its target and what it reports. */
+interface ExportJob {
+  tx: DbOrTx;
+  projectId: string;
+  dir: string;
+  counts: TransferCounts;
+  warnings: string[];
+  progress: Progress;
+}
+
+type ExportedPipeline = PipelineFile & { activeVersionId: string | null };
+/** A version's number and content hash, by version id. */
+type VersionIndex = Map<string, { number: number; hash: string }>;
+
+/** The pipelines' metadata; their versions are attached by writeImages. */
+async function readPipelines({ tx, projectId, counts }: ExportJob): Promise<Map<string, ExportedPipeline>> {
+  const byId = new Map<string, ExportedPipeline>();
+  const pipelinePages = pages(PAGE.pipelines, (after, limit) =>
+    tx
+      .select()
+      .from(pipelines)
+      .where(and(eq(pipelines.projectId, projectId), after === undefined ? undefined : gt(pipelines.id, after)))
+      .orderBy(pipelines.id)
+      .limit(limit),
+  );
+  for await (const page of pipelinePages) {
+    for (const p of page) {
+      byId.set(p.id, {
+        id: p.id,
+        name: p.name,
+        description: p.description,
+        schedule: p.schedule,
+        timezone: p.timezone,
+        scheduleEnabled: p.scheduleEnabled,
+        labels: p.labels,
+        activeVersion: null,
+        activeVersionId: p.activeVersionId,
+        revision: p.revision,
+        createdAt: iso(p.createdAt),
+        updatedAt: iso(p.updatedAt),
+        versions: [],
+      });
+    }
+  }
+  counts.pipelines = byId.size;
+  return byId;
+}
+
+/** Versions, attached to their pipelines, and their images: one file per distinct definition. */
+async function writeImages(job: ExportJob, byId: Map<string, ExportedPipeline>): Promise<VersionIndex> {
+  const { tx, projectId, dir, counts } = job;
+  await mkdir(join(dir, FILES.images));
+  const images = new Set<string>();
+  const versionHashes: VersionIndex = new Map();
+  const versionPages = pages(PAGE.versions, (after, limit) =>
+    tx
+      .select()
+      .from(pipelineVersions)
+      .where(and(eq(pipelineVersions.projectId, projectId), after === undefined ? undefined : gt(pipelineVersions.id, after)))
+      .orderBy(pipelineVersions.id)
+      .limit(limit),
+  );
+  for await (const page of versionPages) {
+    for (const v of page) {
+      const pipeline = byId.get(v.pipelineId);
+      if (!pipeline) continue;
+      // The tree is content-addressed by what is stored, whatever hash an older writer recorded.
+      const hash = contentHash(v.definition);
+      if (hash !== v.hash) job.warnings.push(`version ${v.number} of "${pipeline.name}": stored hash ${v.hash} does not match its definition; exported as ${hash}`);
+      if (!images.has(hash)) {
+        images.add(hash);
+        await writeFile(join(dir, FILES.images, `${hash}.json`), canonicalLine(v.definition));
+      }
+      pipeline.versions.push({ id: v.id, number: v.number, hash, sourceHash: v.sourceHash, createdAt: iso(v.createdAt) });
+      versionHashes.set(v.id, { number: v.number, hash });
+    }
+    counts.versions += page.length;
+    job.progress(`exporting versions: ${counts.versions}`);
+  }
+  counts.images = images.size;
+  return versionHashes;
+}
+
+/** versions/<name>.json and aliases.json; returns each pipeline's name by id. */
+async function writePipelineFiles({ dir }: ExportJob, byId: Map<string, ExportedPipeline>, versions: VersionIndex): Promise<Map<string, string>> {
+  await mkdir(join(dir, FILES.versions));
+  const aliases: Record<string, string> = {};
+  const names = new Map<string, string>();
+  for (const { activeVersionId, ...pipeline } of byId.values()) {
+    pipeline.versions.sort((a, b) => a.number - b.number);
+    const active = activeVersionId ? versions.get(activeVersionId) : undefined;
+    pipeline.activeVersion = active?.number ?? null;
+    if (active) aliases[pipeline.name] = active.hash;
+    names.set(pipeline.id, pipeline.name);
+    await writeFile(join(dir, FILES.versions, `${pipeline.name}.json`), prettyJson(pipeline));
+  }
+  await writeFile(join(dir, FILES.aliases), prettyJson(aliases));
+  return names;
+}
+
+/** runs/<name>.jsonl, with task runs and DLQ entries nested in each run; returns the run ids written per file. */
+async function writeRuns(job: ExportJob, names: Map<string, string>, versions: VersionIndex): Promise<Map<string, string[]>> {
+  const { tx, projectId, dir, counts } = job;
+  await mkdir(join(dir, FILES.runs));
+  const written = new Map<string, string[]>();
+  const runPages = pages(PAGE.runs, (after, limit) =>
+    tx
+      .select()
+      .from(pipelineRuns)
+      .where(and(eq(pipelineRuns.projectId, projectId), after === undefined ? undefined : gt(pipelineRuns.id, after)))
+      .orderBy(pipelineRuns.id)
+      .limit(limit),
+  );
+  for await (const page of runPages) {
+    const pageTasks = await tx
+      .select()
+      .from(taskRuns)
+      .where(and(eq(taskRuns.projectId, projectId), inArray(taskRuns.runId, page.map((r) => r.id))));
+    // By task run: dlq has an index on task_run_id, none on run_id.
+    const pageDlq = pageTasks.length
+      ? await tx.select().from(dlq).where(and(eq(dlq.projectId, projectId), inArray(dlq.taskRunId, pageTasks.map((t) => t.id))))
+      : [];
+    const tasksOf = groupBy(pageTasks, (t) => t.runId);
+    const dlqOf = groupBy(pageDlq, (d) => d.runId);
+    const lines = new Map<string, string[]>();
+    for (const run of page) {
+      const name = names.get(run.pipelineId);
+      const version = versions.get(run.versionId);
+      if (!name || !version) continue;
+      const record = toRunRecord(run, version.number, tasksOf.get(run.id) ?? [], dlqOf.get(run.id) ?? []);
+      counts.taskRuns += record.taskRuns.length;
+      counts.dlq += record.dlq.length;
+      counts.runs++;
+      const file = lines.get(name) ?? [];
+      file.push(canonicalLine(record));
+      lines.set(name, file);
+      const ids = written.get(name) ?? [];
+      ids.push(run.id);
+      written.set(name, ids);
+    }
+    for (const [name, text] of lines) await appendFile(join(dir, FILES.runs, `${name}.jsonl`), text.join(''));
+    job.progress(`exporting runs: ${counts.runs}`);
+  }
+  return written;
+}
+
+/**
+ * Pages come in the database's collation; files list runs in byte order of their ids. The two
+ * agree for pipestore's own ids, so this rewrites a file only for unusual imported ids.
+ */
+async function sortRunFiles(dir: string, written: Map<string, string[]>) {
+  for (const [name, ids] of written) {
+    if (ids.every((id, i) => i === 0 || byteOrder(ids[i - 1]!, id) < 0)) continue;
+    const path = join(dir, FILES.runs, `${name}.jsonl`);
+    const text = (await readFile(path, 'utf8')).split('\n').slice(0, -1);
+    const order = ids.map((id, i) => [id, text[i]!] as const).sort(([a], [b]) => byteOrder(a, b));
+    await writeFile(path, order.map(([, line]) => `${line}\n`).join(''));
+  }
 }
 
 /**

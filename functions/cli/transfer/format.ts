@@ -1,5 +1,5 @@
 /**
- * The export tree of `pipestore export` / `pipestore import` (DESIGN §8), version 1:
+ * The export tree of `pipestore export` / `pipestore import` (README, Export and import), version 1:
  *
  *   export.json            { "format": "pipestore-export", "version": 1 }: marks the directory
  *   images/<hash>.json     one pipeline definition, RFC 8785 canonical JSON + "\n"; <hash> is the
@@ -16,6 +16,7 @@
 import canonicalize from 'canonicalize';
 import { z } from 'zod';
 import { RUN_STATUSES, RUN_TRIGGERS, TASK_RUN_STATUSES } from '../../../db/schema';
+import { identifierPattern } from '../../core/identifiers';
 import { PipelineDescriptionSchema, PipelineLabelsSchema, PipelineNameSchema, PipelineScheduleSchema } from '../../core/pipeline-metadata';
 
 export const FORMAT = { format: 'pipestore-export', version: 1 } as const;
@@ -58,7 +59,7 @@ export function prettyJson(value: unknown): string {
 // ---- shapes (zod): what import accepts; export writes exactly these ----
 
 /** Ids are opaque to the tree but must be plain ASCII so that byte order is the sort order everywhere. */
-const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'must be 1-100 ASCII letters, digits, "_", "." or "-"');
+const id = z.string().regex(identifierPattern(100), 'must be 1-100 ASCII letters, digits, "_", "." or "-"');
 /** A pipeline name: the same rules as the API and sync (core/pipeline-metadata.ts). */
 export const slug = PipelineNameSchema;
 export const hash = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits (SHA-256)');
@@ -159,10 +160,5 @@ export const RunRecordSchema = z.strictObject({
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 
-/** "labels.team: expected string" for each zod issue. */
-export const zodReasons = (error: z.ZodError): string[] =>
-  error.issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
-
 /** Date columns as they appear in the tree. */
 export const iso = (date: Date): string => date.toISOString();
-export const isoOrNull = (date: Date | null): string | null => (date ? date.toISOString() : null);

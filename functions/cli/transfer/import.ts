@@ -2,7 +2,7 @@ import { and, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import { toSnakeCase } from 'drizzle-orm/casing';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db, DbOrTx } from '../../../db/client';
-import { dlq, pipelineRuns, pipelines, pipelineVersions, projects, taskRuns, type PipelineDefinition } from '../../../db/schema';
+import { dlq, pipelineRuns, pipelines, pipelineVersions, taskRuns, type PipelineDefinition } from '../../../db/schema';
 import type { TransferCounts } from './export';
 import { FILES } from './format';
 import type { PipelinePlan, Tree } from './read-tree';
@@ -11,12 +11,6 @@ import type { PipelinePlan, Tree } from './read-tree';
 // run inputs make smaller statements instead of one enormous one (the Data API caps a request).
 const CHUNK_ROWS = 500;
 const CHUNK_BYTES = 1_000_000;
-
-/** Whether the target project exists: import never creates one. */
-export async function projectExists(db: DbOrTx, projectId: string): Promise<boolean> {
-  const [row] = await db.select({ id: projects.id }).from(projects).where(eq(projects.id, projectId));
-  return row !== undefined;
-}
 
 /**
  * The checks that need the database, added to the tree's problems: a pipeline name already taken
@@ -178,9 +172,10 @@ export async function writeImport(
 
 /**
  * Multi-row inserts that ship each chunk as ONE JSON parameter expanded by
- * json_populate_recordset: measured 3-4x faster than Drizzle's `insert().values([...])`, whose
- * statement building costs about 60 µs per row, and one parameter per statement whatever the
- * width of the table. Column names come from the schema through Drizzle's own snake_case rule.
+ * json_populate_recordset: no per-row statement building (what makes Drizzle's
+ * `insert().values([...])` slow on large imports, see `npm run bench:transfer`), and one parameter
+ * per statement whatever the width of the table. Column names come from the schema through
+ * Drizzle's own snake_case rule.
  */
 async function insertAll<T extends PgTable>(tx: DbOrTx, table: T, rows: Row<T>[], label: string, progress: (m: string) => void) {
   const keys = Object.keys(getTableColumns(table)) as (keyof Row<T>)[];

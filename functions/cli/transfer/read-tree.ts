@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import type { PipelineDefinition } from '../../../db/schema';
 import { DefinitionSchema, definitionErrors } from '../../core/definitions';
+import { issueReasons } from '../../core/field-errors';
 import { contentHash } from '../../core/hashing';
 import {
   AliasesSchema,
@@ -12,7 +13,6 @@ import {
   RunRecordSchema,
   hash as hashSchema,
   slug,
-  zodReasons,
   type PipelineFile,
   type RunRecord,
 } from './format';
@@ -62,16 +62,36 @@ type Progress = (message: string) => void;
 /** Reads and validates the whole tree without touching the database. Never throws for bad content. */
 export async function readTree(dir: string, progress: Progress): Promise<Tree> {
   const tree: Tree = { images: new Map(), pipelines: new Map(), orphanRuns: 0, problems: [], warnings: [] };
-  const problem = (file: string, reason: string, scope: Scope, line?: number) =>
-    tree.problems.push({ file, reason, scope, ...(line !== undefined && { line }) });
-
+  const reading: Reading = {
+    dir,
+    tree,
+    progress,
+    ids: new IdRegistry(),
+    problem: (file, reason, scope, line) => tree.problems.push({ file, reason, scope, ...(line !== undefined && { line }) }),
+  };
   const manifest = shaped(await readJson(join(dir, FILES.manifest)), ManifestSchema);
   if (!manifest.ok) {
-    problem(FILES.manifest, `not a pipestore export: ${manifest.reason}`, { kind: 'fatal' });
+    reading.problem(FILES.manifest, `not a pipestore export: ${manifest.reason}`, { kind: 'fatal' });
     return tree;
   }
+  const invalidImages = await readImages(reading);
+  const versionFiles = await readPipelineFiles(reading, invalidImages);
+  await checkAliases(reading, versionFiles);
+  await readRunFiles(reading, versionFiles);
+  return tree;
+}
 
-  // ---- images: the hash in the name must be the SHA-256 of the canonical definition ----
+/** One reading of a tree: where it is, what it found so far, the ids it has seen. */
+interface Reading {
+  dir: string;
+  tree: Tree;
+  progress: Progress;
+  ids: IdRegistry;
+  problem(file: string, reason: string, scope: Scope, line?: number): void;
+}
+
+/** images/<hash>.json: the hash in the name must be the SHA-256 of the canonical definition. Returns the invalid ones. */
+async function readImages({ dir, tree, problem, progress }: Reading): Promise<Set<string>> {
   const invalidImages = new Set<string>();
   const imageFiles = await listFiles(dir, FILES.images, '.json', tree.warnings);
   for (const [i, name] of imageFiles.entries()) {
@@ -87,11 +107,12 @@ export async function readTree(dir: string, progress: Progress): Promise<Tree> {
     }
     if (i % 100 === 0) progress(`checking images: ${i}/${imageFiles.length}`);
   }
+  return invalidImages;
+}
 
-  // ---- versions/<name>.json: one pipeline each ----
-  const ids = new IdRegistry();
+/** versions/<name>.json: one pipeline each. Returns the names that have a file, parsed or not. */
+async function readPipelineFiles({ dir, tree, problem, progress, ids }: Reading, invalidImages: Set<string>): Promise<Set<string>> {
   const versionFiles = await listFiles(dir, FILES.versions, '.json', tree.warnings);
-  const hasVersionFile = new Set(versionFiles);
   for (const [i, name] of versionFiles.entries()) {
     const file = `${FILES.versions}/${name}.json`;
     const scope: Scope = { kind: 'pipeline', name };
@@ -111,25 +132,30 @@ export async function readTree(dir: string, progress: Progress): Promise<Tree> {
     for (const reason of [ids.claim('pipeline', record.id, file), ...record.versions.map((v) => ids.claim('version', v.id, file))])
       if (reason) problem(file, reason, scope);
   }
+  return new Set(versionFiles);
+}
 
-  // ---- aliases.json: must agree with the active version of every pipeline ----
+/** aliases.json: must agree with the active version of every pipeline. */
+async function checkAliases({ dir, tree, problem }: Reading, hasVersionFile: Set<string>) {
   const aliases = shaped(await readJson(join(dir, FILES.aliases)), AliasesSchema);
   if (!aliases.ok) {
     problem(FILES.aliases, aliases.reason, { kind: 'ignore' });
-  } else {
-    const map = aliases.value;
-    for (const name of Object.keys(map).sort())
-      if (!hasVersionFile.has(name)) problem(FILES.aliases, `"${name}" has no ${FILES.versions}/${name}.json`, { kind: 'ignore' });
-    for (const [name, { record }] of tree.pipelines) {
-      const active = record.activeVersion === null ? undefined : record.versions[record.activeVersion - 1];
-      if (map[name] === active?.hash) continue;
-      const says = map[name] ? `points "${name}" to ${map[name]}` : `has no entry for "${name}"`;
-      const but = active ? `activates version ${active.number} (${active.hash})` : 'has no active version';
-      problem(FILES.aliases, `${says}, but ${FILES.versions}/${name}.json ${but}`, { kind: 'pipeline', name });
-    }
+    return;
   }
+  const map = aliases.value;
+  for (const name of Object.keys(map).sort())
+    if (!hasVersionFile.has(name)) problem(FILES.aliases, `"${name}" has no ${FILES.versions}/${name}.json`, { kind: 'ignore' });
+  for (const [name, { record }] of tree.pipelines) {
+    const active = record.activeVersion === null ? undefined : record.versions[record.activeVersion - 1];
+    if (map[name] === active?.hash) continue;
+    const says = map[name] ? `points "${name}" to ${map[name]}` : `has no entry for "${name}"`;
+    const but = active ? `activates version ${active.number} (${active.hash})` : 'has no active version';
+    problem(FILES.aliases, `${says}, but ${FILES.versions}/${name}.json ${but}`, { kind: 'pipeline', name });
+  }
+}
 
-  // ---- runs/<name>.jsonl: one run per line ----
+/** runs/<name>.jsonl: one run per line. */
+async function readRunFiles({ dir, tree, problem, progress, ids }: Reading, hasVersionFile: Set<string>) {
   const runFiles = await listFiles(dir, FILES.runs, '.jsonl', tree.warnings);
   let checked = 0;
   for (const name of runFiles) {
@@ -163,7 +189,6 @@ export async function readTree(dir: string, progress: Progress): Promise<Tree> {
       if (++checked % 1000 === 0) progress(`checking runs: ${checked}`);
     }
   }
-  return tree;
 }
 
 async function checkImage(path: string, name: string, images: Map<string, PipelineDefinition>): Promise<string | undefined> {
@@ -273,6 +298,6 @@ async function readJson(path: string): Promise<Parsed> {
 
 /** At most a handful of zod issues per file: one broken file should not flood the report. */
 const reasons = (error: z.ZodError): string => {
-  const all = zodReasons(error);
+  const all = issueReasons(error.issues);
   return all.length > 5 ? `${all.slice(0, 5).join('; ')}; and ${all.length - 5} more` : all.join('; ');
 };

@@ -138,7 +138,7 @@ export const PipelinePage: FC<{ data: Data; csrf: string; notice?: string }> = (
             {versions.items.map((v) => (
               <tr data-version={String(v.number)}>
                 <td>
-                  <a href={withQuery(base, { version: String(v.number) }) + '#graph'}>{`v${v.number}`}</a>
+                  <a href={`${withQuery(base, { version: String(v.number) })}#graph`}>{`v${v.number}`}</a>
                   {v.number === pipeline.activeVersion && <strong> active</strong>}
                 </td>
                 <td>

@@ -119,6 +119,56 @@ export function countingPool(connectionString: string, max = 10) {
   };
 }
 
+/**
+ * Bulk load of pipeline_runs the way a restore would: the secondary indexes are dropped and rebuilt
+ * afterwards from their own definitions (one sorted build each instead of millions of index
+ * insertions), and the foreign-key triggers are skipped (session_replication_role, superuser only)
+ * since every reference comes from rows the statement reads. Then VACUUM ANALYZE, as autovacuum
+ * would have left an aged table (visibility map, statistics). Times in seconds since the start.
+ */
+export async function bulkLoadRuns(admin: pg.Client, insertSql: string, params: unknown[]) {
+  const started = performance.now();
+  const { rows: indexes } = await admin.query<{ name: string; definition: string }>(
+    `select indexname as name, indexdef as definition from pg_indexes where tablename = 'pipeline_runs'
+     and indexname not in (select conname from pg_constraint)`,
+  );
+  for (const index of indexes) await admin.query(`drop index "${index.name}"`);
+  await admin.query(`set session_replication_role = replica`);
+  await admin.query(insertSql, params);
+  await admin.query(`set session_replication_role = default`);
+  const inserted = performance.now();
+  await admin.query(`set maintenance_work_mem = '256MB'`);
+  for (const index of indexes) await admin.query(index.definition);
+  const indexed = performance.now();
+  await admin.query('vacuum analyze pipeline_runs');
+  const s = (t: number) => ms((t - started) / 1000);
+  return { insertSeconds: s(inserted), indexedSeconds: s(indexed), totalSeconds: s(performance.now()) };
+}
+
+/**
+ * EXPLAIN (ANALYZE, BUFFERS) of a statement `call` sends (its first or its last), caught at the
+ * pool Drizzle calls (its `$client`) and replayed with the same parameters, so the planner sees
+ * what it saw.
+ */
+export async function explainSent(db: object, admin: pg.Client, call: () => Promise<unknown>, which: 'first' | 'last') {
+  const pool = (db as { $client: { query: (...args: unknown[]) => unknown } }).$client;
+  const original = pool.query;
+  let caught: { text: string; values: unknown[] } | undefined;
+  pool.query = (...args: unknown[]) => {
+    const [query, values] = args as [{ text?: string; values?: unknown[] } | string, unknown[] | undefined];
+    const sent = typeof query === 'string' ? { text: query, values: values ?? [] } : { text: query.text!, values: values ?? query.values ?? [] };
+    if (which === 'last' || !caught) caught = sent;
+    return original.apply(pool, args);
+  };
+  try {
+    await call();
+  } finally {
+    pool.query = original;
+  }
+  const { rows } = await admin.query(`explain (analyze, buffers) ${caught!.text}`, caught!.values);
+  return { sql: caught!.text, plan: rows.map((r) => r['QUERY PLAN'] as string) };
+}
+
 /** Milliseconds, rounded for a table. */
 export const ms = (x: number) => Number(x.toFixed(3));
 

@@ -171,7 +171,7 @@ export async function startDataApiServer(backend: DataApiBackend, opts: DataApiS
 
   const execute = async (body: Record<string, unknown>) => {
     checkTarget(body, ['sql']);
-    let statement;
+    let statement: ReturnType<typeof bindStatement>;
     try {
       statement = bindStatement(body.sql as string, body.parameters);
     } catch (error) {

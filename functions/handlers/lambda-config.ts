@@ -5,12 +5,9 @@
  * when idle). A linked Aurora cluster selects the Data API; a linked `DatabaseUrl` secret or
  * DATABASE_URL selects node-postgres.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Resource } from 'sst/resource';
-import { type AppConfig, ConfigError, loadConfig } from '../../db/config';
-import { isConnectionError } from '../../db/errors';
+import { type AppConfig, ConfigError, loadConfig } from '../config';
+import { setLogLevel } from '../log';
 
 type Env = Record<string, string | undefined>;
 
@@ -51,8 +48,9 @@ export function linkedEnvironment(env: Env, links: Links): Env {
 }
 
 /**
- * Validated configuration for a Lambda entry. The embedded PGlite is refused: it is not in the
- * bundle, and on Lambda it would be a throwaway database that silently loses every write.
+ * Validated configuration for a Lambda entry, with the log level applied. The embedded PGlite is
+ * refused: it is not in the bundle, and on Lambda it would be a throwaway database that silently
+ * loses every write.
  */
 export function loadLambdaConfig(env: Env = process.env, links: Links = readLinks()): AppConfig {
   const config = loadConfig(linkedEnvironment(env, links), 'lambda');
@@ -61,47 +59,8 @@ export function loadLambdaConfig(env: Env = process.env, links: Links = readLink
       'no database configured: link the Aurora cluster (sst.config.ts), or set DB_CLUSTER_ARN + DB_SECRET_ARN + DB_NAME, or DATABASE_URL=postgres://… (the embedded PGlite does not run on Lambda)',
     ]);
   }
+  setLogLevel(config.logLevel);
   return config;
-}
-
-/**
- * Runs `fn` again while the database is waking up. An Aurora cluster that scaled to zero answers
- * DatabaseResumingException for ~15 s; deploy-time migrations and scheduled cleanup are idempotent,
- * so they wait instead of failing the deploy or skipping a round. The API does not wait: it answers
- * 503 with Retry-After and lets the client decide.
- */
-export async function retryWhileUnavailable<T>(fn: () => Promise<T>, { deadline, pauseMs = 2_000 }: { deadline: number; pauseMs?: number }): Promise<T> {
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isConnectionError(err) || Date.now() + pauseMs >= deadline) throw err;
-      console.warn(JSON.stringify({ level: 'warn', time: new Date().toISOString(), msg: 'database unavailable, retrying', error: String(err) }));
-      await new Promise((r) => setTimeout(r, pauseMs));
-    }
-  }
-}
-
-export const JOURNAL = join('meta', '_journal.json');
-
-/**
- * The migrator's migrations folder: MIGRATIONS_DIR when set, else `migrations/` beside the module
- * at `moduleUrl`, the bundle (SST's copyFiles and `npm run build` both put it there), else the
- * nearest one above it, which also finds db/migrations when the handler runs from the repository.
- */
-export function findMigrationsFolder(env: Env, moduleUrl: string): string {
-  const from = dirname(fileURLToPath(moduleUrl));
-  if (env.MIGRATIONS_DIR) {
-    const dir = resolve(env.MIGRATIONS_DIR);
-    if (!existsSync(join(dir, JOURNAL))) throw new Error(`MIGRATIONS_DIR: no ${JOURNAL} in ${dir}`);
-    return dir;
-  }
-  for (let dir = from; ; dir = dirname(dir)) {
-    for (const candidate of [join(dir, 'migrations'), join(dir, 'db', 'migrations')]) {
-      if (existsSync(join(candidate, JOURNAL))) return candidate;
-    }
-    if (dirname(dir) === dir) throw new Error(`no migrations folder (with ${JOURNAL}) next to or above ${from}; set MIGRATIONS_DIR`);
-  }
 }
 
 /** Minimal Lambda context: what these handlers use of it. */

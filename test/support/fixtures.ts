@@ -1,0 +1,21 @@
+/**
+ * The "fresh project" preamble as a vitest fixture: `test('…', async ({ api, project }) => …)`
+ * gets the file's app and a project of its own with a key, so no test sees another's rows.
+ */
+import { test as base } from 'vitest';
+import { newProject, testApi, type ApiResponse } from './api';
+
+export interface TestProject {
+  id: string;
+  key: string;
+  keyId: string;
+  /** The app called with this project's key. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+}
+
+export const test = base
+  .extend('api', { scope: 'file' }, () => testApi())
+  .extend('project', async ({ api }): Promise<TestProject> => {
+    const project = await newProject(api);
+    return { ...project, call: (method, path, body, headers) => api.call(method, path, { token: project.key, body, headers }) };
+  });
