@@ -4,7 +4,7 @@
  * that waits honour Retry-After and the deadline, and what a caller gets back.
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { PipestoreConnectionError, PipestoreError, UNEXPECTED_RESPONSE, createClient, updateWithRetry } from '../../functions/client';
+import { PipestoreConnectionError, PipestoreError, type UNEXPECTED_RESPONSE, createClient, updateWithRetry } from '../../functions/client';
 import type { ProblemCode } from '../../functions/core/problem-codes';
 import { backoffMs, DEFAULT_RETRY, retryAfterMs } from '../../functions/client/retry';
 
