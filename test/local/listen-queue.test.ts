@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../db/config';
+import { loadConfig } from '../../functions/config';
 import type { App } from '../../functions/api/env';
 import { createLocalServer } from '../../functions/local/server';
 

@@ -17,8 +17,12 @@ const REQUEST_TIMEOUT_MS = 2_000;
  * to get to the cuts (up to 2 s measured for 50 + 50 at a load average of 19 on 2 cores).
  */
 const CUT_SLACK_MS = 3_000;
-/** How much worse the normal client's p99 may get beside the slow clients than alone. */
-const P99_RATIO_BOUND = 5;
+/**
+ * How much worse the normal client's p99 may get beside the slow clients than alone. Under 100
+ * requests a p99 is the slowest one, and one batch of cuts can land on it: measured 0.6x to 6.5x
+ * at a load average of 16-22 on 2 cores.
+ */
+const P99_RATIO_BOUND = 10;
 
 describe('npm start: limits of the HTTP layer', () => {
   let server: LocalProcess;
