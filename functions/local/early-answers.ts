@@ -4,14 +4,17 @@
  * the socket while the response said keep-alive, the client's pool reuses a dead connection and
  * its next request fails ("other side closed"). So an early answer either reads and discards the
  * rest of the body (up to EARLY_ANSWER_DRAIN_BYTES), keeping the connection, or says
- * `Connection: close` so the client opens a new one. Beyond the bound the refused request itself
- * may see its upload reset (the server stops reading), but the client's next request succeeds.
- * Node-only: on Lambda the whole body is in the event.
+ * `Connection: close` so the client opens a new one, and then closes with a linger (below) so the
+ * client still reads the answer. Node-only: on Lambda the whole body is in the event.
  */
 import type { HttpBindings } from '@hono/node-server';
 
 /** How many unread body bytes an early answer reads and discards to keep the connection. */
 export const EARLY_ANSWER_DRAIN_BYTES = 8 * 1024 * 1024;
+/** After an answer that closes the connection, how long the rest of the body is still read. */
+export const LINGER_MS = 5_000;
+/** ...and how many of its bytes at most. */
+export const LINGER_BYTES = 64 * 1024 * 1024;
 
 type Fetch = (request: Request, env: HttpBindings) => Response | Promise<Response>;
 
@@ -34,8 +37,9 @@ export function keepConnectionsUsable(fetch: Fetch, policy: ConnectionPolicy): F
 
   async function answer(request: Request, env: HttpBindings): Promise<Response> {
     const response = await fetch(request, env);
-    const reusable = await bodyConsumed(request, env);
-    return reusable && !policy.closing ? response : withConnectionClose(response);
+    if (await bodyConsumed(request, env)) return policy.closing ? withConnectionClose(response) : response;
+    lingerAfterAnswer(request.body, env);
+    return withConnectionClose(response);
   }
 }
 
@@ -49,6 +53,39 @@ async function bodyConsumed(request: Request, env: HttpBindings): Promise<boolea
   // The app releases its reader when it stops at the size limit (request-body.ts).
   const body = request.body;
   return body !== null && !body.locked && (await drain(body, EARLY_ANSWER_DRAIN_BYTES));
+}
+
+/**
+ * A lingering close, as nginx does it. A socket closed while the client's upload is still arriving
+ * makes the kernel answer with a reset, and the reset can discard the response before the client
+ * reads it: a client that sends its whole body before reading (Python's http.client, most
+ * scripts) sees ECONNRESET or EPIPE instead of the 413. So the server sends the response,
+ * half-closes, reads and discards the body until it ends or LINGER_MS / LINGER_BYTES pass, and
+ * only then closes. SERVER_REQUEST_TIMEOUT_MS still cuts it too.
+ */
+function lingerAfterAnswer(body: ReadableStream<Uint8Array> | null, { incoming }: HttpBindings): void {
+  // An app still holding the body's reader: nothing can read it here, Node closes as it would.
+  if (body === null || body.locked) return;
+  const socket = incoming.socket;
+  let answered = false;
+  let drained = false;
+  const close = () => socket.destroy();
+  const closeWhenDone = () => {
+    if (answered && drained) close();
+  };
+  const deadline = setTimeout(close, LINGER_MS).unref();
+  socket.once('close', () => clearTimeout(deadline));
+  // Node destroys the socket as soon as a Connection: close response is written
+  // (socket.destroySoon); this one only ends, and is destroyed once the lingering is over.
+  socket.destroySoon = () =>
+    socket.end(() => {
+      answered = true;
+      closeWhenDone();
+    });
+  void drain(body, LINGER_BYTES).then(() => {
+    drained = true;
+    closeWhenDone();
+  });
 }
 
 /**

@@ -42,7 +42,10 @@ export function createLocalServer(app: App, settings: LocalServerConfig): LocalS
     listen: (port) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, settings.host, () => {
+        // The kernel queues connections the server has not accepted yet up to the backlog (Node's
+        // default is 511) and drops the SYNs of more; a dropped client retries after 1 s, 3 s, 7 s.
+        // A burst up to the connection cap, arriving while the event loop is busy, waits instead.
+        server.listen({ port, host: settings.host, backlog: settings.maxConnections }, () => {
           server.off('error', reject);
           resolve(server.address() as AddressInfo);
         });

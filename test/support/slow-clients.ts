@@ -6,6 +6,8 @@
 import net from 'node:net';
 
 export interface SlowOutcome {
+  /** From the connect call to the connection being established (the server's listen queue). */
+  connectMs: number;
   /** Connected to closed, as the client saw it. */
   heldMs: number;
   status: number | undefined;
@@ -14,23 +16,28 @@ export interface SlowOutcome {
 
 /**
  * Sends `head` then `trickle` one byte every `intervalMs`, never finishing, until the server closes
- * the connection (or `giveUpMs` passes: then the outcome has no status and heldMs >= giveUpMs).
+ * the connection (or `giveUpMs` after connecting passes: then the outcome has no status and
+ * heldMs >= giveUpMs).
  */
 export function slowClient(port: number, head: string, trickle: string, { intervalMs = 200, giveUpMs = 30_000 } = {}): Promise<SlowOutcome> {
   return new Promise((resolve) => {
-    let started = performance.now();
+    const called = performance.now();
+    let started = called;
     const socket = net.connect(port, '127.0.0.1');
     let received = '';
     let sent = 0;
     let ticker: NodeJS.Timeout | undefined;
+    // Reset on connect: time spent in the server's listen queue is not time the server holds.
+    let giveUp = setTimeout(() => socket.destroy(), giveUpMs);
     socket.on('connect', () => {
+      clearTimeout(giveUp);
       started = performance.now();
       if (head) socket.write(head);
       ticker = setInterval(() => {
         if (socket.writable) socket.write(trickle[sent++ % trickle.length]!);
       }, intervalMs);
+      giveUp = setTimeout(() => socket.destroy(), giveUpMs);
     });
-    const giveUp = setTimeout(() => socket.destroy(), giveUpMs);
     socket.on('data', (chunk) => (received += chunk.toString('latin1')));
     socket.on('error', () => undefined);
     socket.on('close', () => {
@@ -38,7 +45,7 @@ export function slowClient(port: number, head: string, trickle: string, { interv
       clearTimeout(giveUp);
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1]) || undefined;
       const contentType = /\r\ncontent-type: ([^\r]+)/i.exec(received)?.[1];
-      resolve({ heldMs: performance.now() - started, status, contentType });
+      resolve({ connectMs: started - called, heldMs: performance.now() - started, status, contentType });
     });
   });
 }
