@@ -84,7 +84,7 @@ function answer(c: Context<AppEnv>, claim: Exclude<Claim, { outcome: 'claimed' }
 }
 
 /**
- * `Idempotency-Key` on project-scoped POSTs (DESIGN §5), exactly once by construction: the claim
+ * `Idempotency-Key` on project-scoped POSTs (README, API conventions), exactly once by construction: the claim
  * of the key, everything the handler writes and the response it produced are one transaction.
  * Cut anywhere before COMMIT, none of it happened and a retry runs the request afresh; once
  * committed, every retry gets that response again (`Idempotent-Replayed: true`), even when the

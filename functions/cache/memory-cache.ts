@@ -42,7 +42,7 @@ const isUnavailable = (err: unknown) => asDatabaseError(err) instanceof Database
 export const UNAVAILABLE_RECHECK_MS = 5_000;
 
 /**
- * The memory layer in front of Postgres (DESIGN §6): a bounded LRU that lives as long as the
+ * The memory layer in front of Postgres (README, Memory layer): a bounded LRU that lives as long as the
  * process (a warm Lambda container), single-flight loads, tag invalidation by this process's own
  * writes, and stale-if-error when the database is unreachable. Postgres stays the source of truth:
  * nothing is ever written here that did not come from it.

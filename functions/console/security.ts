@@ -82,7 +82,7 @@ export function signInCsrfToken(c: Context): string {
  * excluded.
  */
 export function consolePath(text: string | undefined): string | undefined {
-  if (!text || !text.startsWith('/') || text.length > 2000) return undefined;
+  if (!text?.startsWith('/') || text.length > 2000) return undefined;
   let url: URL;
   try {
     url = new URL(text, 'http://console.invalid');

@@ -3,6 +3,7 @@ import type { PipelineDefinition } from '../../db/schema';
 import { type FieldError, ValidationError } from './errors';
 import { contentHash } from './hashing';
 import { identifierPattern } from './identifiers';
+import { REGISTRY_LIMITS } from './registry-limits';
 
 export const DEFINITION_LIMITS = { stages: 200, tasksPerStage: 100, bytes: 256 * 1024 } as const;
 
@@ -16,7 +17,7 @@ export const TaskDefinitionSchema = z
   .strictObject({
     id: identifier,
     // The registry task it runs: the same alphabet the registry accepts for task ids.
-    task: z.string().regex(identifierPattern(200), 'must name a registry task (letters, digits, "_", ".", "-")'),
+    task: z.string().regex(identifierPattern(REGISTRY_LIMITS.taskName), 'must name a registry task (letters, digits, "_", ".", "-")'),
     config: config.optional(),
   })
   .meta({ id: 'TaskDefinition' });

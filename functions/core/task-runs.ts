@@ -21,9 +21,6 @@ const TASK_TRANSITIONS: Record<Exclude<TaskRunStatus, 'pending'>, readonly TaskR
   cancelled: ['pending', 'running'],
 };
 
-// Defined beside the column default (db/schema/registry.ts); exported here too for the registry route.
-export { DEFAULT_MAX_ATTEMPTS };
-
 type TaskRunRow = typeof taskRuns.$inferSelect;
 
 export const toTaskRun = (row: TaskRunRow) => ({

@@ -1,5 +1,5 @@
 /**
- * What db/errors.ts makes of driver failures (issue 13): which ones provably never reached the
+ * What db/errors.ts makes of driver failures: which ones provably never reached the
  * server (the only writes db/client.ts may send again), pool saturation apart from unavailability,
  * and a statement timeout counted as unavailability.
  */

@@ -1,17 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { SERVICE_STATUSES } from '../../../db/schema';
-import { DEFAULT_MAX_ATTEMPTS } from '../../core/task-runs';
+import { DEFAULT_MAX_ATTEMPTS, SERVICE_STATUSES } from '../../../db/schema';
+import { IDENTIFIER_MESSAGE, identifierPattern } from '../../core/identifiers';
+import { REGISTRY_LIMITS as L } from '../../core/registry-limits';
 import { projectStore, withETag } from '../http';
 import { ETagHeader, PageQuery, commonErrors, jsonBody, jsonResponse, notFound, pageOf } from '../schemas';
 import { createRouter } from '../validation';
 
-// The identifier alphabet of pipeline definitions. Task names may be as long as a definition's
-// `task` field (200), so every task a definition can name fits.
-const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const IDENTIFIER_MESSAGE = 'must be letters, digits, "_", "." or "-", starting with a letter or digit';
-const serviceId = z.string().min(1).max(100).regex(IDENTIFIER, IDENTIFIER_MESSAGE);
-const taskName = z.string().min(1).max(200).regex(IDENTIFIER, IDENTIFIER_MESSAGE);
-export const MAX_TASKS_PER_SERVICE = 500;
+// The identifier alphabet of pipeline definitions, its length bounded separately.
+const serviceId = z.string().min(1).max(L.serviceId).regex(identifierPattern(), IDENTIFIER_MESSAGE);
+const taskName = z.string().min(1).max(L.taskName).regex(identifierPattern(), IDENTIFIER_MESSAGE);
 
 const ServiceTask = z
   .object({
@@ -51,20 +48,20 @@ const TaskCodeChange = z
 const TaskRegistration = z
   .strictObject({
     id: taskName,
-    codeHash: z.string().min(1).max(128).openapi({ description: 'Hash of the task code, e.g. SHA-256 hex' }),
-    maxAttempts: z.number().int().min(1).max(100).optional().openapi({ default: DEFAULT_MAX_ATTEMPTS }),
-    timeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+    codeHash: z.string().min(1).max(L.codeHash).openapi({ description: 'Hash of the task code, e.g. SHA-256 hex' }),
+    maxAttempts: z.number().int().min(1).max(L.maxAttempts).optional().openapi({ default: DEFAULT_MAX_ATTEMPTS }),
+    timeoutSeconds: z.number().int().min(1).max(L.timeoutSeconds).optional(),
   })
   .openapi('TaskRegistration');
 
 const RegisterService = z
   .strictObject({
-    version: z.string().min(1).max(200).optional(),
-    baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000).optional(),
+    version: z.string().min(1).max(L.version).optional(),
+    baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(L.baseUrl).optional(),
     status: z.enum(SERVICE_STATUSES).optional().openapi({ default: 'active' }),
     tasks: z
       .array(TaskRegistration)
-      .max(MAX_TASKS_PER_SERVICE)
+      .max(L.tasksPerService)
       .superRefine((list, ctx) => {
         // Reported at the duplicate's own path so the client sees which entry to drop.
         const seen = new Set<string>();
