@@ -103,6 +103,7 @@ const runLife = (handler: Handler, key: string, pipelineId: string) => {
 };
 
 const INVOCATIONS_PER_LIFE = 4;
+const WARM_UP_LIVES = 30;
 const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
@@ -155,10 +156,13 @@ export async function benchInvocation(
       dataApi: 'pipestore API bundle (Data API, local endpoint)',
     };
 
-    // Warm-up: JIT, connections opened, prepared statements parsed, keys cached on every instance.
+    // Warm-up of every instance (each has its own copy of the code to compile and optimize, as a
+    // container has): connections opened, prepared statements parsed, keys cached, code optimized.
+    // Each instance's first life alone: here they all share one event loop, and 20 first requests
+    // at once (connecting, loading their routes) would starve each other's connection timeouts.
     for (const side of Object.values(lives)) {
-      for (let i = 0; i < 20; i++) await side[0]!();
-      await Promise.all(side.map((life) => life()));
+      for (const life of side) await life();
+      for (let i = 1; i < WARM_UP_LIVES; i++) await Promise.all(side.map((life) => life()));
     }
 
     const results = { sequential: new Map<Side, Sample[]>(), concurrent: new Map<Side, Sample[]>() };
