@@ -4,8 +4,13 @@
  * exactly the document the routes build now; and the routes, loaded per prefix, must still answer
  * every path the way one eagerly built app did.
  */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../../functions/api/openapi';
+import { API_RESOURCES } from '../../functions/api/resources';
+import { healthRoutes } from '../../functions/api/routes/health';
 import { newProject, testApi, type TestApi } from '../support/api';
 
 describe('the served OpenAPI document', () => {
@@ -31,6 +36,18 @@ describe('routes loaded per resource prefix', () => {
   beforeAll(async () => {
     api = await testApi();
     key = (await newProject(api, 'lazy-routes')).key;
+  });
+
+  it('include every router a route module exports (one left out of resources.ts would be served nowhere)', async () => {
+    const mounted = new Set<unknown>([healthRoutes, ...(await Promise.all(API_RESOURCES.map((r) => r.load()))).flat()]);
+    const dir = join(import.meta.dirname, '../../functions/api/routes');
+    const unmounted: string[] = [];
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const module = (await import(join(dir, file))) as Record<string, unknown>;
+      for (const [name, value] of Object.entries(module)) if (value instanceof OpenAPIHono && !mounted.has(value)) unmounted.push(`${file}: ${name}`);
+    }
+    expect(unmounted).toEqual([]);
+    expect(mounted.size).toBeGreaterThan(10);
   });
 
   it('authenticate a /v1 path no resource claims before saying it does not exist', async () => {
