@@ -97,7 +97,7 @@ const SECTIONS: Section[] = [
         goals.push({ figure: `API bundle, ${mode}, x raw pg handler`, value, ...atLeast(value, 0.7) });
       }
       goals.push({ figure: 'Data API: HTTP requests per invocation', value: Number(dataApi['Data API requests/invocation']) });
-      goals.push({ figure: 'Data API: p50 ms per invocation (node-postgres beside it: ' + api('sequential')['p50 ms/invocation'] + ')', value: Number(dataApi['p50 ms/invocation']) });
+      goals.push({ figure: `Data API: p50 ms per invocation (node-postgres beside it: ${api('sequential')['p50 ms/invocation']})`, value: Number(dataApi['p50 ms/invocation']) });
       return { goals, tables: [{ caption: 'Run lives per second, latency and Node CPU per life (medians of rounds)', rows }] };
     },
   },
