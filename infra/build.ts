@@ -54,6 +54,8 @@ export interface BuiltOutput {
   inputs: string[];
   /** Other outputs it imports: statically (loaded with it) or by `import()` (loaded when that runs). */
   imports: { file: string; dynamic: boolean }[];
+  /** The source file (repository-relative) whose `import()` this chunk answers, if it is one's. */
+  entryPoint?: string;
 }
 
 export interface BuiltFunction {
@@ -87,6 +89,7 @@ export async function bundleEntry(entry: string, outDir: string, name: string): 
       imports: output.imports
         .filter((i) => !i.external && i.path.endsWith('.mjs'))
         .map((i) => ({ file: resolve(REPO_ROOT, i.path), dynamic: i.kind === 'dynamic-import' })),
+      ...(output.entryPoint && { entryPoint: output.entryPoint }),
     }));
   const file = join(dir, 'index.mjs');
   const entryOutput = outputs.find((o) => o.file === file);
@@ -105,9 +108,10 @@ export async function bundleEntry(entry: string, outDir: string, name: string): 
 /**
  * The outputs a cold start loads: the entry, what it imports statically, and what its `import()`s
  * load, transitively, except the dynamic imports that would bring in a source file matching
- * `unless` (the database drivers the configuration does not select, say).
+ * `unless` (the database drivers the configuration does not select, say), and those of a module
+ * matching `later` (what is imported on a request, not at init).
  */
-export function loadedOutputs(fn: BuiltFunction, unless?: RegExp): BuiltOutput[] {
+export function loadedOutputs(fn: BuiltFunction, unless?: RegExp, later?: RegExp): BuiltOutput[] {
   const byFile = new Map(fn.outputs.map((o) => [o.file, o]));
   const staticClosure = (from: BuiltOutput, seen = new Set<BuiltOutput>()) => {
     if (seen.has(from)) return seen;
@@ -123,6 +127,7 @@ export function loadedOutputs(fn: BuiltFunction, unless?: RegExp): BuiltOutput[]
       for (const i of o.imports) {
         const target = byFile.get(i.file)!;
         if (!i.dynamic || loaded.has(target)) continue;
+        if (later && target.entryPoint && later.test(target.entryPoint)) continue;
         if (unless && [...staticClosure(target)].some((t) => t.inputs.some((input) => unless.test(input)))) continue;
         load(target);
       }

@@ -1,8 +1,8 @@
-import type { Context } from 'hono';
+import { Hono, type Context } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { AppConfig } from '../config';
 import type { Database } from '../../db/client';
-import type { App, AppEnv } from './env';
+import type { App, AppEnv, Router } from './env';
 import { setLogLevel } from '../log';
 import { handleError, problem, problemResponse } from './problem';
 import { swaggerUI } from '@hono/swagger-ui';
@@ -10,17 +10,8 @@ import { authorize } from './auth';
 import { idempotency } from './idempotency';
 import { readJsonBody } from './request-body';
 import { healthRoutes } from './routes/health';
-import { pipelineRoutes } from './routes/pipelines';
-import { projectRoutes } from './routes/projects';
-import { versionRoutes } from './routes/versions';
-import { dlqRoutes } from './routes/dlq';
-import { idempotencyRoutes } from './routes/idempotency';
-import { pipelineRunRoutes, runRoutes } from './routes/runs';
-import { runTaskRoutes, taskRunRoutes } from './routes/task-runs';
-import { runQueryRoutes, taskRunQueryRoutes } from './routes/run-queries';
-import { pipelineHistoryRoutes } from './routes/pipeline-history';
-import { serviceRoutes, taskRoutes } from './routes/registry';
-import { scheduleRoutes } from './routes/schedules';
+import { serveOpenApiDocument } from './openapi';
+import { API_RESOURCES, type ApiResource } from './resources';
 import { createRouter } from './validation';
 import { useCursorSecret } from '../core/pagination';
 import { MemoryCache } from '../cache/memory-cache';
@@ -43,62 +34,33 @@ export function createApp({ database, config }: AppDependencies): App {
   // process's own random key: cursors then outlive neither a restart nor a hop to another process.
   const cursorSecret = config.cursorSecret ?? config.adminToken;
   if (cursorSecret !== undefined) useCursorSecret(cursorSecret);
-  const app = createRouter();
-
-  app.use(requestId());
   const cache = new MemoryCache(config.cache);
-  app.use(async (c, next) => {
-    c.set('database', database);
-    c.set('config', config);
-    c.set('store', Store.over(cache, database.db));
-    await next();
-    markStaleResponse(c);
-    logCacheStats(cache);
-  });
 
-  app.route('/', healthRoutes);
-
-  app.use('/v1/*', authorize);
-  // Only methods that carry a body pay for reading it (reading c.req.raw.body makes the node
-  // adapter build a full Request); after authorize, so an anonymous request never gets parsed.
-  app.on(['POST', 'PUT', 'PATCH'], '/v1/*', readJsonBody);
-  // After authorize: a key belongs to the project it sets (admin routes have none and pass through).
-  app.on('POST', '/v1/*', idempotency);
-  app.route('/v1/projects', projectRoutes);
-  app.route('/v1/pipelines', pipelineRoutes);
-  app.route('/v1/pipelines', versionRoutes);
-  app.route('/v1/pipelines', pipelineRunRoutes);
-  app.route('/v1/pipelines', pipelineHistoryRoutes);
-  // Before runRoutes: /v1/runs/stats must not be read as the run "stats".
-  app.route('/v1/runs', runQueryRoutes);
-  app.route('/v1/runs', runRoutes);
-  app.route('/v1/runs', runTaskRoutes);
-  app.route('/v1/task-runs', taskRunQueryRoutes);
-  app.route('/v1/task-runs', taskRunRoutes);
-  app.route('/v1/dlq', dlqRoutes);
-  app.route('/v1/idempotency', idempotencyRoutes);
-  app.route('/v1/services', serviceRoutes);
-  app.route('/v1/tasks', taskRoutes);
-  app.route('/v1/schedules', scheduleRoutes);
-
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'A project API key (ps_…), or the admin token for /v1/projects',
-  });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    security: [{ bearerAuth: [] }],
-    // Relative: the document is served by the API it describes, wherever that is deployed.
-    servers: [{ url: '/', description: 'The server that serves this document' }],
-    info: {
-      title: 'pipestore',
-      version: '1.0.0',
-      description: 'Durable state for pipeline platforms: pipelines, versions, runs, task runs, registry, DLQ.',
-    },
-  });
-
-  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'pipestore API' }));
+  /** An app with what every request goes through, before and after the routes `mount` adds. */
+  const withRequestContext = (mount: (app: Router) => void): Router => {
+    const app = createRouter();
+    app.use(requestId());
+    app.use(async (c, next) => {
+      c.set('database', database);
+      c.set('config', config);
+      c.set('store', Store.over(cache, database.db));
+      await next();
+      markStaleResponse(c);
+      logCacheStats(cache);
+    });
+    mount(app);
+    app.notFound((c) => problemResponse(c, problem(404, 'route_not_found', `no route for ${c.req.method} ${c.req.path}`)));
+    app.onError(handleError);
+    return app;
+  };
+  const v1Middleware = (app: Router) => {
+    app.use('/v1/*', authorize);
+    // Only methods that carry a body pay for reading it (reading c.req.raw.body makes the node
+    // adapter build a full Request); after authorize, so an anonymous request never gets parsed.
+    app.on(['POST', 'PUT', 'PATCH'], '/v1/*', readJsonBody);
+    // After authorize: a key belongs to the project it sets (admin routes have none and pass through).
+    app.on('POST', '/v1/*', idempotency);
+  };
 
   // The web console, loaded on its first request: a dynamic import (its own chunk in the Lambda
   // bundle), so neither the API's cold start nor its routing pays for it. It shares this app's
@@ -110,10 +72,46 @@ export function createApp({ database, config }: AppDependencies): App {
     headers.set('X-Request-Id', c.get('requestId'));
     return (await consoleApp).fetch(new Request(c.req.raw, { headers }));
   };
-  app.all('/console', serveConsole);
-  app.all('/console/*', serveConsole);
 
-  app.notFound((c) => problemResponse(c, problem(404, 'route_not_found', `no route for ${c.req.method} ${c.req.path}`)));
-  app.onError(handleError);
-  return app;
+  // Everything outside the resources: health, the document, the docs page, the console, and the
+  // /v1 paths no resource claims (authenticated first, then 404, as any unknown /v1 path).
+  const root = withRequestContext((app) => {
+    app.route('/', healthRoutes);
+    app.get('/openapi.json', serveOpenApiDocument);
+    app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'pipestore API' }));
+    app.all('/console', serveConsole);
+    app.all('/console/*', serveConsole);
+    v1Middleware(app);
+  });
+
+  /**
+   * A resource's app (the middleware, then its routes), built on the first request under its
+   * prefix: importing its route modules builds their routes and schemas, which is most of what an
+   * eager app did at init. A failed import is retried by the next request.
+   */
+  const lazyResource = ({ prefix, load }: ApiResource) => {
+    let built: Promise<Router> | undefined;
+    return () =>
+      (built ??= load().then(
+        (routers) => withRequestContext((app) => {
+          v1Middleware(app);
+          for (const routes of routers) app.route(prefix, routes);
+        }),
+        (err: unknown) => {
+          built = undefined;
+          throw err;
+        },
+      ));
+  };
+
+  // Routing by prefix only; each request is then answered by one app with its whole middleware.
+  const dispatcher: App = new Hono<AppEnv>();
+  for (const resource of API_RESOURCES) {
+    const resourceApp = lazyResource(resource);
+    const forward = async (c: Context<AppEnv>) => (await resourceApp()).fetch(c.req.raw, c.env);
+    dispatcher.all(resource.prefix, forward);
+    dispatcher.all(`${resource.prefix}/*`, forward);
+  }
+  dispatcher.all('*', (c) => root.fetch(c.req.raw, c.env));
+  return dispatcher;
 }

@@ -1,4 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
 import type { AppConfig } from '../config';
 import type { Database } from '../../db/client';
 import type { Store } from '../store/store';
@@ -20,4 +21,7 @@ export interface AppVariables {
 }
 
 export type AppEnv = { Variables: AppVariables };
-export type App = OpenAPIHono<AppEnv>;
+/** The API as its entry points see it: something that answers requests. */
+export type App = Hono<AppEnv>;
+/** A router of described routes (validation.ts createRouter): a resource's routes, or an app of them. */
+export type Router = OpenAPIHono<AppEnv>;

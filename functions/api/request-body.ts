@@ -27,8 +27,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  *   stringify ever sees a deeper value), or not JSON: 400;
  * - a string or key that Postgres text/jsonb cannot hold as sent (NUL, lone surrogate): 400 naming
  *   each one's field path.
- * The bytes and text are left in Hono's body cache (c.req.arrayBuffer(), c.req.text()), so the
- * validators and the idempotency layer read them again for free; c.req.raw is re-readable too.
+ * The bytes and text are left in Hono's body cache (c.req.arrayBuffer(), c.req.text(), and
+ * c.req.json() parses the text), so the validators and the idempotency layer read them again for
+ * free. Read bodies through c.req, never c.req.raw: its stream is spent.
  */
 export const readJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   const bytes = await readBytes(c);
@@ -70,8 +71,8 @@ export const readJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   const cache = c.req.bodyCache as Record<string, Promise<unknown>>;
   cache.arrayBuffer = Promise.resolve(buffer);
   cache.text = Promise.resolve(text);
-  // The stream is spent: code that reads c.req.raw itself gets the same bytes again.
-  c.req.raw = new Request(c.req.raw, { body: buffer });
+  // c.req.raw's stream is spent and stays so: rebuilding the Request around the bytes (so that
+  // raw could be read again) cost more than reading and checking the body did, on every write.
   return next();
 };
 

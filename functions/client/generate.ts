@@ -1,17 +1,20 @@
 /**
- * `npm run client:generate`: writes functions/client/generated/openapi.ts from the document the
- * app serves at /openapi.json. The file holds the openapi-typescript types (`paths`, `components`,
+ * `npm run client:generate`: builds the OpenAPI document from the routes and writes it where the
+ * API serves it from (functions/api/generated/openapi.json, see functions/api/openapi.ts), then
+ * writes functions/client/generated/openapi.ts from it. That file holds the openapi-typescript types (`paths`, `components`,
  * `operations`) and `operationTable`, the method, path and declared headers of every operation by
  * operationId, which is all the client needs at run time. test/client/generated-types.test.ts
  * regenerates it and fails on any difference, so a spec change without regeneration fails CI.
  *
- * Not part of the client bundle: it imports the server to serve the document.
+ * Not part of the client bundle: it imports the server's routes to build the document.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
 
 export const GENERATED_FILE = fileURLToPath(new URL('./generated/openapi.ts', import.meta.url));
+/** The document the API serves at /openapi.json (functions/api/openapi.ts). */
+export const DOCUMENT_FILE = fileURLToPath(new URL('../api/generated/openapi.json', import.meta.url));
 
 interface Parameter {
   in: string;
@@ -55,26 +58,11 @@ export async function clientTypesSource(document: { paths: Record<string, Record
   ].join('\n');
 }
 
-/** The document exactly as the app serves it (no database is touched to serve it). */
-export async function servedDocument() {
-  const [{ createDatabase }, { loadConfig }, { createApp }] = await Promise.all([
-    import('../../db/client'),
-    import('../config'),
-    import('../api/app'),
-  ]);
-  const database = await createDatabase({ driver: 'pglite', dataDir: null });
-  try {
-    const app = createApp({ database, config: loadConfig({ LOG_LEVEL: 'silent' }) });
-    const res = await app.request('/openapi.json');
-    if (res.status !== 200) throw new Error(`/openapi.json answered ${res.status}`);
-    return (await res.json()) as { paths: Record<string, Record<string, unknown>> };
-  } finally {
-    await database.close();
-  }
-}
-
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const source = await clientTypesSource(await servedDocument());
-  writeFileSync(GENERATED_FILE, source);
+  const { buildOpenApiDocument } = await import('../api/openapi');
+  const document = await buildOpenApiDocument();
+  writeFileSync(DOCUMENT_FILE, `${JSON.stringify(document, null, 2)}\n`);
+  process.stdout.write(`wrote ${DOCUMENT_FILE}\n`);
+  writeFileSync(GENERATED_FILE, await clientTypesSource(document as never));
   process.stdout.write(`wrote ${GENERATED_FILE}\n`);
 }

@@ -1,8 +1,9 @@
 /**
  * Cold start of the API bundle: time from starting a fresh `node` process that imports the bundle
  * (as the Lambda runtime does during init) to its first response, for GET /health on node-postgres
- * (first connection included), as a ratio against a hello-world Hono bundle built the same way and
- * measured in the same run. Beside them a "stack floor" (fixtures/stack-floor.ts: the frameworks the
+ * (first connection included), and for a first request that creates a run (what a scale-out
+ * usually starts with: key lookup, its resource's routes, a write), as a ratio against a
+ * hello-world Hono bundle built the same way and measured in the same run. Beside them a "stack floor" (fixtures/stack-floor.ts: the frameworks the
  * API is built on, one validated route, one query, nothing of pipestore) says how much of the
  * difference any API on this stack pays. All are built by infra/build.ts and run by the handler
  * tests' runner.
@@ -19,10 +20,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundleEntry, formatBytes, loadedOutputs, type BuiltFunction } from '../../infra/build';
 import { lambdaFunction } from '../../infra/bundling';
-import { apiGatewayV2Event } from '../handlers/support/events';
+import { createApiKey } from '../../functions/core/projects';
+import { apiGatewayV2Event, type HttpRequest } from '../handlers/support/events';
 import { lambdaEnv, startLambda } from '../handlers/support/lambda-process';
-import { createScratchDatabase } from '../support/scratch-database';
-import { median, serverUrl } from './support/args';
+import { median } from './support/args';
+import { openBenchDatabase, seedProject } from './support/seed';
 
 
 interface Sample {
@@ -34,55 +36,80 @@ interface Sample {
   initMs: number;
 }
 
-async function coldStart(bundle: BuiltFunction, env: Record<string, string>, cwd: string): Promise<Sample> {
+const HEALTH: HttpRequest = { method: 'GET', path: '/health' };
+
+async function coldStart(bundle: BuiltFunction, env: Record<string, string>, cwd: string, request: HttpRequest, expected: number): Promise<Sample> {
   const started = performance.now();
   const lambda = await startLambda(bundle.file, env, cwd);
   try {
-    const { result, at } = await lambda.invokeTimed<{ statusCode: number; body: string }>(apiGatewayV2Event({ method: 'GET', path: '/health' }));
+    const { result, at } = await lambda.invokeTimed<{ statusCode: number; body: string }>(apiGatewayV2Event(request));
     const wallMs = performance.now() - started;
-    if (result.statusCode !== 200) throw new Error(`${bundle.name}: /health answered ${result.statusCode}: ${result.body}\n${lambda.output()}`);
+    if (result.statusCode !== expected) throw new Error(`${bundle.name}: ${request.path} answered ${result.statusCode}: ${result.body}\n${lambda.output()}`);
     return { wallMs, processMs: at, initMs: lambda.initMs };
   } finally {
     await lambda.stop();
   }
 }
 
-const BUNDLES = ['hello', 'floor', 'api'] as const;
+const BUNDLES = ['hello', 'floor', 'api', 'apiRun'] as const;
 type Bundle = (typeof BUNDLES)[number];
-const LABELS: Record<Bundle, string> = { hello: 'hello-world Hono', floor: 'stack floor (zod-openapi + Drizzle + pg, 1 route)', api: 'pipestore API' };
+const LABELS: Record<Bundle, string> = {
+  hello: 'hello-world Hono',
+  floor: 'stack floor (zod-openapi + Drizzle + pg, 1 route)',
+  api: 'pipestore API',
+  apiRun: 'pipestore API, first request creates a run',
+};
 
-/** The JavaScript a cold start on node-postgres loads: entry and chunks, without the Data API's. */
-const loadedBytes = (fn: BuiltFunction) => loadedOutputs(fn, /node_modules\/(@aws-sdk|@smithy)\/|drizzle-orm\/aws-data-api\//).reduce((sum, o) => sum + o.bytes, 0);
+/**
+ * The JavaScript a cold start on node-postgres loads before its first request: entry and chunks,
+ * without the Data API's, nor the chunks imported on requests (a resource's routes, the OpenAPI
+ * document, the console).
+ */
+export const loadedBytes = (fn: BuiltFunction) =>
+  loadedOutputs(fn, /node_modules\/(@aws-sdk|@smithy)\/|drizzle-orm\/aws-data-api\//, /functions\/(api\/routes|api\/generated|console)\//).reduce((sum, o) => sum + o.bytes, 0);
 const round = (x: number) => Math.round(x * 10) / 10;
 
 /** Medians of `runs` alternating cold starts of each bundle, and the API's ratios to hello-world. */
 export async function benchColdStart(options: { runs: number; progress?: boolean }) {
   const workDir = mkdtempSync(join(tmpdir(), 'pipestore-bench-cold-'));
-  const scratch = await createScratchDatabase(serverUrl, 'bench_cold');
-  const samples: Record<Bundle, Sample[]> = { hello: [], floor: [], api: [] };
+  const bench = await openBenchDatabase('bench_cold', 1);
+  const samples: Record<Bundle, Sample[]> = { hello: [], floor: [], api: [], apiRun: [] };
   let bundles: Partial<Record<Bundle, BuiltFunction>> = {};
   try {
     const hello = await bundleEntry('test/bench/fixtures/hello-world.ts', workDir, 'hello');
     const floor = await bundleEntry('test/bench/fixtures/stack-floor.ts', workDir, 'floor');
     const api = await bundleEntry(lambdaFunction('api').entry, workDir, 'api');
-    bundles = { hello, floor, api };
-    const cases = {
-      hello: { bundle: hello, env: lambdaEnv('hello-world', {}) },
-      floor: { bundle: floor, env: lambdaEnv('stack-floor', { DATABASE_URL: scratch.url }) },
-      api: { bundle: api, env: lambdaEnv('pipestore-api', { DATABASE_URL: scratch.url, LOG_LEVEL: 'warn' }) },
+    bundles = { hello, floor, api, apiRun: api };
+    const { projectId, pipelineIds } = await seedProject(bench.database.db, 'bench-cold', [
+      { name: 'ci', definition: { stages: [{ id: 'build', tasks: [{ id: 'compile', task: 'compile' }] }] } },
+    ]);
+    const { key } = await createApiKey({ db: bench.database.db, input: { projectId } });
+    const createRun: HttpRequest = {
+      method: 'POST',
+      path: `/v1/pipelines/${pipelineIds[0]}/runs`,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ input: { commit: '9f2c1e7' } }),
     };
+    const apiEnv = lambdaEnv('pipestore-api', { DATABASE_URL: bench.url, LOG_LEVEL: 'warn' });
+    const cases = {
+      hello: { bundle: hello, env: lambdaEnv('hello-world', {}), request: HEALTH, expected: 200 },
+      floor: { bundle: floor, env: lambdaEnv('stack-floor', { DATABASE_URL: bench.url }), request: HEALTH, expected: 200 },
+      api: { bundle: api, env: apiEnv, request: HEALTH, expected: 200 },
+      apiRun: { bundle: api, env: apiEnv, request: createRun, expected: 201 },
+    };
+    const measure = (name: Bundle) => coldStart(cases[name].bundle, cases[name].env, workDir, cases[name].request, cases[name].expected);
     // One warm-up of each (file cache), then rotate the order so drift hits all alike.
-    for (const c of Object.values(cases)) await coldStart(c.bundle, c.env, workDir);
+    for (const name of BUNDLES) await measure(name);
     for (let run = 0; run < options.runs; run++) {
       for (const name of BUNDLES.map((_, i) => BUNDLES[(i + run) % BUNDLES.length]!)) {
-        const sample = await coldStart(cases[name].bundle, cases[name].env, workDir);
+        const sample = await measure(name);
         samples[name].push(sample);
         if (options.progress) process.stderr.write(`run ${run + 1}/${options.runs} ${name}: ${sample.wallMs.toFixed(0)} ms\n`);
       }
     }
   } finally {
     rmSync(workDir, { recursive: true, force: true });
-    await scratch.drop();
+    await bench.close();
   }
 
   const summary = BUNDLES.map((name) => ({
@@ -99,21 +126,23 @@ export async function benchColdStart(options: { runs: number; progress?: boolean
   const ratiosOf = (name: Bundle) => ({ wall: ratio(name, 'wallMs'), process: ratio(name, 'processMs'), import: ratio(name, 'initMs') });
   const ratios = ratiosOf('api');
   const floorRatios = ratiosOf('floor');
+  const runRatios = ratiosOf('apiRun');
   const sizes = Object.fromEntries(Object.entries(bundles).map(([name, b]) => [name, { loaded: loadedBytes(b), shipped: b.totalBytes, files: b.outputs.length }]));
-  return { summary, ratios, floorRatios, sizes, samples };
+  return { summary, ratios, floorRatios, runRatios, sizes, samples };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } } });
   const runs = Number(args.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a positive integer, got ${args.runs}`);
-  const { summary, ratios, floorRatios, sizes, samples } = await benchColdStart({ runs, progress: !args.json });
+  const { summary, ratios, floorRatios, runRatios, sizes, samples } = await benchColdStart({ runs, progress: !args.json });
   if (args.json) {
-    console.log(JSON.stringify({ runs, summary, ratios, floorRatios, sizes, samples }, null, 2));
+    console.log(JSON.stringify({ runs, summary, ratios, floorRatios, runRatios, sizes, samples }, null, 2));
   } else {
     console.log(`Cold start, fresh node ${process.version} process → first GET /health response (medians of ${runs})`);
     console.table(summary);
     console.log(`pipestore API / hello-world: ${ratios.wall}x spawn → response, ${ratios.process}x process start → response, ${ratios.import}x import`);
+    console.log(`pipestore API, first request creating a run / hello-world: ${runRatios.wall}x spawn → response, ${runRatios.process}x process start → response`);
     console.log(`stack floor / hello-world: ${floorRatios.wall}x spawn → response, ${floorRatios.process}x process start → response, ${floorRatios.import}x import`);
   }
 }

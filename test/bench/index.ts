@@ -5,7 +5,7 @@
  *
  *   npm run bench                          # everything, full sizes (about 6 minutes on 2 cores)
  *   npm run bench -- --quick               # smaller sizes and shorter runs, to check it works
- *   npm run bench -- --only write,scale    # some sections (read, write, scale, cleanup, cold-start, pgboss, schedules)
+ *   npm run bench -- --only write,scale    # some sections (read, write, invoke, memory, scale, runs, cleanup, cold-start, pgboss, schedules)
  *   npm run bench -- --out /tmp/results.md # somewhere else than test/bench/RESULTS.md
  *
  * Uses TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test): every section works in
@@ -22,6 +22,8 @@ import { benchWritePath } from './write-path';
 import { benchScale } from './scale';
 import { benchVsPgBoss } from './vs-pgboss';
 import { benchColdStart } from './cold-start';
+import { benchInvocation } from './invocation';
+import { benchMemory } from './memory';
 import { benchCleanup } from './cleanup';
 import { benchProjectRuns } from './project-runs';
 import { benchSchedules } from './schedules';
@@ -78,6 +80,44 @@ const SECTIONS: Section[] = [
       const floor = ratio('sequential', 'Hono floor + core');
       goals.push({ figure: 'Hono floor + core (bare zod-openapi routes, no pipestore middleware), sequential, x raw pg', value: floor });
       return { goals, tables: [{ caption: 'Sequences per second, latency, round trips and Node CPU per sequence', rows }] };
+    },
+  },
+  {
+    id: 'invoke',
+    title: '2b. Invocation path: a run\'s life through the Lambda handler',
+    method:
+      'The API Lambda bundle (infra/build.ts, as SST builds it) imported in-process and invoked with API Gateway v2 events for a run\'s life (create, running, a stage patch, succeeded: four invocations), against the floor: a minimal Lambda handler (fixtures/raw-pg-lambda.ts, bundled the same way) doing the same SQL with raw `pg` from the same events (named prepared statements, the key looked up once per instance). Both on node-postgres with one connection per instance, as on Lambda; sequentially on one instance each, then 20 workers on 20 separate instances of each (copies of the bundle, each with its own init). Beside them the same bundle on the RDS Data API through the local endpoint (in this process) on the same database, with its HTTP requests counted. Slices alternate between the sides; durable commits.',
+    async run() {
+      const { rows } = await benchInvocation({ runs: quick ? 100 : 300, rounds: 3, workers: 20, seconds: quick ? 2 : 3, dataApiRuns: quick ? 30 : 100 });
+      const api = (mode: string) => find(rows, { mode, side: 'pipestore API bundle (node-postgres)' });
+      const dataApi = find(rows, { mode: 'sequential', side: 'pipestore API bundle (Data API, local endpoint)' });
+      const goals = [];
+      for (const mode of ['sequential', '20 instances']) {
+        const value = Number(api(mode)['x floor']);
+        goals.push({ figure: `API bundle, ${mode}, x raw pg handler`, value, ...atLeast(value, 0.7) });
+      }
+      goals.push({ figure: 'Data API: HTTP requests per invocation', value: Number(dataApi['Data API requests/invocation']) });
+      goals.push({ figure: `Data API: p50 ms per invocation (node-postgres beside it: ${api('sequential')['p50 ms/invocation']})`, value: Number(dataApi['p50 ms/invocation']) });
+      return { goals, tables: [{ caption: 'Run lives per second, latency and Node CPU per life (medians of rounds)', rows }] };
+    },
+  },
+  {
+    id: 'memory',
+    title: '2c. Memory of a warm API instance, and the bundle sizes',
+    method:
+      'The API Lambda bundle in a fresh `node` process (the handler tests\' runner) on node-postgres, the memory cache at its default bound, answering 10,000 mixed API Gateway v2 events (run lives, reads of runs, pipelines and versions, list pages), 4 in flight; its resident set (VmRSS) after init and after the requests, and its peak (VmHWM); the hello-world Hono bundle after one request beside it.',
+    async run() {
+      const result = await benchMemory({ requests: quick ? 2_000 : 10_000, concurrency: 4 });
+      return {
+        goals: [
+          { figure: `RSS MiB after ${result.requests} mixed requests (${result.cacheEntries} cache entries)`, value: result.rss, ...atMost(result.rss, 150) },
+          { figure: 'peak RSS MiB', value: result.peak },
+        ],
+        tables: [
+          { caption: 'Resident memory', rows: result.rows },
+          { caption: 'Bundle sizes', rows: result.sizes },
+        ],
+      };
     },
   },
   {
@@ -153,13 +193,14 @@ const SECTIONS: Section[] = [
     id: 'cold-start',
     title: '5. Cold start: the API bundle\'s first response',
     method:
-      'The API Lambda bundle (built by infra/build.ts as SST builds it: ESM, minified, code-split), a hello-world Hono bundle built the same way, and a stack floor (the frameworks the API is built on with one validated route and one query, nothing of pipestore), each imported by a fresh `node` process that then answers one API Gateway event for GET /health (the API on node-postgres, its first connection included); runs rotate between the three.',
+      'The API Lambda bundle (built by infra/build.ts as SST builds it: ESM, minified, code-split), a hello-world Hono bundle built the same way, and a stack floor (the frameworks the API is built on with one validated route and one query, nothing of pipestore), each imported by a fresh `node` process that then answers one API Gateway event for GET /health (the API on node-postgres, its first connection included); and the API bundle answering a first event that creates a run (key lookup, the runs resource, an insert); runs rotate between the four.',
     async run() {
-      const { summary, ratios, floorRatios } = await benchColdStart({ runs: quick ? 5 : 15 });
+      const { summary, ratios, floorRatios, runRatios } = await benchColdStart({ runs: quick ? 5 : 15 });
       return {
         goals: [
           { figure: 'spawn -> first response, x hello-world', value: ratios.wall, ...atMost(ratios.wall, 1.5) },
           { figure: 'process start -> first response, x hello-world', value: ratios.process, ...atMost(ratios.process, 1.5) },
+          { figure: 'spawn -> first response when it creates a run, x hello-world (/health)', value: runRatios.wall },
           { figure: 'stack floor (zod-openapi + Drizzle + pg, 1 route), spawn -> first response, x hello-world', value: floorRatios.wall },
         ],
         tables: [{ caption: 'Medians per bundle', rows: summary }],

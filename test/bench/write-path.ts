@@ -33,37 +33,16 @@ import { createApiKey } from '../../functions/core/projects';
 import { type RunPatch, createRun, updateRun } from '../../functions/core/runs';
 import { arg, median, serverUrl } from './support/args';
 import { honoFloorApp } from './support/hono-floor';
+import { RUN_STATEMENTS as STATEMENTS, runJson } from './support/run-sql';
 import { asyncCommit, closedLoop, countingPool, latency, ms, openBenchDatabase, seedProject } from './support/seed';
 
 /** What the HTTP sides call: an app answering in-process (Hono's `app.request`). */
 type InProcessApp = { request(path: string, init: RequestInit): Response | Promise<Response> };
 
-const RETURNING = `returning *, (select v.number from pipeline_versions v where v.id = pipeline_runs.version_id) as version`;
-const STATEMENTS = {
-  create: `insert into pipeline_runs (id, project_id, pipeline_id, version_id, input)
-    values ($1, $2, $3, (select p.active_version_id from pipelines p where p.id = $3 and p.project_id = $2), $4) ${RETURNING}`,
-  start: `update pipeline_runs set status = 'running', started_at = coalesce(started_at, now()), heartbeat_at = now(),
-    revision = revision + 1, updated_at = now() where id = $1 and project_id = $2 and status in ('pending') ${RETURNING}`,
-  stage: `update pipeline_runs set current_stage = $3, stage_results = stage_results || $4::jsonb,
-    revision = revision + 1, updated_at = now() where id = $1 and project_id = $2 and status in ('pending', 'running') ${RETURNING}`,
-  succeed: `update pipeline_runs set status = 'succeeded', completed_at = now(), output = $3,
-    revision = revision + 1, updated_at = now() where id = $1 and project_id = $2 and status in ('running') ${RETURNING}`,
-};
-
 const INPUT = { commit: '9f2c1e7', branch: 'main' };
 const BUILD = { build: { ok: true, ms: 1234 } };
 const TEST = { test: { ok: true, ms: 5678, passed: 412 } };
 const OUTPUT = { artifact: 's3://bench/artifact.tgz' };
-
-// The API's JSON for a run row, so the raw side also pays for building the response body.
-const runJson = (r: Record<string, any>) =>
-  JSON.stringify({
-    id: r.id, pipelineId: r.pipeline_id, version: r.version, status: r.status, currentStage: r.current_stage,
-    stageResults: r.stage_results, input: r.input, output: r.output, error: r.error,
-    startedAt: r.started_at?.toISOString() ?? null, completedAt: r.completed_at?.toISOString() ?? null,
-    heartbeatAt: r.heartbeat_at?.toISOString() ?? null, revision: r.revision,
-    createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
-  });
 
 export async function benchWritePath(
   options = { sequences: arg('sequences', 500), rounds: arg('rounds', 3), workers: arg('workers', 20), seconds: arg('seconds', 4) },

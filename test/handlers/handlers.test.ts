@@ -90,6 +90,26 @@ describe('the bundles', () => {
     }
   });
 
+  it('API: init loads no resource routes, no OpenAPI document and no console: each is a chunk loaded on its first request', () => {
+    const api = bundles.api!;
+    const byFile = new Map(api.outputs.map((o) => [o.file, o]));
+    const staticClosure = (from: BuiltOutput, seen = new Set<BuiltOutput>()): Set<BuiltOutput> => {
+      if (seen.has(from)) return seen;
+      seen.add(from);
+      for (const i of from.imports) if (!i.dynamic) staticClosure(byFile.get(i.file)!, seen);
+      return seen;
+    };
+    // Init runs the entry and imports the app module (functions/handlers/api.ts).
+    const appChunk = api.outputs.find((o) => o.inputs.includes('functions/api/app.ts'))!;
+    const atInit = [...staticClosure(api.outputs[0]!), ...staticClosure(appChunk)].flatMap((o) => o.inputs);
+    const lazy = /functions\/api\/routes\/(?!health\.ts)|functions\/api\/generated\/|functions\/console\//;
+    expect(atInit.filter((input) => lazy.test(input))).toEqual([]);
+    // … and they are all shipped.
+    for (const module of ['functions/api/routes/runs.ts', 'functions/api/generated/openapi.json', 'functions/console/app.tsx']) {
+      expect(api.inputs).toContain(module);
+    }
+  });
+
   it('API: opens its database connection during init, and a database that does not answer fails requests, not init', async () => {
     // Nothing listens on port 1: the connection opened at init is refused, which the API logs and
     // leaves to the requests (pingDatabase answers 503), as without the early connection.

@@ -31,6 +31,8 @@ export interface DataApiServer {
   resourceArn: string;
   secretArn: string;
   database: string;
+  /** Requests answered so far (every operation, errors included): what a caller pays per call. */
+  readonly requests: number;
   close(): Promise<void>;
 }
 
@@ -222,7 +224,9 @@ export async function startDataApiServer(backend: DataApiBackend, opts: DataApiS
     },
   };
 
+  let requests = 0;
   const server = createServer((req, res) => {
+    requests++;
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const operation = req.method === 'POST' ? operations[path] : undefined;
     (async () => {
@@ -252,6 +256,9 @@ export async function startDataApiServer(backend: DataApiBackend, opts: DataApiS
     resourceArn,
     secretArn,
     database,
+    get requests() {
+      return requests;
+    },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
