@@ -74,6 +74,16 @@ describe('sign-in and sessions', () => {
     expect((await browser.get('/console')).status).toBe(200);
   });
 
+  it('reads the session once per page, the pipelines list included', async () => {
+    const { browser } = await signedIn();
+    for (const path of ['/console', '/console/dlq']) {
+      const before = api.database.roundTrips;
+      expect((await browser.get(path)).status).toBe(200);
+      // The session (with its key's state), then the page's one list: nothing else in an empty project.
+      expect(api.database.roundTrips - before, path).toBe(2);
+    }
+  });
+
   it('stores only the hash of the session token, with an expiry', async () => {
     const { browser, project } = await signedIn();
     const token = browser.cookies.get('pipestore_console')!;
