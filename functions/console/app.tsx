@@ -101,7 +101,7 @@ export function createConsoleApp({ database, config, cache }: ConsoleDependencie
     return render(c, <SignInPage csrf={signInCsrfToken(c)} notice="bad-key" next={next} />, 401);
   });
 
-  app.use('/console', requireSession);
+  // '/console/*' matches '/console' too: one registration, one session read per request.
   app.use('/console/*', requireSession);
   app.use('/console/*', verifyForm);
   app.post('/console/sign-out', async (c) => {

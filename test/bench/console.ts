@@ -17,7 +17,10 @@
  * plus the two assets on a first visit; a repeat visit fetches only the HTML (the assets are
  * immutable for a year); gzip sizes beside.
  *
- *   npm run bench:console [-- --runs 1000000 --requests 200 --repeats 3 --json]
+ * With --profile, each page's statements afterwards: client-side time, EXPLAIN (ANALYZE) execution
+ * time and plan, and the time the request spends after its last answer (rendering).
+ *
+ *   npm run bench:console [-- --runs 1000000 --requests 200 --repeats 3 --profile --json]
  */
 import { loadavg } from 'node:os';
 import { gzipSync } from 'node:zlib';
@@ -29,6 +32,7 @@ import { createApiKey } from '../../functions/core/projects';
 import { ConsoleClient } from '../console/support';
 import { seedRuns } from './scale';
 import { arg, median, percentile, serverUrl } from './support/args';
+import { profileRequests, type RequestProfile } from './support/profile';
 import { gridDefinition, ms, openBenchDatabase, seedProject } from './support/seed';
 
 const ADMIN = 'bench-console-admin-token-0123456789';
@@ -138,7 +142,11 @@ export async function benchConsole(options = { runs: arg('runs', 1_000_000), req
         'p95 < 30 ms': label.startsWith('pipeline page') || label.startsWith('50-run') ? (row['p95 ms'] < 30 ? 'met' : 'MISSED') : '',
       });
     }
-    return { seed: { runs: options.runs, seconds }, requests: options.requests, repeats: options.repeats, loads, assets: { bytes: assetBytes, gzip: assetGzip }, rows };
+    const profiles: Record<string, RequestProfile> = {};
+    if (process.argv.includes('--profile')) {
+      for (const [label, path] of pages) profiles[label] = await profileRequests(db, admin, () => browser.get(path));
+    }
+    return { seed: { runs: options.runs, seconds }, profiles, requests: options.requests, repeats: options.repeats, loads, assets: { bytes: assetBytes, gzip: assetGzip }, rows };
   } finally {
     await admin.end().catch(() => undefined);
     await bench.close();
@@ -155,5 +163,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     );
     console.log(`assets (CSS + JS): ${result.assets.bytes} bytes, ${result.assets.gzip} gzipped, cached for a year by content-hashed name`);
     console.table(result.rows);
+    for (const [label, profile] of Object.entries(result.profiles)) {
+      console.log(
+        `\n${label}: median ${ms(profile.totalMs)} ms, last answer at ${ms(profile.untilLastAnswerMs)} ms, then ${ms(profile.afterLastAnswerMs)} ms in Node (rendering)`,
+      );
+      console.table(profile.statements.map(({ plan: _, ...s }) => s));
+      for (const s of profile.statements) console.log(`\n${s.sql}\n  ${s.plan.slice(0, 12).join('\n  ')}`);
+    }
   }
 }

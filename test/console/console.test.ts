@@ -74,6 +74,16 @@ describe('sign-in and sessions', () => {
     expect((await browser.get('/console')).status).toBe(200);
   });
 
+  it('reads the session once per page, the pipelines list included', async () => {
+    const { browser } = await signedIn();
+    for (const path of ['/console', '/console/dlq']) {
+      const before = api.database.roundTrips;
+      expect((await browser.get(path)).status).toBe(200);
+      // The session (with its key's state), then the page's one list: nothing else in an empty project.
+      expect(api.database.roundTrips - before, path).toBe(2);
+    }
+  });
+
   it('stores only the hash of the session token, with an expiry', async () => {
     const { browser, project } = await signedIn();
     const token = browser.cookies.get('pipestore_console')!;
@@ -163,6 +173,23 @@ describe('pages', () => {
     const byPipeline = await browser.get(`/console/runs?pipeline=${a.name}&trigger=api`);
     expect(byPipeline.html).toContain(failed.id);
     expect(byPipeline.html).not.toContain(running.id);
+    expect(byPipeline.html).toContain('1 runs');
+  });
+
+  it("counts a pipeline's runs from stats read for that pipeline only", async () => {
+    const { project } = await signedIn();
+    const a = await newPipeline(api, project.key);
+    const b = await newPipeline(api, project.key);
+    await runInStatus(api, project.key, a.id, 'failed');
+    await runInStatus(api, project.key, b.id, 'running');
+    await runInStatus(api, project.key, b.id, 'succeeded');
+    const { runStats } = await import('../../functions/core/run-stats');
+    const scoped = await runStats({ db: api.database.db, projectId: project.id, pipelineIds: [b.id] });
+    expect(scoped.pipelines.map((p) => p.pipelineId)).toEqual([b.id]);
+    expect(scoped.total.total).toBe(2);
+    expect(scoped.total.counts).toMatchObject({ running: 1, succeeded: 1, failed: 0 });
+    expect((await runStats({ db: api.database.db, projectId: project.id, pipelineIds: [] })).total.total).toBe(0);
+    expect((await runStats({ db: api.database.db, projectId: project.id })).total.total).toBe(3);
   });
 
   it('activates a version conditionally on the revision shown, and says so when the page went stale', async () => {

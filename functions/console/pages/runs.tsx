@@ -44,14 +44,15 @@ export async function loadRunList(ctx: PageContext, query: RunListQuery) {
     ...(createdAfter && { createdAfter }),
   };
   // A pipeline this project does not have is the console's 404 (the API's list would say 400).
-  if (query.pipeline) await ctx.store.getPipeline(query.pipeline);
+  const pipeline = query.pipeline ? await ctx.store.getPipeline(query.pipeline) : undefined;
   const [pipelines, page, stats] = await Promise.all([
     searchPipelines({ db: ctx.db, input: { projectId: ctx.projectId, limit: 200 } }),
     listProjectRuns({ db: ctx.db, projectId: ctx.projectId, filters, cursor: query.cursor, limit: PAGE }),
-    runStats({ db: ctx.db, projectId: ctx.projectId, since: createdAfter }),
+    // Filtered by a pipeline, only its rollups and runs are read: the counts shown are its own.
+    runStats({ db: ctx.db, projectId: ctx.projectId, since: createdAfter, pipelineIds: pipeline && [pipeline.id] }),
   ]);
   const runs: RunRow[] = page.items;
-  const counts = query.pipeline ? (stats.pipelines.find((p) => p.pipelineName === query.pipeline) ?? null) : stats.total;
+  const counts = stats.total;
   return { query, pipelines: pipelines.items, runs, nextCursor: page.nextCursor, stats, counts };
 }
 
