@@ -78,8 +78,9 @@ const CONNECTION_ERROR_CODES = new Set([
   'EAI_AGAIN',
 ]);
 // "Query read timeout": node-postgres gave up waiting for a reply (a partition: no reset, no bytes).
+// "timeout expired": node-postgres's own connect timeout (connectionTimeoutMillis of the client).
 const CONNECTION_MESSAGES =
-  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|socket hang up|the database system is (starting up|shutting down)|Communications link failure|Query read timeout/i;
+  /Connection terminated|connection timeout|timeout expired|timeout exceeded when trying to connect|Client has encountered a connection error|socket hang up|the database system is (starting up|shutting down)|Communications link failure|Query read timeout/i;
 /**
  * Failures that happen before a statement is sent: the connection could not be opened, or the
  * client knew it was broken before writing. Anything else (a reset mid-statement) is ambiguous.

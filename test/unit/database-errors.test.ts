@@ -26,6 +26,7 @@ describe('database errors', () => {
   it.each([
     ['connection refused', withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')],
     ['a connect timeout', new Error('Connection terminated due to connection timeout')],
+    ["the client's own connect timeout", new Error('timeout expired')],
     ['a client known broken', new Error('Client has encountered a connection error and is not queryable')],
     ['the server starting up (57P03)', withCode('the database system is starting up', '57P03')],
   ])('%s: never reached the server', (_, err) => {
