@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { createDatabase } from '../../db/client';
-import { loadConfig } from '../../db/config';
+import { loadConfig } from '../../functions/config';
 import { migrateDatabase } from '../../db/migrate';
 import { createApp } from '../../functions/api/app';
 import { bundleEntry } from '../../infra/build';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../db/client';
 import { migrateDatabase } from '../../db/migrate';
 import { createApp } from '../../functions/api/app';
-import { loadLambdaConfig } from '../../functions/handlers/config';
+import { loadLambdaConfig } from '../../functions/handlers/lambda-config';
 import { startLocalPostgres, type LocalPostgres } from '../support/local-postgres';
 
 const ADMIN_TOKEN = 'connection-exhaustion-admin-token';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../db/config';
+import { loadConfig } from '../../functions/config';
 import { pipelineRuns } from '../../db/schema';
 import { createApp } from '../../functions/api/app';
 import { bundleEntry, type BuiltFunction } from '../../infra/build';
