@@ -16,6 +16,7 @@ export interface DatabaseAccess {
    * The VPC the functions join (through the RDS Proxy only: the Data API needs none). An
    * sst.aws.Vpc: typed loosely because only `npm run check:infra` sees SST's platform types.
    */
+  // biome-ignore lint/suspicious/noExplicitAny: SST's Vpc type is visible to npm run check:infra only
   vpc?: any;
   /** Set on those functions: tells functions/handlers/config.ts which way to connect. */
   environment: Record<string, string>;
