@@ -30,10 +30,10 @@ export default $config({
     const { createScheduler } = await import('./infra/scheduler');
     const database = createDatabase();
     const { adminToken } = createSecrets();
-    const { migrator, invocation } = createMigrator({ database: database.link });
-    const { api, apiFunction, consoleFunction } = createApi({ database: database.link, adminToken, after: invocation });
-    const { schedule } = createCleanup({ database: database.link, after: invocation });
-    const scheduler = createScheduler({ database: database.link, after: invocation });
+    const { migrator, invocation } = createMigrator({ database });
+    const { api, apiFunction, consoleFunction } = createApi({ database, adminToken, after: invocation });
+    const { schedule } = createCleanup({ database, after: invocation });
+    const scheduler = createScheduler({ database, after: invocation });
     return {
       api: api.url,
       apiFunction: apiFunction.name,

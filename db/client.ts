@@ -6,7 +6,7 @@ import { PgTransaction as PgTransactionClass } from 'drizzle-orm/pg-core';
 import type { DatabaseConfig } from './config';
 import type { ParsedDatabaseUrl } from './connection-string';
 import { log } from '../functions/log';
-import { isConnectionError, neverSent } from './errors';
+import { isConnectionError, isConnectionsExhausted, neverSent } from './errors';
 import * as schema from './schema';
 
 export type Schema = typeof schema;
@@ -199,8 +199,9 @@ async function openNodePostgres(config: Extract<DatabaseConfig, { driver: 'pg' }
     try {
       return await poolQuery(...args);
     } catch (err) {
-      // Never after a timeout: the bound is the bound, a second wait would double it.
-      if (!isConnectionError(err) || isTimeout(err) || !(neverSent(err) || isPlainRead(args[0]))) throw err;
+      // Never after a timeout: the bound is the bound, a second wait would double it. Never when
+      // the server is out of connection slots: an instant second attempt only adds to the crowd.
+      if (!isConnectionError(err) || isTimeout(err) || isConnectionsExhausted(err) || !(neverSent(err) || isPlainRead(args[0]))) throw err;
       return poolQuery(...args);
     }
   };

@@ -54,9 +54,18 @@ export class StatementTimeoutError extends DatabaseUnavailableError {}
  * layer it is unavailability like any other (stale entries may answer).
  */
 export class PoolSaturatedError extends DatabaseUnavailableError {}
+/**
+ * The server refused a new connection: every slot of its max_connections is taken, by this
+ * deployment's containers or anyone else (SQLSTATE 53300: "sorry, too many clients already", or
+ * "remaining connection slots are reserved" for a role that may not use the reserved ones).
+ * Transient: slots free up as other containers finish or go idle. 503 with its own code.
+ */
+export class ConnectionsExhaustedError extends DatabaseUnavailableError {}
 
 // pg-pool's message when a request waited for a busy pool (it only waits when the pool is full).
 const POOL_WAIT_TIMEOUT = /timeout exceeded when trying to connect/i;
+// 53300 too_many_connections; the messages too, for a relay that drops the SQLSTATE.
+const TOO_MANY_CONNECTIONS = /too many clients already|remaining connection slots are reserved|too many connections/i;
 
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',
@@ -69,8 +78,9 @@ const CONNECTION_ERROR_CODES = new Set([
   'EAI_AGAIN',
 ]);
 // "Query read timeout": node-postgres gave up waiting for a reply (a partition: no reset, no bytes).
+// "timeout expired": node-postgres's own connect timeout (connectionTimeoutMillis of the client).
 const CONNECTION_MESSAGES =
-  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|socket hang up|the database system is (starting up|shutting down)|Communications link failure|Query read timeout/i;
+  /Connection terminated|connection timeout|timeout expired|timeout exceeded when trying to connect|Client has encountered a connection error|socket hang up|the database system is (starting up|shutting down)|Communications link failure|Query read timeout/i;
 /**
  * Failures that happen before a statement is sent: the connection could not be opened, or the
  * client knew it was broken before writing. Anything else (a reset mid-statement) is ambiguous.
@@ -120,9 +130,10 @@ export function isConnectionError(err: unknown): boolean {
     const name = (e as { name?: unknown })?.name;
     const message = (e as { message?: unknown })?.message;
     if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
-    // 57P01..03: admin shutdown, crash shutdown, cannot connect now; 08xxx: connection exceptions.
+    // 57P01..03: admin shutdown, crash shutdown, cannot connect now; 08xxx: connection exceptions;
+    // 53300: no connection slot left.
     const state = sqlStateOf(e);
-    if (state && (/^57P0[123]$/.test(state) || state.startsWith('08'))) return true;
+    if (state && (/^57P0[123]$/.test(state) || state.startsWith('08') || state === '53300')) return true;
     if (typeof name === 'string' && UNAVAILABLE_EXCEPTIONS.has(name)) return true;
     return typeof message === 'string' && CONNECTION_MESSAGES.test(message);
   });
@@ -138,6 +149,11 @@ export function neverSent(err: unknown): boolean {
   });
 }
 
+/** Whether the server refused the connection because all its slots are taken (53300). */
+export function isConnectionsExhausted(err: unknown): boolean {
+  return causes(err).some((e) => sqlStateOf(e) === '53300' || TOO_MANY_CONNECTIONS.test(String((e as { message?: unknown })?.message ?? '')));
+}
+
 export function isPoolSaturation(err: unknown): boolean {
   return causes(err).some((e) => POOL_WAIT_TIMEOUT.test(String((e as { message?: unknown })?.message ?? '')));
 }
@@ -146,6 +162,7 @@ export function isPoolSaturation(err: unknown): boolean {
 export function asDatabaseError(err: unknown): DatabaseError | undefined {
   if (err instanceof DatabaseError) return err;
   if (isPoolSaturation(err)) return new PoolSaturatedError('connection pool saturated', undefined, { cause: err });
+  if (isConnectionsExhausted(err)) return new ConnectionsExhaustedError('database connection slots exhausted', '53300', { cause: err });
   if (isConnectionError(err)) return new DatabaseUnavailableError('database unavailable', undefined, { cause: err });
   for (const e of causes(err)) {
     const state = sqlStateOf(e);

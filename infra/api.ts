@@ -5,7 +5,7 @@
  * functions are updated only after this deploy's migrations ran (`after`), so new code never meets
  * an old schema.
  */
-import { functionArgs, type Linkable } from './functions';
+import { functionArgs, type DatabaseAccess, type Linkable } from './functions';
 import type { createMigrator } from './migrator';
 
 export function createApi({
@@ -13,30 +13,30 @@ export function createApi({
   adminToken,
   after,
 }: {
-  database: Linkable;
+  database: DatabaseAccess;
   adminToken: Linkable;
   after?: ReturnType<typeof createMigrator>['invocation'];
 }) {
   const apiFunction = new sst.aws.Function(
     'ApiFunction',
     {
-      ...functionArgs('api'),
+      ...functionArgs('api', database),
       description: 'pipestore: HTTP API',
       memory: '1024 MB',
       // API Gateway gives up after 30 s.
       timeout: '29 seconds',
-      link: [database, adminToken],
+      link: [database.link, adminToken],
     },
     after ? { dependsOn: [after] } : undefined,
   );
   const consoleFunction = new sst.aws.Function(
     'ConsoleFunction',
     {
-      ...functionArgs('console'),
+      ...functionArgs('console', database),
       description: 'pipestore: web console',
       memory: '1024 MB',
       timeout: '29 seconds',
-      link: [database, adminToken],
+      link: [database.link, adminToken],
     },
     after ? { dependsOn: [after] } : undefined,
   );

@@ -5,7 +5,7 @@
  * `cron(…)`); retention settings come from the deploy environment (DLQ_RETENTION_DAYS,
  * RUN_RETENTION_DAYS, STALE_RUN_AFTER_S, PENDING_RUN_TIMEOUT_S). The function's timeout bounds its time budget.
  */
-import { functionArgs, type Linkable } from './functions';
+import { functionArgs, type DatabaseAccess } from './functions';
 import type { createMigrator } from './migrator';
 
 type ScheduleExpression = `rate(${string})` | `cron(${string})`;
@@ -20,7 +20,7 @@ export function createCleanup({
   database,
   after,
 }: {
-  database: Linkable;
+  database: DatabaseAccess;
   after?: ReturnType<typeof createMigrator>['invocation'];
 }) {
   const schedule = scheduleExpression(
@@ -31,11 +31,11 @@ export function createCleanup({
   const cleanupFunction = new sst.aws.Function(
     'CleanupFunction',
     {
-      ...functionArgs('cleanup'),
+      ...functionArgs('cleanup', database),
       description: 'pipestore: scheduled cleanup',
       memory: '512 MB',
       timeout: '5 minutes',
-      link: [database],
+      link: [database.link],
     },
     after ? { dependsOn: [after] } : undefined,
   );

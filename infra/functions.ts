@@ -8,6 +8,20 @@ import { ESBUILD_TARGET, LAMBDA_EXTERNAL, LAMBDA_RUNTIME, LAMBDA_SPLITTING, lamb
 /** Anything a function can link (an sst.aws.Aurora, an sst.Secret …). */
 export type Linkable = unknown;
 
+/** How the functions reach the database (infra/database.ts). */
+export interface DatabaseAccess {
+  /** Linked to every function that uses the database. */
+  link: Linkable;
+  /**
+   * The VPC the functions join (through the RDS Proxy only: the Data API needs none). An
+   * sst.aws.Vpc: typed loosely because only `npm run check:infra` sees SST's platform types.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: SST's Vpc type is visible to npm run check:infra only
+  vpc?: any;
+  /** Set on those functions: tells functions/handlers/config.ts which way to connect. */
+  environment: Record<string, string>;
+}
+
 /** Read at deploy time and handed to the functions when set (README: Configuration). */
 export const PASS_THROUGH = [
   'LOG_LEVEL',
@@ -26,13 +40,14 @@ export function passThroughEnvironment(env: Record<string, string | undefined> =
 }
 
 /** The common part of an sst.aws.Function's arguments for one of infra/bundling.ts's functions. */
-export function functionArgs(name: LambdaFunction['name']) {
+export function functionArgs(name: LambdaFunction['name'], database?: DatabaseAccess) {
   return {
     handler: lambdaFunction(name).handler,
     runtime: LAMBDA_RUNTIME,
     // Pure JavaScript (no native modules), so Graviton: cheaper per GB-second.
     architecture: 'arm64' as const,
-    environment: passThroughEnvironment(),
+    environment: { ...passThroughEnvironment(), ...database?.environment },
+    ...(database?.vpc !== undefined && { vpc: database.vpc }),
     nodejs: {
       format: 'esm' as const,
       minify: true,

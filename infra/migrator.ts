@@ -6,16 +6,16 @@
  * with the CLI instead).
  */
 import { MIGRATIONS_SOURCE, MIGRATIONS_TARGET } from './bundling';
-import { functionArgs, type Linkable } from './functions';
+import { functionArgs, type DatabaseAccess } from './functions';
 
-export function createMigrator({ database }: { database: Linkable }) {
+export function createMigrator({ database }: { database: DatabaseAccess }) {
   const migrator = new sst.aws.Function('Migrator', {
-    ...functionArgs('migrate'),
+    ...functionArgs('migrate', database),
     description: 'pipestore: applies database migrations (invoked on every deploy)',
     memory: '512 MB',
     // Room for a resuming cluster (~15 s) and long migrations.
     timeout: '5 minutes',
-    link: [database],
+    link: [database.link],
     copyFiles: [{ from: MIGRATIONS_SOURCE, to: MIGRATIONS_TARGET }],
   });
   const invocation = $dev

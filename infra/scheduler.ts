@@ -10,7 +10,7 @@
  * PIPESTORE_SCHEDULER=off deploys without the schedule (nothing fires; the function stays for
  * manual invocations).
  */
-import { functionArgs, type Linkable } from './functions';
+import { functionArgs, type DatabaseAccess } from './functions';
 import type { createMigrator } from './migrator';
 
 export const SCHEDULER_RATE = 'rate(1 minute)' as const;
@@ -19,19 +19,19 @@ export function createScheduler({
   database,
   after,
 }: {
-  database: Linkable;
+  database: DatabaseAccess;
   after?: ReturnType<typeof createMigrator>['invocation'];
 }) {
   const gated = after ? { dependsOn: [after] } : undefined;
   const schedulerFunction = new sst.aws.Function(
     'SchedulerFunction',
     {
-      ...functionArgs('scheduler'),
+      ...functionArgs('scheduler', database),
       description: 'pipestore: fires due pipeline schedules (every minute)',
       memory: '512 MB',
       // Inside the period: a tick never overlaps the next one for long.
       timeout: '55 seconds',
-      link: [database],
+      link: [database.link],
       retries: 0,
     },
     gated,

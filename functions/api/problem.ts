@@ -5,6 +5,7 @@ import { z } from '@hono/zod-openapi';
 import {
   CheckViolationError,
   ConflictError,
+  ConnectionsExhaustedError,
   DatabaseUnavailableError,
   ForeignKeyViolationError,
   PoolSaturatedError,
@@ -113,6 +114,10 @@ export function toProblem(err: unknown): Problem {
   if (dbError instanceof PoolSaturatedError)
     return problem(503, 'pool_saturated', 'every database connection of this server is busy; retry shortly', {
       headers: { 'Retry-After': '1' },
+    });
+  if (dbError instanceof ConnectionsExhaustedError)
+    return problem(503, 'database_connections_exhausted', 'the database has no connection slot free; retry shortly', {
+      headers: { 'Retry-After': '2' },
     });
   if (dbError instanceof DatabaseUnavailableError)
     return problem(503, 'database_unavailable', 'the database is unreachable; retry shortly', {

@@ -35,6 +35,7 @@ export const PROBLEM_CODES = [
   'concurrent_update',
   'invalid_value',
   'database_unavailable',
+  'database_connections_exhausted',
   'pool_saturated',
   'internal_error',
   // Refused by the local server's HTTP parser before the app saw the request

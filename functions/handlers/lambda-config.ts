@@ -2,8 +2,9 @@
  * Configuration of the Lambda entries. SST links (the `Resource` object) come first, the plain
  * environment is the fallback, and the result goes through the same validated loadConfig as every
  * other entry point, with the Lambda defaults (node-postgres pool of 1 that lets the process exit
- * when idle). A linked Aurora cluster selects the Data API; a linked `DatabaseUrl` secret or
- * DATABASE_URL selects node-postgres.
+ * when idle). A linked Aurora cluster selects the Data API, or node-postgres through its RDS Proxy
+ * when the deploy set PIPESTORE_DB_PROXY; a linked `DatabaseUrl` secret or DATABASE_URL selects
+ * node-postgres.
  */
 import { Resource } from 'sst/resource';
 import { type AppConfig, ConfigError, loadConfig } from '../config';
@@ -13,7 +14,7 @@ type Env = Record<string, string | undefined>;
 
 /** The link names infra/ gives its components (sst.aws.Aurora 'Database', sst.Secret …). */
 export interface Links {
-  Database?: { clusterArn?: string; secretArn?: string; database?: string };
+  Database?: { clusterArn?: string; secretArn?: string; database?: string; host?: string; port?: number; username?: string; password?: string };
   DatabaseUrl?: { value?: string };
   AdminToken?: { value?: string };
 }
@@ -38,7 +39,19 @@ export function readLinks(): Links {
 export function linkedEnvironment(env: Env, links: Links): Env {
   const merged: Env = { ...env };
   const aurora = links.Database;
-  if (aurora?.clusterArn && aurora.secretArn) {
+  if (aurora?.host && env.PIPESTORE_DB_PROXY === 'true') {
+    // RDS Proxy in front of the cluster (infra/database.ts): node-postgres to the endpoint SST links
+    // as the cluster's host, with the credentials it links. The proxy requires TLS; its certificate
+    // is issued by ACM, which Node's own CA list verifies.
+    Object.assign(merged, {
+      DB_HOST: aurora.host,
+      DB_PORT: aurora.port === undefined ? undefined : String(aurora.port),
+      DB_NAME: aurora.database,
+      DB_USER: aurora.username,
+      DB_PASS: aurora.password,
+      DB_SSL: 'true',
+    });
+  } else if (aurora?.clusterArn && aurora.secretArn) {
     Object.assign(merged, { DB_CLUSTER_ARN: aurora.clusterArn, DB_SECRET_ARN: aurora.secretArn, DB_NAME: aurora.database });
   } else if (links.DatabaseUrl?.value) {
     merged.DATABASE_URL = links.DatabaseUrl.value;

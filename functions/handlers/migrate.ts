@@ -29,7 +29,9 @@ export async function handler(_event: unknown, context?: LambdaContextLike): Pro
   // Leave a few seconds to report a failure instead of being cut off by the Lambda timeout.
   const deadline = Date.now() + (context ? context.getRemainingTimeInMillis() - 5_000 : 60_000);
   const before = await retryWhileUnavailable(() => migrationState(database.db, folder), { deadline });
-  await migrateDatabase(database, folder);
+  // Idempotent (the pending migrations and their records commit in one transaction), so a cluster
+  // that becomes unavailable again is waited for here too.
+  await retryWhileUnavailable(() => migrateDatabase(database, folder), { deadline });
   const after = await migrationState(database.db, folder);
   const applied = after.applied.filter((tag) => !before.applied.includes(tag));
   const summary: MigrateSummary = {

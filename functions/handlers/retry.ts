@@ -1,5 +1,5 @@
 import { isConnectionError } from '../../db/errors';
-import { log } from '../log';
+import { errorFields, log } from '../log';
 
 /**
  * Runs `fn` again while the database is waking up. An Aurora cluster that scaled to zero answers
@@ -7,13 +7,18 @@ import { log } from '../log';
  * so they wait instead of failing the deploy or skipping a round. The API does not wait: it answers
  * 503 with Retry-After and lets the client decide.
  */
-export async function retryWhileUnavailable<T>(fn: () => Promise<T>, { deadline, pauseMs = 2_000 }: { deadline: number; pauseMs?: number }): Promise<T> {
+export async function retryWhileUnavailable<T>(
+  fn: () => Promise<T>,
+  { deadline, pauseMs = 2_000, onRetry }: { deadline: number; pauseMs?: number; onRetry?: () => void },
+): Promise<T> {
   for (;;) {
     try {
       return await fn();
     } catch (err) {
       if (!isConnectionError(err) || Date.now() + pauseMs >= deadline) throw err;
-      log.warn('database unavailable, retrying', { error: String(err) });
+      onRetry?.();
+      // errorFields, not the error's text: Drizzle's message carries the statement's parameters.
+      log.warn('database unavailable, retrying', { error: errorFields(err), retryInMs: pauseMs });
       await new Promise((r) => setTimeout(r, pauseMs));
     }
   }

@@ -1,7 +1,8 @@
 /**
  * What the Lambda entries run by a schedule (the schedule tick, the cleanup) share: the event
  * check, the fields that say which scheduled execution this was, and waiting for a database that
- * is waking up within what is left of the invocation. Each entry says only what its work is.
+ * is waking up within what is left of the invocation, or ending cleanly when it is still not up
+ * (database-wait.ts). Each entry says only what its work is.
  *
  * The event is whatever the schedule sends: infra/ sends EventBridge Scheduler's context
  * (scheduled time, execution id), a classic EventBridge rule sends a "Scheduled Event"; both are
@@ -11,7 +12,7 @@
 import { z } from 'zod';
 import { issueReasons } from '../core/field-errors';
 import type { LambdaContextLike } from './lambda-config';
-import { retryWhileUnavailable } from './retry';
+import { retryOrReportUnavailable, type DatabaseUnavailableOutcome, type DatabaseWaits } from './database-wait';
 
 /** Kept back from the remaining time: the last batch's commit, the log line, the response. */
 export const SAFETY_MARGIN_MS = 5_000;
@@ -31,14 +32,14 @@ export interface Invocation<Event> {
   remainingMs(): number;
 }
 
-export function scheduledHandler<Fields extends z.ZodRawShape, Result>(
+export function scheduledHandler<Fields extends z.ZodRawShape, Result extends object>(
   name: string,
   fields: Fields,
   work: (invocation: Invocation<z.infer<z.ZodObject<Fields>>>) => Promise<Result>,
   { maxMs = Number.POSITIVE_INFINITY }: { maxMs?: number } = {},
 ) {
   const eventSchema = z.object({ ...fields, ...envelope }).loose();
-  return async function handler(event: unknown, context: LambdaContextLike): Promise<Result> {
+  return async function handler(event: unknown, context: LambdaContextLike): Promise<(Result & DatabaseWaits) | DatabaseUnavailableOutcome> {
     const parsed = eventSchema.safeParse(event ?? {});
     if (!parsed.success) throw new Error(`${name}: unexpected event: ${issueReasons(parsed.error.issues).join('; ')}`);
     const e = parsed.data as z.infer<z.ZodObject<Fields>> & { [K in keyof typeof envelope]?: string };
@@ -53,6 +54,6 @@ export function scheduledHandler<Fields extends z.ZodRawShape, Result>(
       },
       remainingMs: () => Math.max(0, budgetMs - (Date.now() - started)),
     };
-    return retryWhileUnavailable(() => work(invocation), { deadline: started + budgetMs });
+    return retryOrReportUnavailable(name, () => work(invocation), { deadline: started + budgetMs, logFields: invocation.logFields });
   };
 }

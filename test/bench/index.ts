@@ -5,7 +5,7 @@
  *
  *   npm run bench                          # everything, full sizes (about 6 minutes on 2 cores)
  *   npm run bench -- --quick               # smaller sizes and shorter runs, to check it works
- *   npm run bench -- --only write,scale    # some sections (read, write, invoke, memory, scale, runs, cleanup, cold-start, pgboss, schedules)
+ *   npm run bench -- --only write,scale    # some sections (read, write, invoke, memory, scale, runs, cleanup, cold-start, pgboss, schedules, connections)
  *   npm run bench -- --out /tmp/results.md # somewhere else than test/bench/RESULTS.md
  *
  * Uses TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test): every section works in
@@ -27,6 +27,7 @@ import { benchMemory } from './memory';
 import { benchCleanup } from './cleanup';
 import { benchProjectRuns } from './project-runs';
 import { benchSchedules } from './schedules';
+import { benchConnections, firstRefusing } from './connections';
 
 const { values: args } = parseArgs({
   options: {
@@ -238,6 +239,27 @@ const SECTIONS: Section[] = [
           { figure: 'its round trips', value: Number(idle['round trips']), ...atMost(Number(idle['round trips']), 1) },
         ],
         tables: [{ caption: 'Tick time (median of rounds), against its floor', rows }],
+      };
+    },
+  },
+  {
+    id: 'connections',
+    title: '8. Connection budget: N concurrent API containers on a cluster with max_connections 20',
+    method:
+      'A throwaway PostgreSQL (initdb, max_connections 20: 17 for the `app` role, 3 reserved for superusers). N = 10, 50, 100, 200 containers, each a separate module instance of the built API bundle configured as on Lambda (node-postgres: a pool of one connection released after 5 idle seconds; or the Data API through the local endpoint, whose pool of 10 stands for the service\'s), each serving one request at a time in a closed loop: 70 % `GET /v1/pipelines?limit=5`, 30 % `POST /v1/pipelines/{id}/runs`, a 503 retried after its Retry-After. All in one Node process on this machine: throughput is bounded by it, compare the setups and the N, not absolute rates. Connections of the `app` role sampled every 50 ms, and once 10 s after the load.',
+    async run() {
+      const rows = await benchConnections({ instances: quick ? [10, 50] : [10, 50, 100, 200], seconds: quick ? 3 : 8 });
+      const afterColumn = 'connections 10 s after';
+      const worstAfter = (setup: string) => Math.max(...rows.filter((r) => r.setup === setup).map((r) => Number(r[afterColumn])));
+      const nonRefusalErrors = rows.filter((r) => r['other non-2xx'] !== 0).length;
+      return {
+        goals: [
+          { figure: 'node-postgres: smallest N measured that met 503s (0: none)', value: firstRefusing(rows, 'node-postgres') ?? 0 },
+          { figure: 'Data API: smallest N measured that met 503s (0: none)', value: firstRefusing(rows, 'Data API') ?? 0 },
+          { figure: 'node-postgres: connections held 10 s after the load, worst N', value: worstAfter('node-postgres'), ...atMost(worstAfter('node-postgres'), 0) },
+          { figure: 'loads with answers other than 2xx and 503', value: nonRefusalErrors, ...atMost(nonRefusalErrors, 0) },
+        ],
+        tables: [{ caption: 'Per setup and container count (one run each; load = 1/5/15-minute load average at the end of the load)', rows }],
       };
     },
   },

@@ -25,6 +25,24 @@ describe('Lambda configuration', () => {
     expect(config.adminToken).toBe('linked-admin-token-123');
   });
 
+  it('PIPESTORE_DB_PROXY (set by infra/ on the functions): node-postgres to the RDS Proxy SST links, TLS verified', () => {
+    const proxied = { ...aurora, host: 'pipestore-production-databaseproxy.proxy-abc.eu-west-1.rds.amazonaws.com', port: 5432, username: 'postgres', password: 'linked-master-pw' };
+    const config = loadLambdaConfig({ PIPESTORE_DB_PROXY: 'true', AWS_REGION: 'eu-west-1' }, { Database: proxied });
+    expect(config.database).toMatchObject({
+      driver: 'pg',
+      host: proxied.host,
+      port: 5432,
+      database: 'pipestore',
+      user: 'postgres',
+      password: 'linked-master-pw',
+      ssl: true,
+      poolMax: 1,
+      allowExitOnIdle: true,
+    });
+    // Without the setting the same link is the Data API, as before.
+    expect(loadLambdaConfig({}, { Database: proxied }).database).toMatchObject({ driver: 'data-api' });
+  });
+
   it('a linked DatabaseUrl or DATABASE_URL selects node-postgres with one connection that lets the process exit', () => {
     for (const [env, links] of [
       [{}, { DatabaseUrl: { value: 'postgres://app@db.example.com/pipestore?sslmode=require' } }],

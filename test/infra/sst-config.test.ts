@@ -19,6 +19,7 @@ const DEPLOY_SETTINGS = [
   'PIPESTORE_DB_MAX_ACU',
   'PIPESTORE_PROTECT',
   'PIPESTORE_SCHEDULER',
+  'PIPESTORE_DB_PROXY',
   ...PASS_THROUGH,
 ];
 
@@ -226,6 +227,34 @@ describe('sst.config.ts', () => {
     await expect(deploy('x', { env: { PIPESTORE_PROTECT: 'yes please' } })).rejects.toThrow(/PIPESTORE_PROTECT: expected true or false/);
     await expect(deploy('x', { env: { PIPESTORE_CLEANUP_SCHEDULE: 'every hour' } })).rejects.toThrow(/PIPESTORE_CLEANUP_SCHEDULE: expected rate/);
     await expect(deploy('x', { env: { PIPESTORE_DB_MAX_ACU: 'lots' } })).rejects.toThrow(/PIPESTORE_DB_MAX_ACU/);
+  });
+
+  it('PIPESTORE_DB_PROXY=true: an RDS Proxy in front of the cluster, and every function in its VPC, told to connect through it', async () => {
+    const d = await deploy('production', { env: { PIPESTORE_DB_PROXY: 'true' } });
+    const vpc = d.one('sst.aws.Vpc');
+    const aurora = d.one('sst.aws.Aurora', 'Database');
+    expect(aurora.args).toMatchObject({ engine: 'postgres', proxy: true, dataApi: true });
+    // SST leaves TLS optional on its proxy: required here.
+    expect(aurora.args.transform.proxy).toEqual({ requireTls: true });
+    expect(aurora.args.vpc).toBe(vpc.self);
+    for (const fn of d.functions()) {
+      expect(fn.vpc, fn.handler).toBe(vpc.self);
+      expect(fn.environment, fn.handler).toEqual({ PIPESTORE_DB_PROXY: 'true' });
+      expect(fn.link[0], fn.handler).toBe(aurora.self);
+    }
+    expect(d.functions()).toHaveLength(5);
+
+    // The Data API shape (the default) has neither: no proxy, functions outside the VPC.
+    const plain = await deploy('production', { env: { PIPESTORE_DB_PROXY: 'false' } });
+    expect(plain.one('sst.aws.Aurora').args.proxy).toBeUndefined();
+    expect(plain.one('sst.aws.Aurora').args.transform.proxy).toBeUndefined();
+    for (const fn of plain.functions()) {
+      expect(fn.vpc).toBeUndefined();
+      expect(fn.environment).toEqual({});
+    }
+
+    await expect(deploy('x', { env: { PIPESTORE_DB_PROXY: 'yes' } })).rejects.toThrow(/PIPESTORE_DB_PROXY: expected true or false/);
+    await expect(deploy('x', { env: { PIPESTORE_DB_PROXY: 'true', PIPESTORE_EXTERNAL_DATABASE: 'true' } })).rejects.toThrow(/PIPESTORE_DB_PROXY.*pooled endpoint/);
   });
 
   it('protection is an explicit setting: PIPESTORE_PROTECT=true protects any stage, false unprotects production', async () => {

@@ -1,7 +1,8 @@
 /**
  * A PostgreSQL server of the test's own (initdb + pg_ctl as the postgres user, in a temporary
  * directory, on a free port), for what the shared server cannot show: TLS with a self-signed
- * certificate, password authentication, a Unix socket. Stopped and removed by `stop()`.
+ * certificate, password authentication, a Unix socket, a low max_connections. Stopped and removed
+ * by `stop()`.
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,7 +37,12 @@ export function freePort(): Promise<number> {
 const asPostgres = (command: string, args: string[]) =>
   process.getuid?.() === 0 ? run('runuser', ['-u', 'postgres', '--', command, ...args]) : run(command, args);
 
-export async function startLocalPostgres(): Promise<LocalPostgres> {
+export interface LocalPostgresOptions {
+  /** The server's max_connections (3 of them reserved for superusers, PostgreSQL's default). */
+  maxConnections?: number;
+}
+
+export async function startLocalPostgres({ maxConnections = 20 }: LocalPostgresOptions = {}): Promise<LocalPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'pipestore-pg-'));
   const password = 'local-secret-pw';
   const certificateFile = join(dir, 'server.crt');
@@ -57,7 +63,7 @@ export async function startLocalPostgres(): Promise<LocalPostgres> {
   const port = await freePort();
   const options = [
     `-p ${port}`, `-k ${dir}`, "-c listen_addresses='127.0.0.1'", '-c ssl=on', `-c ssl_cert_file=${certificateFile}`,
-    `-c ssl_key_file=${keyFile}`, '-c fsync=off', '-c max_connections=20',
+    `-c ssl_key_file=${keyFile}`, '-c fsync=off', `-c max_connections=${maxConnections}`,
   ].join(' ');
   // -w waits until it accepts connections; a loaded machine can take a while.
   await asPostgres('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '120', '-o', options, 'start']);

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ConflictError,
+  ConnectionsExhaustedError,
   DatabaseUnavailableError,
   ForeignKeyViolationError,
   LockNotAvailableError,
@@ -14,6 +15,7 @@ import {
   StatementTimeoutError,
   UniqueViolationError,
   asDatabaseError,
+  isConnectionError,
   neverSent,
 } from '../../db/errors';
 import { toProblem } from '../../functions/api/problem';
@@ -24,6 +26,7 @@ describe('database errors', () => {
   it.each([
     ['connection refused', withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')],
     ['a connect timeout', new Error('Connection terminated due to connection timeout')],
+    ["the client's own connect timeout", new Error('timeout expired')],
     ['a client known broken', new Error('Client has encountered a connection error and is not queryable')],
     ['the server starting up (57P03)', withCode('the database system is starting up', '57P03')],
   ])('%s: never reached the server', (_, err) => {
@@ -45,6 +48,19 @@ describe('database errors', () => {
     expect(asDatabaseError(err)).toBeInstanceOf(PoolSaturatedError);
     expect(toProblem(err)).toMatchObject({ status: 503, code: 'pool_saturated', headers: { 'Retry-After': '1' } });
     expect(toProblem(withCode('connect ECONNREFUSED', 'ECONNREFUSED'))).toMatchObject({ status: 503, code: 'database_unavailable' });
+  });
+
+  it.each([
+    ['node-postgres, all slots taken', withCode('sorry, too many clients already', '53300')],
+    ['node-postgres, only reserved slots left', withCode('remaining connection slots are reserved for non-replication superuser connections', '53300')],
+    ['the Data API relaying the server', new Error('FATAL: remaining connection slots are reserved for roles with the SUPERUSER attribute; SQLState: 53300')],
+    ['wrapped by Drizzle', new Error('Failed query: select 1', { cause: withCode('sorry, too many clients already', '53300') })],
+  ])('no connection slot left (%s): 503 database_connections_exhausted with Retry-After, retried by the handlers', (_, err) => {
+    expect(asDatabaseError(err)).toBeInstanceOf(ConnectionsExhaustedError);
+    // Unavailability for the memory layer (stale entries may answer) and the handlers' retries.
+    expect(asDatabaseError(err)).toBeInstanceOf(DatabaseUnavailableError);
+    expect(isConnectionError(err)).toBe(true);
+    expect(toProblem(err)).toMatchObject({ status: 503, code: 'database_connections_exhausted', headers: { 'Retry-After': '2' } });
   });
 
   it('a statement timeout (57014) is unavailability: 503 with Retry-After', () => {

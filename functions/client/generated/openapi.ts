@@ -545,7 +545,7 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "not_found" | "validation_failed" | "precondition_failed" | "illegal_transition" | "pipeline_name_taken" | "attempt_exists" | "run_finished" | "unauthorized" | "admin_required" | "project_key_required" | "malformed_json" | "malformed_body" | "json_too_deep" | "invalid_encoding" | "unsupported_media_type" | "payload_too_large" | "invalid_if_match" | "invalid_idempotency_key" | "idempotency_key_reused" | "idempotency_request_in_flight" | "route_not_found" | "http_error" | "conflict" | "concurrent_update" | "invalid_value" | "database_unavailable" | "pool_saturated" | "internal_error" | "headers_too_large" | "chunk_extensions_too_large" | "request_timeout" | "malformed_request";
+            code: "not_found" | "validation_failed" | "precondition_failed" | "illegal_transition" | "pipeline_name_taken" | "attempt_exists" | "run_finished" | "unauthorized" | "admin_required" | "project_key_required" | "malformed_json" | "malformed_body" | "json_too_deep" | "invalid_encoding" | "unsupported_media_type" | "payload_too_large" | "invalid_if_match" | "invalid_idempotency_key" | "idempotency_key_reused" | "idempotency_request_in_flight" | "route_not_found" | "http_error" | "conflict" | "concurrent_update" | "invalid_value" | "database_unavailable" | "database_connections_exhausted" | "pool_saturated" | "internal_error" | "headers_too_large" | "chunk_extensions_too_large" | "request_timeout" | "malformed_request";
             requestId: string;
             errors?: {
                 path: string;

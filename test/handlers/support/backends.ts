@@ -9,7 +9,7 @@
  */
 import { PGlite } from '@electric-sql/pglite';
 import { createDatabase, type Database } from '../../../db/client';
-import { pgBackend, pgliteBackend, startDataApiServer } from '../../support/data-api/server';
+import { pgBackend, pgliteBackend, startDataApiServer, type DataApiServer } from '../../support/data-api/server';
 import { TEST_DATABASE_URL, createScratchDatabase } from '../../support/database';
 
 export interface HandlerBackend {
@@ -17,6 +17,8 @@ export interface HandlerBackend {
   database: Database;
   env: Record<string, string>;
   links: Record<string, string>;
+  /** The local Data API endpoint (data-api only): pause() it to simulate a paused cluster. */
+  dataApi?: DataApiServer;
   teardown(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function startBackend(name: HandlerBackend['name'], label: string):
   return {
     name,
     database,
+    dataApi: server,
     env: { DB_CLUSTER_ARN: target.resourceArn, DB_SECRET_ARN: target.secretArn, DB_NAME: target.database, AWS_ENDPOINT_URL_RDS_DATA: server.endpoint },
     links: {
       ...app,

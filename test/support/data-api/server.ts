@@ -33,6 +33,16 @@ export interface DataApiServer {
   database: string;
   /** Requests answered so far (every operation, errors included): what a caller pays per call. */
   readonly requests: number;
+  /**
+   * The cluster scales to zero, as Aurora Serverless v2 does after `pauseAfter` idle: the next
+   * request starts its resume, and every request for `resumeMs` from then on is refused with
+   * DatabaseResumingException (HTTP 400), as the service answers until the instance is back.
+   */
+  pause(resumeMs: number): void;
+  /** The resume is over at once (a test's teardown of a long pause). */
+  resume(): void;
+  /** Requests refused with DatabaseResumingException so far. */
+  readonly resumingRefusals: number;
   close(): Promise<void>;
 }
 
@@ -225,13 +235,30 @@ export async function startDataApiServer(backend: DataApiBackend, opts: DataApiS
   };
 
   let requests = 0;
+  // pause(): the resume time, until a request wakes the cluster; then when the resume ends.
+  let pausedFor: number | undefined;
+  let resumedAt = 0;
+  let resumingRefusals = 0;
+  const refuseWhileResuming = () => {
+    if (pausedFor !== undefined) {
+      resumedAt = Date.now() + pausedFor;
+      pausedFor = undefined;
+    }
+    if (Date.now() < resumedAt) {
+      resumingRefusals++;
+      throw new ApiError(400, 'DatabaseResumingException', `The Aurora DB instance ${resourceArn} is resuming after being auto-paused. Please wait a few seconds and try again.`);
+    }
+  };
+
   const server = createServer((req, res) => {
     requests++;
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const operation = req.method === 'POST' ? operations[path] : undefined;
     (async () => {
       if (!operation) throw new ApiError(404, 'UnknownOperationException', `Unsupported operation: ${req.method} ${path}`);
-      return operation(await readJson(req));
+      const body = await readJson(req);
+      refuseWhileResuming();
+      return operation(body);
     })().then(
       (out) => send(res, 200, out),
       (error: unknown) => {
@@ -258,6 +285,16 @@ export async function startDataApiServer(backend: DataApiBackend, opts: DataApiS
     database,
     get requests() {
       return requests;
+    },
+    pause(resumeMs) {
+      pausedFor = resumeMs;
+    },
+    resume() {
+      pausedFor = undefined;
+      resumedAt = 0;
+    },
+    get resumingRefusals() {
+      return resumingRefusals;
     },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
