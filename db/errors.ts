@@ -67,16 +67,7 @@ const POOL_WAIT_TIMEOUT = /timeout exceeded when trying to connect/i;
 // 53300 too_many_connections; the messages too, for a relay that drops the SQLSTATE.
 const TOO_MANY_CONNECTIONS = /too many clients already|remaining connection slots are reserved|too many connections/i;
 
-const CONNECTION_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-]);
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 // "Query read timeout": node-postgres gave up waiting for a reply (a partition: no reset, no bytes).
 // "timeout expired": node-postgres's own connect timeout (connectionTimeoutMillis of the client).
 const CONNECTION_MESSAGES =
@@ -86,7 +77,8 @@ const CONNECTION_MESSAGES =
  * client knew it was broken before writing. Anything else (a reset mid-statement) is ambiguous.
  */
 const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
-const NEVER_SENT_MESSAGES = /Connection terminated due to connection timeout|timeout expired|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|the database system is (starting up|shutting down)/i;
+const NEVER_SENT_MESSAGES =
+  /Connection terminated due to connection timeout|timeout expired|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|the database system is (starting up|shutting down)/i;
 // Data API exceptions that mean "not now" rather than "bad statement".
 const UNAVAILABLE_EXCEPTIONS = new Set([
   'DatabaseResumingException',

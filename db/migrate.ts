@@ -45,10 +45,7 @@ const MIGRATION_LOCK_ID = 7_311_946_002;
  * drizzle.__drizzle_migrations and applies the rest in one transaction). On node-postgres two
  * concurrent migrators serialize on an advisory lock held on one dedicated connection.
  */
-export async function migrateDatabase(
-  database: Database,
-  migrationsFolder: string = DEFAULT_MIGRATIONS_FOLDER,
-): Promise<void> {
+export async function migrateDatabase(database: Database, migrationsFolder: string = DEFAULT_MIGRATIONS_FOLDER): Promise<void> {
   const config = { migrationsFolder };
   switch (database.driver) {
     case 'pglite': {

@@ -263,9 +263,7 @@ function serverConfig(e: Env): LocalServerConfig {
   };
   // Node refuses a headers timeout longer than the whole-request timeout: say so by name.
   if (server.headersTimeoutMs > server.requestTimeoutMs) {
-    throw new ConfigError([
-      `SERVER_HEADERS_TIMEOUT_MS: must not exceed SERVER_REQUEST_TIMEOUT_MS (${server.headersTimeoutMs} > ${server.requestTimeoutMs})`,
-    ]);
+    throw new ConfigError([`SERVER_HEADERS_TIMEOUT_MS: must not exceed SERVER_REQUEST_TIMEOUT_MS (${server.headersTimeoutMs} > ${server.requestTimeoutMs})`]);
   }
   return server;
 }
@@ -329,4 +327,3 @@ function databaseConfig(e: Env, runtime: Runtime): DatabaseConfig {
   }
   return { driver: 'pglite', dataDir: DEFAULT_DATA_DIR };
 }
-

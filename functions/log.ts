@@ -95,7 +95,12 @@ function redact(message: string, values: string[]): string {
 }
 
 const frames = (stack: unknown) =>
-  typeof stack === 'string' ? stack.split('\n').filter((line) => line.startsWith('    at ')).join('\n') || undefined : undefined;
+  typeof stack === 'string'
+    ? stack
+        .split('\n')
+        .filter((line) => line.startsWith('    at '))
+        .join('\n') || undefined
+    : undefined;
 
 /**
  * What a log line may say about an error. Drizzle's errors carry the SQL and every parameter in

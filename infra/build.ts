@@ -146,8 +146,7 @@ export async function buildFunctions(outDir: string): Promise<Record<string, Bui
   return built;
 }
 
-export const formatBytes = (bytes: number) =>
-  bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+export const formatBytes = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
 
 async function main() {
   const { values } = parseArgs({ options: { out: { type: 'string', default: join(REPO_ROOT, 'dist') } } });

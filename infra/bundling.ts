@@ -26,8 +26,7 @@ export const LAMBDA_FUNCTIONS: readonly LambdaFunction[] = [
   { name: 'scheduler', entry: 'functions/handlers/scheduler.ts', handler: 'functions/handlers/scheduler.handler' },
 ];
 
-export const lambdaFunction = (name: LambdaFunction['name']): LambdaFunction =>
-  LAMBDA_FUNCTIONS.find((f) => f.name === name)!;
+export const lambdaFunction = (name: LambdaFunction['name']): LambdaFunction => LAMBDA_FUNCTIONS.find((f) => f.name === name)!;
 
 /**
  * Packages that must never be bundled:

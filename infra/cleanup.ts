@@ -16,16 +16,8 @@ function scheduleExpression(value: string): ScheduleExpression {
   throw new Error(`PIPESTORE_CLEANUP_SCHEDULE: expected rate(…) or cron(…), got ${JSON.stringify(value)}`);
 }
 
-export function createCleanup({
-  database,
-  after,
-}: {
-  database: DatabaseAccess;
-  after?: ReturnType<typeof createMigrator>['invocation'];
-}) {
-  const schedule = scheduleExpression(
-    process.env.PIPESTORE_CLEANUP_SCHEDULE || ($app.stage === 'production' ? 'rate(15 minutes)' : 'rate(6 hours)'),
-  );
+export function createCleanup({ database, after }: { database: DatabaseAccess; after?: ReturnType<typeof createMigrator>['invocation'] }) {
+  const schedule = scheduleExpression(process.env.PIPESTORE_CLEANUP_SCHEDULE || ($app.stage === 'production' ? 'rate(15 minutes)' : 'rate(6 hours)'));
   // Updated only after this deploy's migrations ran, like the API: new cleanup code never meets an
   // old schema.
   const cleanupFunction = new sst.aws.Function(

@@ -64,7 +64,9 @@ export function createDatabase() {
   const external = process.env.PIPESTORE_EXTERNAL_DATABASE === 'true';
   const proxy = proxySetting(process.env);
   if (external && proxy) {
-    throw new Error("PIPESTORE_DB_PROXY: the proxy fronts pipestore's Aurora cluster; with PIPESTORE_EXTERNAL_DATABASE, point DatabaseUrl at your provider's pooled endpoint instead");
+    throw new Error(
+      "PIPESTORE_DB_PROXY: the proxy fronts pipestore's Aurora cluster; with PIPESTORE_EXTERNAL_DATABASE, point DatabaseUrl at your provider's pooled endpoint instead",
+    );
   }
   const none: Record<string, string> = {};
   if (external) return { aurora: undefined, link: new sst.Secret('DatabaseUrl'), vpc: undefined, environment: none, proxy };

@@ -15,13 +15,7 @@ import type { createMigrator } from './migrator';
 
 export const SCHEDULER_RATE = 'rate(1 minute)' as const;
 
-export function createScheduler({
-  database,
-  after,
-}: {
-  database: DatabaseAccess;
-  after?: ReturnType<typeof createMigrator>['invocation'];
-}) {
+export function createScheduler({ database, after }: { database: DatabaseAccess; after?: ReturnType<typeof createMigrator>['invocation'] }) {
   const gated = after ? { dependsOn: [after] } : undefined;
   const schedulerFunction = new sst.aws.Function(
     'SchedulerFunction',

@@ -28,9 +28,7 @@ export const pipelineActivations = pgTable(
     activatedAt: timestamptz().notNull().defaultNow(),
   },
   (t) => [
-    foreignKey({ name: 'pipeline_activations_pipeline_id_fk', columns: [t.pipelineId], foreignColumns: [pipelines.id] }).onDelete(
-      'cascade',
-    ),
+    foreignKey({ name: 'pipeline_activations_pipeline_id_fk', columns: [t.pipelineId], foreignColumns: [pipelines.id] }).onDelete('cascade'),
     // GET /v1/pipelines/{id}/activations: newest first, keyset on id; also the cascade from pipelines.
     index('pipeline_activations_pipeline_id_id_idx').on(t.pipelineId, t.id),
   ],

@@ -15,5 +15,4 @@ export const mutableRow = {
 };
 
 /** `column in ('a', 'b')` for a check constraint; values are our own constants, never user input. */
-export const isOneOf = (column: AnyPgColumn, values: readonly string[]): SQL =>
-  sql`${column} in (${sql.raw(values.map((v) => `'${v}'`).join(', '))})`;
+export const isOneOf = (column: AnyPgColumn, values: readonly string[]): SQL => sql`${column} in (${sql.raw(values.map((v) => `'${v}'`).join(', '))})`;

@@ -36,8 +36,6 @@ export const dlq = pgTable(
     // Deleting runs (retention cleanup, pipeline delete) cascades here: without these the foreign
     // key triggers scan the whole table for every deleted run and task run.
     index('dlq_run_id_idx').on(t.runId),
-    index('dlq_replay_task_run_id_idx')
-      .on(t.replayTaskRunId)
-      .where(sql`${t.replayTaskRunId} is not null`),
+    index('dlq_replay_task_run_id_idx').on(t.replayTaskRunId).where(sql`${t.replayTaskRunId} is not null`),
   ],
 );

@@ -1,16 +1,5 @@
 import { sql } from 'drizzle-orm';
-import {
-  type AnyPgColumn,
-  foreignKey,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  text,
-  unique,
-  check,
-  boolean,
-} from 'drizzle-orm/pg-core';
+import { type AnyPgColumn, foreignKey, index, integer, jsonb, pgTable, text, unique, check, boolean } from 'drizzle-orm/pg-core';
 import { mutableRow, timestamptz } from './columns';
 import { projects } from './projects';
 
@@ -75,9 +64,7 @@ export const pipelines = pgTable(
     index('pipelines_active_version_id_idx').on(t.activeVersionId),
     // tickSchedules: the enabled schedules whose next slot is due (or not computed yet). Partial,
     // so that unscheduled and paused pipelines cost the tick nothing.
-    index('pipelines_schedule_next_at_idx')
-      .on(t.scheduleNextAt)
-      .where(sql`${t.schedule} is not null and ${t.scheduleEnabled}`),
+    index('pipelines_schedule_next_at_idx').on(t.scheduleNextAt).where(sql`${t.schedule} is not null and ${t.scheduleEnabled}`),
   ],
 );
 

@@ -23,10 +23,7 @@ export const services = pgTable(
     lastSeenAt: timestamptz().notNull().defaultNow(),
     ...mutableRow,
   },
-  (t) => [
-    primaryKey({ name: 'services_pkey', columns: [t.projectId, t.id] }),
-    check('services_status_check', isOneOf(t.status, SERVICE_STATUSES)),
-  ],
+  (t) => [primaryKey({ name: 'services_pkey', columns: [t.projectId, t.id] }), check('services_status_check', isOneOf(t.status, SERVICE_STATUSES))],
 );
 
 export const tasks = pgTable(

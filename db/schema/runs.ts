@@ -67,17 +67,11 @@ export const pipelineRuns = pgTable(
     // GET /v1/runs?status=… without a pipeline filter: one backward scan per requested status.
     index('pipeline_runs_project_id_status_created_at_id_idx').on(t.projectId, t.status, t.createdAt, t.id),
     // Cleanup: running runs whose heartbeat went stale (partial: only live runs are indexed).
-    index('pipeline_runs_heartbeat_at_idx')
-      .on(t.heartbeatAt)
-      .where(sql`${t.status} = 'running'`),
+    index('pipeline_runs_heartbeat_at_idx').on(t.heartbeatAt).where(sql`${t.status} = 'running'`),
     // Cleanup: runs still pending past PENDING_RUN_TIMEOUT_S (partial: only pending runs are indexed).
-    index('pipeline_runs_pending_created_at_idx')
-      .on(t.createdAt)
-      .where(sql`${t.status} = 'pending'`),
+    index('pipeline_runs_pending_created_at_idx').on(t.createdAt).where(sql`${t.status} = 'pending'`),
     // Cleanup: terminal runs past RUN_RETENTION_DAYS.
-    index('pipeline_runs_completed_at_idx')
-      .on(t.completedAt)
-      .where(sql`${t.completedAt} is not null`),
+    index('pipeline_runs_completed_at_idx').on(t.completedAt).where(sql`${t.completedAt} is not null`),
     // Deleting a pipeline (or a project) deletes its versions, and the foreign key from version_id
     // is checked for every deleted version: without this index each check scans the whole table.
     index('pipeline_runs_version_id_idx').on(t.versionId),

@@ -93,10 +93,11 @@ export function createApp({ database, config }: AppDependencies): App {
     let built: Promise<Router> | undefined;
     return () =>
       (built ??= load().then(
-        (routers) => withRequestContext((app) => {
-          v1Middleware(app);
-          for (const routes of routers) app.route(prefix, routes);
-        }),
+        (routers) =>
+          withRequestContext((app) => {
+            v1Middleware(app);
+            for (const routes of routers) app.route(prefix, routes);
+          }),
         (err: unknown) => {
           built = undefined;
           throw err;

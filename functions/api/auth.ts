@@ -30,9 +30,7 @@ function unreachable(database: Database): Database {
  */
 function restrictToCachedReads(c: Context<AppEnv>): void {
   if (!READ_METHODS.has(c.req.method)) {
-    throw new ApiError(
-      problem(503, 'database_unavailable', 'the database is unreachable; retry shortly', { headers: { 'Retry-After': '5' } }),
-    );
+    throw new ApiError(problem(503, 'database_unavailable', 'the database is unreachable; retry shortly', { headers: { 'Retry-After': '5' } }));
   }
   const offline = unreachable(c.get('database'));
   c.set('database', offline);
@@ -41,8 +39,7 @@ function restrictToCachedReads(c: Context<AppEnv>): void {
 
 const ADMIN_PATH = /^\/v1\/projects(\/|$)/;
 
-const unauthorized = (detail: string) =>
-  new ApiError(problem(401, 'unauthorized', detail, { headers: { 'WWW-Authenticate': 'Bearer' } }));
+const unauthorized = (detail: string) => new ApiError(problem(401, 'unauthorized', detail, { headers: { 'WWW-Authenticate': 'Bearer' } }));
 
 const digest = (secret: string) => createHash('sha256').update(secret).digest();
 // The admin token's digest, computed once per configured token rather than on every request.

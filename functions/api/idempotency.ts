@@ -71,9 +71,7 @@ function answer(c: Context<AppEnv>, claim: Exclude<Claim, { outcome: 'claimed' }
       return body === null ? c.body(null, status as StatusCode, replayed) : c.body(body, status as ContentfulStatusCode, replayed);
     }
     case 'mismatch':
-      throw new ApiError(
-        problem(422, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request (method, path or body)'),
-      );
+      throw new ApiError(problem(422, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request (method, path or body)'));
     case 'in_flight':
       throw new ApiError(
         problem(409, 'idempotency_request_in_flight', 'a request with this Idempotency-Key is still being processed; retry shortly', {

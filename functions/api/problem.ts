@@ -12,14 +12,7 @@ import {
   UniqueViolationError,
   asDatabaseError,
 } from '../../db/errors';
-import {
-  DomainError,
-  NotFoundError,
-  PreconditionFailedError,
-  StateConflictError,
-  ValidationError,
-  type FieldError,
-} from '../core/errors';
+import { DomainError, NotFoundError, PreconditionFailedError, StateConflictError, ValidationError, type FieldError } from '../core/errors';
 import { PROBLEM_CODES, type ProblemCode } from '../core/problem-codes';
 import { errorFields, log } from '../log';
 import { tags } from '../store/tags';
@@ -127,10 +120,8 @@ export function toProblem(err: unknown): Problem {
   // layer before the project's deletion reached it. The key is gone with its project.
   if (dbError instanceof ForeignKeyViolationError && dbError.constraint?.endsWith('_project_id_projects_id_fk'))
     return problem(401, 'unauthorized', 'unknown, revoked or expired API key', { headers: { 'WWW-Authenticate': 'Bearer' } });
-  if (dbError instanceof UniqueViolationError)
-    return problem(409, 'conflict', 'a resource with the same unique key already exists');
-  if (dbError instanceof ConflictError)
-    return problem(409, 'concurrent_update', 'a concurrent update conflicted with this request; retry it');
+  if (dbError instanceof UniqueViolationError) return problem(409, 'conflict', 'a resource with the same unique key already exists');
+  if (dbError instanceof ConflictError) return problem(409, 'concurrent_update', 'a concurrent update conflicted with this request; retry it');
   if (dbError instanceof CheckViolationError) return problem(400, 'invalid_value', 'a value is out of its allowed range');
   return problem(500, 'internal_error', 'an unexpected error occurred');
 }

@@ -43,9 +43,7 @@ export const readJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   const type = c.req.header('content-type') ?? '';
   if (!JSON_CONTENT_TYPE.test(type)) {
-    throw new ApiError(
-      problem(415, 'unsupported_media_type', `expected Content-Type: application/json, got ${JSON.stringify(type || null)}`),
-    );
+    throw new ApiError(problem(415, 'unsupported_media_type', `expected Content-Type: application/json, got ${JSON.stringify(type || null)}`));
   }
   let text: string;
   try {
@@ -54,9 +52,7 @@ export const readJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
     throw new ApiError(problem(400, 'invalid_encoding', 'the request body is not valid UTF-8'));
   }
   if (exceedsDepth(text, MAX_JSON_DEPTH)) {
-    throw new ApiError(
-      problem(400, 'json_too_deep', `the request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep`),
-    );
+    throw new ApiError(problem(400, 'json_too_deep', `the request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep`));
   }
   let value: unknown;
   try {
@@ -173,5 +169,4 @@ export function unstorableStrings(root: unknown): FieldError[] {
 const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
 
 /** A key that is not storable, shown with \uXXXX escapes so the path itself is clean text. */
-const escapeKey = (key: string) =>
-  key.replace(/[\0\uD800-\uDFFF]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const escapeKey = (key: string) => key.replace(/[\0\uD800-\uDFFF]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);

@@ -132,5 +132,4 @@ export function completeRoute<R extends RouteConfig>(route: R, access: Access): 
   return { ...route, request, responses: sortByStatus(responses) };
 }
 
-const sortByStatus = (responses: Responses): Responses =>
-  Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
+const sortByStatus = (responses: Responses): Responses => Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));

@@ -36,8 +36,7 @@ export const PageQuery = z.strictObject({
   cursor: z.string().max(1024).optional().openapi({ description: 'Opaque cursor from the previous page' }),
 });
 
-export const pageOf = <T extends z.ZodTypeAny>(item: T, name: string) =>
-  z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);
+export const pageOf = <T extends z.ZodTypeAny>(item: T, name: string) => z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);
 
 export const Definition = DefinitionSchema;
 

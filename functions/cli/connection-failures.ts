@@ -27,7 +27,8 @@ export function connectionFailure(err: unknown, target: string): string | undefi
   for (const e of causes(err)) {
     const code = typeof e.code === 'string' ? e.code : undefined;
     const message = typeof e.message === 'string' ? e.message : '';
-    if (code === 'ECONNREFUSED') return `connection refused by ${target}: is PostgreSQL running there? Check the host and port in DATABASE_URL (or DB_HOST, DB_PORT)`;
+    if (code === 'ECONNREFUSED')
+      return `connection refused by ${target}: is PostgreSQL running there? Check the host and port in DATABASE_URL (or DB_HOST, DB_PORT)`;
     if (code === 'ENOENT' && e.syscall === 'connect') {
       return `no PostgreSQL socket at ${String(e.address ?? target)}: check the socket directory (?host=) and port in DATABASE_URL (or DB_HOST, DB_PORT)`;
     }
@@ -44,7 +45,8 @@ export function connectionFailure(err: unknown, target: string): string | undefi
     if (/The server does not support SSL connections/i.test(message)) {
       return `TLS to ${target} failed: the server does not accept TLS: remove sslmode from DATABASE_URL or set DB_SSL=false`;
     }
-    if (code?.startsWith('ERR_SSL') || code?.startsWith('ERR_TLS')) return `TLS to ${target} failed: ${message}: check DB_SSL, DB_SSL_CA and sslmode in DATABASE_URL`;
+    if (code?.startsWith('ERR_SSL') || code?.startsWith('ERR_TLS'))
+      return `TLS to ${target} failed: ${message}: check DB_SSL, DB_SSL_CA and sslmode in DATABASE_URL`;
   }
   return undefined;
 }

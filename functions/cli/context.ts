@@ -23,10 +23,7 @@ export function cliConfig(options: GlobalOptions): AppConfig {
 }
 
 /** Opens the configured database for one command and always closes it. */
-export async function withDatabase<T>(
-  options: GlobalOptions,
-  run: (database: Database, config: AppConfig) => Promise<T>,
-): Promise<T> {
+export async function withDatabase<T>(options: GlobalOptions, run: (database: Database, config: AppConfig) => Promise<T>): Promise<T> {
   const config = cliConfig(options);
   const database = await createDatabase(config.database).catch((err: unknown) => {
     // A DATABASE_URL that is no connection string is found when the driver reads it.

@@ -22,7 +22,8 @@ Configuration: the same environment variables as the server (DATABASE_URL, DB_*,
 Exit codes: 0 ok, 1 check failed, 2 bad usage, 3 bad configuration, 4 database unreachable, 5 invalid input files.`,
     );
   // One registrar per command family: a new family is one module and one line here.
-  for (const register of [registerDbCommands, registerTenantCommands, registerSyncCommand, registerTransferCommands, registerScheduleCommands]) register(program);
+  for (const register of [registerDbCommands, registerTenantCommands, registerSyncCommand, registerTransferCommands, registerScheduleCommands])
+    register(program);
   return program;
 }
 

@@ -27,9 +27,8 @@ export interface ClientOptions {
 /** A call's data as a promise; `withResponse()` gives the same call's status, headers, replay flag and attempts. */
 export type ApiCall<T> = Promise<T> & { withResponse(): Promise<CallResult<T>> };
 
-export type Method<K extends OperationId> = IsPaginated<K> extends true
-  ? (...args: ArgList<K>) => Paginated<Item<K>, Data<K> & Page<Item<K>>>
-  : (...args: ArgList<K>) => ApiCall<Data<K>>;
+export type Method<K extends OperationId> =
+  IsPaginated<K> extends true ? (...args: ArgList<K>) => Paginated<Item<K>, Data<K> & Page<Item<K>>> : (...args: ArgList<K>) => ApiCall<Data<K>>;
 
 export type Operations = { [K in OperationId]: Method<K> };
 type ResourceMethods = { [R in keyof Resources]: { [N in keyof Resources[R]]: Resources[R][N] extends OperationId ? Method<Resources[R][N]> : never } };
@@ -63,7 +62,10 @@ function method(transport: TransportOptions, operationId: OperationId): (args?: 
   if (operationTable[operationId].paginated) {
     return (args = {}) => {
       const { cursor, ...rest } = args;
-      return new Paginated((next) => send(transport, operationId, { ...rest, cursor: next }) as Promise<CallResult<Page<unknown>>>, cursor as string | undefined);
+      return new Paginated(
+        (next) => send(transport, operationId, { ...rest, cursor: next }) as Promise<CallResult<Page<unknown>>>,
+        cursor as string | undefined,
+      );
     };
   }
   return (args = {}) => apiCall(send(transport, operationId, args));
@@ -77,9 +79,7 @@ export function createClient(options: ClientOptions): PipestoreClient {
     retry: retryPolicy(options.retry),
     headers: options.headers,
   };
-  const operations = Object.fromEntries(
-    (Object.keys(operationTable) as OperationId[]).map((id) => [id, method(transport, id)]),
-  ) as unknown as Operations;
+  const operations = Object.fromEntries((Object.keys(operationTable) as OperationId[]).map((id) => [id, method(transport, id)])) as unknown as Operations;
   const grouped = Object.fromEntries(
     Object.entries(resources).map(([resource, names]) => [
       resource,

@@ -31,7 +31,15 @@ export class PipestoreError extends Error {
   readonly operation: string;
   readonly attempts: number;
 
-  constructor(init: { status: number; problem: Problem | null; text: string; requestId: string | null; retryAfterMs: number | null; operation: string; attempts: number }) {
+  constructor(init: {
+    status: number;
+    problem: Problem | null;
+    text: string;
+    requestId: string | null;
+    retryAfterMs: number | null;
+    operation: string;
+    attempts: number;
+  }) {
     const { status, problem } = init;
     super(problem ? `${status} ${problem.code}: ${problem.detail}` : `${status}: ${init.text.slice(0, 200) || 'no body'}`);
     this.status = status;

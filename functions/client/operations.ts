@@ -26,12 +26,13 @@ type BodyArgs<K extends OperationId> = [RequestBody<K>] extends [never]
     : {};
 
 type HeaderNames<K extends OperationId> = keyof Present<Parameters<K> extends { header?: infer H } ? H : never>;
-type ConditionalArgs<K extends OperationId> = 'if-match' extends HeaderNames<K>
-  ? {
-      /** The revision this write is conditional on (sent as If-Match: "<revision>"); stale is a 412. */
-      ifMatch?: number | string;
-    }
-  : {};
+type ConditionalArgs<K extends OperationId> =
+  'if-match' extends HeaderNames<K>
+    ? {
+        /** The revision this write is conditional on (sent as If-Match: "<revision>"); stale is a 412. */
+        ifMatch?: number | string;
+      }
+    : {};
 type IdempotencyArgs<K extends OperationId> = (typeof operationTable)[K]['method'] extends 'POST'
   ? {
       /** Reused across this call's retries; generated once per call when not given. */

@@ -131,7 +131,9 @@ export async function send<K extends OperationId>(options: TransportOptions, ope
       if (again) continue;
       if (args.signal?.aborted) throw args.signal.reason;
       const why = timedOut || deadlineSignal.aborted ? `no answer within ${retry.deadlineMs} ms` : `connection failed (${(err as Error).message})`;
-      throw new PipestoreConnectionError(`${operationId}: ${why} after ${attempt} attempt(s)`, operationId, attempt, timedOut || deadlineSignal.aborted, { cause: err });
+      throw new PipestoreConnectionError(`${operationId}: ${why} after ${attempt} attempt(s)`, operationId, attempt, timedOut || deadlineSignal.aborted, {
+        cause: err,
+      });
     }
 
     const requestId = res.headers.get('x-request-id');
@@ -152,6 +154,14 @@ export async function send<K extends OperationId>(options: TransportOptions, ope
       if (await waitForNext(attempt, wait).catch(() => false)) continue;
       if (args.signal?.aborted) throw args.signal.reason;
     }
-    throw new PipestoreError({ status: res.status, problem: isProblem(json) ? json : null, text, requestId, retryAfterMs: after, operation: operationId, attempts: attempt });
+    throw new PipestoreError({
+      status: res.status,
+      problem: isProblem(json) ? json : null,
+      text,
+      requestId,
+      retryAfterMs: after,
+      operation: operationId,
+      attempts: attempt,
+    });
   }
 }

@@ -93,7 +93,16 @@ export function createConsoleApp({ database, config, cache }: ConsoleDependencie
     const form = await c.req.parseBody();
     const token = form[FORM_TOKEN_FIELD];
     if (!sameOrigin(c) || !tokensMatch(typeof token === 'string' ? token : undefined, getCookie(c, SIGN_IN_CSRF_COOKIE))) {
-      return render(c, <ErrorPage status={403} title="Refused" detail="This sign-in did not come from this console's sign-in page. Open the sign-in page and try again." requestId={c.get('requestId')} />, 403);
+      return render(
+        c,
+        <ErrorPage
+          status={403}
+          title="Refused"
+          detail="This sign-in did not come from this console's sign-in page. Open the sign-in page and try again."
+          requestId={c.get('requestId')}
+        />,
+        403,
+      );
     }
     const key = typeof form.key === 'string' ? form.key.trim() : '';
     const next = consolePath(typeof form.next === 'string' ? form.next : undefined);
@@ -155,10 +164,14 @@ export function createConsoleApp({ database, config, cache }: ConsoleDependencie
     return render(c, <RunPage data={await loadRunPage(pageContext(c), { id })} csrf={csrf(c)} notice={notice(c)} />);
   });
   app.post('/console/runs/:id/cancel', (c) => (param(c, 'id') ? actions.cancel(c, param(c, 'id')!) : notFoundPage(c)));
-  app.get('/console/dlq', async (c) => render(c, <DlqPage data={await loadDlqPage(pageContext(c), { cursor: query(c, 'cursor') })} csrf={csrf(c)} notice={notice(c)} />));
+  app.get('/console/dlq', async (c) =>
+    render(c, <DlqPage data={await loadDlqPage(pageContext(c), { cursor: query(c, 'cursor') })} csrf={csrf(c)} notice={notice(c)} />),
+  );
   app.post('/console/dlq/:id/replay', (c) => (param(c, 'id') ? actions.replay(c, param(c, 'id')!) : notFoundPage(c)));
   app.post('/console/dlq/:id/delete', (c) => (param(c, 'id') ? actions.remove(c, param(c, 'id')!) : notFoundPage(c)));
-  app.get('/console/services', async (c) => render(c, <ServicesPage data={await loadServicesPage(pageContext(c), { cursor: query(c, 'cursor') })} csrf={csrf(c)} />));
+  app.get('/console/services', async (c) =>
+    render(c, <ServicesPage data={await loadServicesPage(pageContext(c), { cursor: query(c, 'cursor') })} csrf={csrf(c)} />),
+  );
 
   app.notFound((c) => notFoundPage(c));
   app.onError((err, c) => {
@@ -175,8 +188,22 @@ export function createConsoleApp({ database, config, cache }: ConsoleDependencie
     }
     const status = p.status >= 500 ? (p.status === 503 ? 503 : 500) : 400;
     const detail =
-      status === 503 ? 'The database is unreachable right now. Try again in a few seconds.' : status === 500 ? 'Something went wrong on our side. Quote the request id below when you report it.' : p.detail;
-    return render(c, <ErrorPage status={status} title={status === 400 ? 'Bad request' : 'Error'} detail={detail} requestId={c.get('requestId')} csrf={c.get('session')?.csrf} />, status);
+      status === 503
+        ? 'The database is unreachable right now. Try again in a few seconds.'
+        : status === 500
+          ? 'Something went wrong on our side. Quote the request id below when you report it.'
+          : p.detail;
+    return render(
+      c,
+      <ErrorPage
+        status={status}
+        title={status === 400 ? 'Bad request' : 'Error'}
+        detail={detail}
+        requestId={c.get('requestId')}
+        csrf={c.get('session')?.csrf}
+      />,
+      status,
+    );
   });
   return app;
 }

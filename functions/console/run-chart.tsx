@@ -13,8 +13,7 @@ const HEIGHT = 160;
 const PAD = { top: 10, right: 10, bottom: 22, left: 56 };
 const BAR = 8;
 
-const durationOf = (run: RunSummary) =>
-  run.startedAt && run.completedAt ? Math.max(0, Date.parse(run.completedAt) - Date.parse(run.startedAt)) : null;
+const durationOf = (run: RunSummary) => (run.startedAt && run.completedAt ? Math.max(0, Date.parse(run.completedAt) - Date.parse(run.startedAt)) : null);
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
@@ -59,7 +58,13 @@ export const RunChart: FC<{ runs: RunSummary[] }> = ({ runs }) => {
           const height = Math.max(3, ms === null ? 3 : (ms / longest) * plotHeight);
           return (
             <a href={`/console/runs/${run.id}`}>
-              <rect class={`bar b-${run.status}`} x={x(run).toFixed(0)} y={(HEIGHT - PAD.bottom - height).toFixed(0)} width={String(BAR)} height={height.toFixed(0)}>
+              <rect
+                class={`bar b-${run.status}`}
+                x={x(run).toFixed(0)}
+                y={(HEIGHT - PAD.bottom - height).toFixed(0)}
+                width={String(BAR)}
+                height={height.toFixed(0)}
+              >
                 <title>{`${run.status.replace('_', ' ')} · ${ms === null ? 'not finished' : formatDuration(ms)} · ${day(Date.parse(run.createdAt))} UTC`}</title>
               </rect>
             </a>

@@ -58,8 +58,7 @@ export const ScheduleToggle: FC<{ pipelineName: string; enabled: boolean; csrf: 
   </form>
 );
 
-const State: FC<{ schedule: Schedule }> = ({ schedule }) =>
-  schedule.enabled ? <span class="sched-on">active</span> : <span class="sched-off">paused</span>;
+const State: FC<{ schedule: Schedule }> = ({ schedule }) => (schedule.enabled ? <span class="sched-on">active</span> : <span class="sched-off">paused</span>);
 
 /** `missedSlots` is counted up to the cap: beyond, it means "at least". */
 const missed = (n: number) => (n >= MISSED_SLOTS_CAP ? `${MISSED_SLOTS_CAP}+` : String(n));
@@ -111,8 +110,8 @@ export const ScheduleDetails: FC<{ schedule: Schedule | undefined; csrf: string 
   if (!schedule) {
     return (
       <p class="empty">
-        No schedule. Give the pipeline a cron <code>schedule</code> (and an IANA <code>timezone</code>) with <code>PATCH /v1/pipelines/{'{id}'}</code> or
-        in its file for <code>pipestore sync</code>; it then fires here on its own.
+        No schedule. Give the pipeline a cron <code>schedule</code> (and an IANA <code>timezone</code>) with <code>PATCH /v1/pipelines/{'{id}'}</code> or in its
+        file for <code>pipestore sync</code>; it then fires here on its own.
       </p>
     );
   }

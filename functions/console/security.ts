@@ -26,8 +26,7 @@ export const FORM_TOKEN_FIELD = '_csrf';
 export const SIGN_IN_CSRF_COOKIE = 'pipestore_console_csrf';
 
 /** The CSRF token of a session: derived from its secret token, so nothing more is stored. */
-export const csrfTokenOf = (sessionToken: string) =>
-  createHmac('sha256', sessionToken).update('pipestore console form v1').digest('base64url');
+export const csrfTokenOf = (sessionToken: string) => createHmac('sha256', sessionToken).update('pipestore console form v1').digest('base64url');
 
 export const tokensMatch = (a: string | undefined, b: string | undefined) => {
   if (!a || !b) return false;

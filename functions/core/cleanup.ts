@@ -169,8 +169,7 @@ function plan(input: CleanupInput): { steps: StepPlan[]; skipped: CleanupStep[] 
   });
   const expiredWhere = sql`expires_at < ${now}`;
   const dlqWhere = sql`failed_at < ${ago(input.dlqRetentionDays * day)}`;
-  const terminalWhere =
-    input.runRetentionDays === undefined ? undefined : sql`completed_at < ${ago(input.runRetentionDays * day)} and status in ${TERMINAL}`;
+  const terminalWhere = input.runRetentionDays === undefined ? undefined : sql`completed_at < ${ago(input.runRetentionDays * day)} and status in ${TERMINAL}`;
 
   const steps: StepPlan[] = [
     // First: a run stuck in `running` is wrong state that users see; the deletions are hygiene.
@@ -217,15 +216,7 @@ const isStatementTimeout = (err: unknown) => asDatabaseError(err) instanceof Sta
  * Runs every step (see above) and logs the result as one JSON line, with `logFields` (who
  * triggered it: a schedule's execution, the CLI) added to it.
  */
-export async function runCleanup({
-  db,
-  input,
-  logFields = {},
-}: {
-  db: Db;
-  input: CleanupInput;
-  logFields?: Record<string, unknown>;
-}): Promise<CleanupResult> {
+export async function runCleanup({ db, input, logFields = {} }: { db: Db; input: CleanupInput; logFields?: Record<string, unknown> }): Promise<CleanupResult> {
   const started = performance.now();
   const { steps, skipped } = plan(input);
   const round: Round = {

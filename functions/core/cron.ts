@@ -35,8 +35,7 @@ export function cronFor(expression: string, timezone: string): Cron {
   return job;
 }
 
-const SECONDS_REFUSED =
-  'seconds are not supported: a schedule fires at most once a minute, so use five fields (minute hour day-of-month month day-of-week)';
+const SECONDS_REFUSED = 'seconds are not supported: a schedule fires at most once a minute, so use five fields (minute hour day-of-month month day-of-week)';
 
 /** Why an expression is not a schedule we accept, or undefined when it is one. */
 export function scheduleError(expression: string): string | undefined {

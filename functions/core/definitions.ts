@@ -7,9 +7,7 @@ import { REGISTRY_LIMITS } from './registry-limits';
 
 export const DEFINITION_LIMITS = { stages: 200, tasksPerStage: 100, bytes: 256 * 1024 } as const;
 
-const identifier = z
-  .string()
-  .regex(identifierPattern(64), 'must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
+const identifier = z.string().regex(identifierPattern(64), 'must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
 const config = z.record(z.string(), z.unknown());
 
 // `meta({ id })` is plain zod; the API's OpenAPI document picks it up as a named component.
@@ -57,17 +55,14 @@ export function definitionErrors(definition: PipelineDefinition, prefix = 'defin
     } else stageIndex.set(stage.id, i);
     const taskIds = new Set<string>();
     stage.tasks?.forEach((task, j) => {
-      if (taskIds.has(task.id))
-        errors.push({ path: `${prefix}.stages.${i}.tasks.${j}.id`, message: `duplicate task id "${task.id}" in stage "${stage.id}"` });
+      if (taskIds.has(task.id)) errors.push({ path: `${prefix}.stages.${i}.tasks.${j}.id`, message: `duplicate task id "${task.id}" in stage "${stage.id}"` });
       taskIds.add(task.id);
     });
   });
   definition.stages.forEach((stage, i) => {
     stage.dependsOn?.forEach((dep, j) => {
-      if (!stageIndex.has(dep))
-        errors.push({ path: `${prefix}.stages.${i}.dependsOn.${j}`, message: `stage "${stage.id}" depends on unknown stage "${dep}"` });
-      else if (dep === stage.id)
-        errors.push({ path: `${prefix}.stages.${i}.dependsOn.${j}`, message: `stage "${stage.id}" depends on itself` });
+      if (!stageIndex.has(dep)) errors.push({ path: `${prefix}.stages.${i}.dependsOn.${j}`, message: `stage "${stage.id}" depends on unknown stage "${dep}"` });
+      else if (dep === stage.id) errors.push({ path: `${prefix}.stages.${i}.dependsOn.${j}`, message: `stage "${stage.id}" depends on itself` });
     });
   });
   if (errors.length) return errors;

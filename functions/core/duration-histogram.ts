@@ -62,9 +62,7 @@ export function rollupRanges(from: number, to: number): PeriodRange[] {
   if (from >= to) return [];
   const hours = (a: number, b: number, sign: 1 | -1): PeriodRange[] => (a < b ? [{ hours: 1, from: a, to: b, sign }] : []);
   const partOfDay = (day: number, a: number, b: number): PeriodRange[] =>
-    b - a <= DAY_MS / 2
-      ? hours(a, b, 1)
-      : [{ hours: 24, from: day, to: day + DAY_MS, sign: 1 }, ...hours(day, a, -1), ...hours(b, day + DAY_MS, -1)];
+    b - a <= DAY_MS / 2 ? hours(a, b, 1) : [{ hours: 24, from: day, to: day + DAY_MS, sign: 1 }, ...hours(day, a, -1), ...hours(b, day + DAY_MS, -1)];
   const [firstDay, lastDay] = [ceilTo(from, DAY_MS), floorTo(to, DAY_MS)];
   if (firstDay > lastDay) return partOfDay(lastDay, from, to);
   return [

@@ -117,7 +117,13 @@ export async function claimHttpKey({ db, input }: { db: DbOrTx; input: HttpKey &
 }
 
 /** What a live key holds for this request: its response, a mismatch, or a claim still running. */
-async function storedResponse({ db, input }: { db: DbOrTx; input: HttpKey & { fingerprint: string } }): Promise<Exclude<Claim, { outcome: 'claimed' }> | undefined> {
+async function storedResponse({
+  db,
+  input,
+}: {
+  db: DbOrTx;
+  input: HttpKey & { fingerprint: string };
+}): Promise<Exclude<Claim, { outcome: 'claimed' }> | undefined> {
   const [row] = await db
     .select(rowColumns)
     .from(idempotencyKeys)
@@ -139,13 +145,7 @@ const ownClaim = (input: HttpKey & { claimedAt: Date }) =>
  * Stores the response of a claimed request, in the transaction that claimed the key and wrote the
  * resource; the key then lives `ttlHours` from its claim.
  */
-export async function completeHttpKey({
-  db,
-  input,
-}: {
-  db: DbOrTx;
-  input: HttpKey & { claimedAt: Date; ttlHours: number; response: StoredResponse };
-}) {
+export async function completeHttpKey({ db, input }: { db: DbOrTx; input: HttpKey & { claimedAt: Date; ttlHours: number; response: StoredResponse } }) {
   await db
     .update(idempotencyKeys)
     .set({
@@ -162,13 +162,7 @@ export async function completeHttpKey({
  * Stores an answer that wrote nothing (a 4xx whose transaction was rolled back), on its own. When
  * the key was claimed again meanwhile, that request's answer wins and this one is dropped.
  */
-export async function storeHttpAnswer({
-  db,
-  input,
-}: {
-  db: DbOrTx;
-  input: HttpKey & { fingerprint: string; ttlHours: number; response: StoredResponse };
-}) {
+export async function storeHttpAnswer({ db, input }: { db: DbOrTx; input: HttpKey & { fingerprint: string; ttlHours: number; response: StoredResponse } }) {
   await db
     .insert(idempotencyKeys)
     .values({
@@ -235,7 +229,10 @@ export async function putTaskResult({
 
 /** A live task result; an expired one is as good as absent (cleanup deletes it later). */
 export async function getTaskResult({ db, input }: { db: DbOrTx; input: { projectId: string; key: string } }) {
-  const [row] = await db.select(rowColumns).from(idempotencyKeys).where(and(byKey(input.projectId, 'task', input.key), isLive));
+  const [row] = await db
+    .select(rowColumns)
+    .from(idempotencyKeys)
+    .where(and(byKey(input.projectId, 'task', input.key), isLive));
   if (!row) throw new NotFoundError('task result', input.key);
   return toTaskResult(row);
 }

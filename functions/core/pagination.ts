@@ -70,8 +70,7 @@ const processKeys = new CursorKeys();
 /** Configures the key this process signs cursors with (and keeps verifying earlier ones). */
 export const useCursorSecret = (secret: string | Buffer): void => processKeys.use(secret);
 
-const invalidCursor = () =>
-  new ValidationError('the cursor is invalid', [{ path: 'query.cursor', message: 'not a cursor issued by this list' }]);
+const invalidCursor = () => new ValidationError('the cursor is invalid', [{ path: 'query.cursor', message: 'not a cursor issued by this list' }]);
 
 /** Encodes any keyset key (a tuple of JSON values) for the named list. */
 export function encodeKey(list: string, key: unknown[]): string {
@@ -96,8 +95,7 @@ export function decodeKey(list: string, cursor: string): unknown[] {
   return decoded.slice(1);
 }
 
-export const encodeCursor = (list: string, position: Position): string =>
-  encodeKey(list, [position.createdAt.toISOString(), position.id]);
+export const encodeCursor = (list: string, position: Position): string => encodeKey(list, [position.createdAt.toISOString(), position.id]);
 
 // What a genuine cursor can carry: storable timestamps, ids of the API's length. Checked even
 // though cursors are signed: a leaked key must not turn into 500s.
@@ -122,34 +120,20 @@ export function cursorInteger(value: unknown, min = 0): number {
  * Where-clause for the rows after the cursor in (created_at, id) order. A row comparison so that
  * Postgres can walk the (…, created_at, id) index from the position instead of filtering.
  */
-export function afterCursor(
-  columns: { createdAt: AnyPgColumn; id: AnyPgColumn },
-  position: Position | undefined,
-  order: 'asc' | 'desc',
-): SQL | undefined {
+export function afterCursor(columns: { createdAt: AnyPgColumn; id: AnyPgColumn }, position: Position | undefined, order: 'asc' | 'desc'): SQL | undefined {
   if (!position) return undefined;
   return keysetAfter(columns, sql`${position.createdAt.toISOString()}`, sql`${position.id}`, order);
 }
 
 /** `afterCursor` with the position as SQL (a prepared statement's placeholders). */
-export function keysetAfter(
-  columns: { createdAt: AnyPgColumn; id: AnyPgColumn },
-  createdAt: SQL,
-  id: SQL,
-  order: 'asc' | 'desc',
-): SQL {
+export function keysetAfter(columns: { createdAt: AnyPgColumn; id: AnyPgColumn }, createdAt: SQL, id: SQL, order: 'asc' | 'desc'): SQL {
   return order === 'asc'
     ? sql`(${columns.createdAt}, ${columns.id}) > (${createdAt}::timestamptz, ${id})`
     : sql`(${columns.createdAt}, ${columns.id}) < (${createdAt}::timestamptz, ${id})`;
 }
 
 /** Rows were fetched with limit + 1: the extra row only says whether there is a next page. */
-export function toPage<Row extends { createdAt: Date; id: string }, Item>(
-  list: string,
-  rows: Row[],
-  limit: number,
-  toItem: (row: Row) => Item,
-): Page<Item> {
+export function toPage<Row extends { createdAt: Date; id: string }, Item>(list: string, rows: Row[], limit: number, toItem: (row: Row) => Item): Page<Item> {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return {

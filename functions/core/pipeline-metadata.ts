@@ -23,11 +23,7 @@ export const PIPELINE_METADATA_LIMITS = {
 const L = PIPELINE_METADATA_LIMITS;
 
 /** Names are slugs; ids contain "_", so a name never looks like an id (lookups take either). */
-export const PipelineNameSchema = z
-  .string()
-  .min(1)
-  .max(L.name)
-  .regex(SLUG_PATTERN, 'must be a slug: lowercase letters, digits and single hyphens');
+export const PipelineNameSchema = z.string().min(1).max(L.name).regex(SLUG_PATTERN, 'must be a slug: lowercase letters, digits and single hyphens');
 
 export const PipelineDescriptionSchema = z.string().max(L.description);
 

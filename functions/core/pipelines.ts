@@ -68,8 +68,7 @@ export interface PipelineMetadata {
   labels?: PipelineLabels;
 }
 
-const nameTaken = (name: string) =>
-  new StateConflictError('pipeline_name_taken', `a pipeline named "${name}" already exists in this project`);
+const nameTaken = (name: string) => new StateConflictError('pipeline_name_taken', `a pipeline named "${name}" already exists in this project`);
 
 function rethrowNameConflict(err: unknown, name: string | undefined): never {
   const typed = asDatabaseError(err);
@@ -163,10 +162,7 @@ const isTarget = ({ projectId, id, ifMatch }: WriteTarget) =>
  * but its revision moved on.
  */
 async function explainMissedWrite(db: DbOrTx, { projectId, id }: WriteTarget): Promise<never> {
-  const [current] = await db
-    .select({ revision: pipelines.revision })
-    .from(pipelines)
-    .where(isTarget({ projectId, id })); // at whatever revision
+  const [current] = await db.select({ revision: pipelines.revision }).from(pipelines).where(isTarget({ projectId, id })); // at whatever revision
   if (!current) throw new NotFoundError('pipeline', id);
   throw new PreconditionFailedError(current.revision);
 }
@@ -186,13 +182,7 @@ async function updateTarget(db: DbOrTx, target: WriteTarget, values: PgUpdateSet
   return row && toPipeline(row);
 }
 
-export async function updatePipeline({
-  db,
-  input,
-}: {
-  db: DbOrTx;
-  input: WriteTarget & { patch: Partial<PipelineMetadata> };
-}) {
+export async function updatePipeline({ db, input }: { db: DbOrTx; input: WriteTarget & { patch: Partial<PipelineMetadata> } }) {
   const { patch } = input;
   const values = {
     ...(patch.name !== undefined && { name: patch.name }),

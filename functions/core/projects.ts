@@ -18,7 +18,10 @@ export const toProject = (row: ProjectRow) => ({
 });
 
 export async function createProject({ db, input }: { db: DbOrTx; input: { name: string } }) {
-  const [row] = await db.insert(projects).values({ id: newId('project'), name: input.name }).returning();
+  const [row] = await db
+    .insert(projects)
+    .values({ id: newId('project'), name: input.name })
+    .returning();
   return toProject(row!);
 }
 
@@ -56,13 +59,7 @@ export async function deleteProject({ db, input }: { db: DbOrTx; input: { projec
 // `ps_` marks a pipestore key in logs and secret scanners; 32 random bytes make it unguessable.
 const KEY_PREFIX = 'ps_';
 
-export async function createApiKey({
-  db,
-  input,
-}: {
-  db: DbOrTx;
-  input: { projectId: string; name?: string; expiresAt?: Date };
-}) {
+export async function createApiKey({ db, input }: { db: DbOrTx; input: { projectId: string; name?: string; expiresAt?: Date } }) {
   const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
   const row = await db
     .insert(apiKeys)
@@ -98,8 +95,7 @@ export async function createApiKey({
 }
 
 /** Whether a key (as authenticateApiKey returned it, perhaps from a cache) has expired by `now`. */
-export const isKeyExpired = (key: { expiresAt: Date | null }, now = Date.now()) =>
-  key.expiresAt !== null && new Date(key.expiresAt).getTime() <= now;
+export const isKeyExpired = (key: { expiresAt: Date | null }, now = Date.now()) => key.expiresAt !== null && new Date(key.expiresAt).getTime() <= now;
 
 type ApiKeyRow = typeof apiKeys.$inferSelect;
 
@@ -151,13 +147,7 @@ const keyByHash = (db: DbOrTx, hash: string | Placeholder) =>
   db
     .select({ projectId: apiKeys.projectId, keyId: apiKeys.id, expiresAt: apiKeys.expiresAt })
     .from(apiKeys)
-    .where(
-      and(
-        eq(apiKeys.hash, hash),
-        isNull(apiKeys.revokedAt),
-        or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, sql`now()`)),
-      ),
-    );
+    .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, sql`now()`))));
 
 /**
  * The project a presented key belongs to, or undefined when it is unknown, revoked or expired. The

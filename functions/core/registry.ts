@@ -90,13 +90,7 @@ const tasksOfServices = (db: DbOrTx, projectId: string, serviceIds: string[]) =>
  *
  * Sequential awaits only: the Data API driver cannot run statements of one transaction at once.
  */
-export async function registerService({
-  db,
-  input,
-}: {
-  db: DbOrTx;
-  input: ServiceRegistration;
-}): Promise<{ service: Service; created: boolean }> {
+export async function registerService({ db, input }: { db: DbOrTx; input: ServiceRegistration }): Promise<{ service: Service; created: boolean }> {
   const { projectId, id: serviceId } = input;
   const wanted: WantedTask[] = [...input.tasks]
     .map((t) => ({
@@ -152,7 +146,15 @@ async function updateExistingTasks({ tx, projectId, serviceId }: TaskOwner, exis
   const current = await tx
     .select()
     .from(tasks)
-    .where(and(eq(tasks.projectId, projectId), inArray(tasks.id, existing.map((t) => t.id))))
+    .where(
+      and(
+        eq(tasks.projectId, projectId),
+        inArray(
+          tasks.id,
+          existing.map((t) => t.id),
+        ),
+      ),
+    )
     .orderBy(asc(tasks.id))
     .for('update');
   const byId = new Map(current.map((row) => [row.id, row]));
@@ -162,8 +164,7 @@ async function updateExistingTasks({ tx, projectId, serviceId }: TaskOwner, exis
     // Only a concurrent delete can take a row between the insert and the lock; let the client retry.
     if (!row) throw new ConflictError(`task ${t.id} vanished during registration`);
     if (row.codeHash !== t.codeHash) changes.push({ id: t.id, previousHash: row.codeHash, newHash: t.codeHash });
-    const same =
-      row.serviceId === serviceId && row.codeHash === t.codeHash && row.maxAttempts === t.maxAttempts && row.timeoutSeconds === t.timeoutSeconds;
+    const same = row.serviceId === serviceId && row.codeHash === t.codeHash && row.maxAttempts === t.maxAttempts && row.timeoutSeconds === t.timeoutSeconds;
     if (!same) changed.push(t);
   }
   if (changed.length) {
@@ -211,13 +212,7 @@ async function recordHashChanges({ tx, projectId, serviceId }: TaskOwner, change
 }
 
 /** Oldest first, like pipelines; each service with all of its tasks (one extra query per page). */
-export async function listServices({
-  db,
-  input,
-}: {
-  db: DbOrTx;
-  input: PageRequest & { projectId: string };
-}): Promise<Page<Service>> {
+export async function listServices({ db, input }: { db: DbOrTx; input: PageRequest & { projectId: string } }): Promise<Page<Service>> {
   const limit = pageSize(input);
   const position = input.cursor ? decodeCursor('services', input.cursor) : undefined;
   const rows = await db
@@ -227,7 +222,13 @@ export async function listServices({
     .orderBy(asc(services.createdAt), asc(services.id))
     .limit(limit + 1);
   const page = rows.slice(0, limit);
-  const taskRows = page.length ? await tasksOfServices(db, input.projectId, page.map((s) => s.id)) : [];
+  const taskRows = page.length
+    ? await tasksOfServices(
+        db,
+        input.projectId,
+        page.map((s) => s.id),
+      )
+    : [];
   const byService = new Map<string, TaskRow[]>();
   for (const task of taskRows) {
     const list = byService.get(task.serviceId);
@@ -251,13 +252,7 @@ export async function listTaskHistory({
   const rows = await db
     .select()
     .from(taskCodeHistory)
-    .where(
-      and(
-        eq(taskCodeHistory.projectId, input.projectId),
-        eq(taskCodeHistory.taskId, input.taskId),
-        afterCursor(keyset, position, 'desc'),
-      ),
-    )
+    .where(and(eq(taskCodeHistory.projectId, input.projectId), eq(taskCodeHistory.taskId, input.taskId), afterCursor(keyset, position, 'desc')))
     .orderBy(desc(taskCodeHistory.changedAt), desc(taskCodeHistory.id))
     .limit(limit + 1);
   // Only an empty page needs the existence check that tells "unknown task" (404) from "no more

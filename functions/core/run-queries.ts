@@ -43,9 +43,7 @@ const runFilterKey = (f: RunFilters) => ({
 
 export function checkTimeWindow(after: Date | undefined, before: Date | undefined): void {
   if (after && before && after.getTime() > before.getTime()) {
-    throw new ValidationError('createdAfter is later than createdBefore', [
-      { path: 'query.createdAfter', message: 'must not be later than createdBefore' },
-    ]);
+    throw new ValidationError('createdAfter is later than createdBefore', [{ path: 'query.createdAfter', message: 'must not be later than createdBefore' }]);
   }
 }
 
@@ -80,7 +78,11 @@ async function resolvePipelines(db: DbOrTx, projectId: string, filters: RunFilte
   return rows.filter((row) => labels.every((l) => row.labels[l.key] === l.value)).map((row) => row.id);
 }
 
-const list = (values: readonly string[]) => sql.join(values.map((v) => sql`${v}`), sql`, `);
+const list = (values: readonly string[]) =>
+  sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  );
 
 /**
  * The ids of one page, newest first, as a subquery: one index walk per key, each limited to a
@@ -128,13 +130,7 @@ function pageIds(projectId: string, pipelineIds: string[] | undefined, filters: 
  * its pipeline's name. Two round trips when the filters name pipelines or labels (they are
  * resolved to pipeline ids first), one otherwise.
  */
-export async function listProjectRuns({
-  db,
-  projectId,
-  filters = {},
-  cursor,
-  limit: requested,
-}: ProjectListRequest<RunFilters>): Promise<Page<ProjectRun>> {
+export async function listProjectRuns({ db, projectId, filters = {}, cursor, limit: requested }: ProjectListRequest<RunFilters>): Promise<Page<ProjectRun>> {
   checkTimeWindow(filters.createdAfter, filters.createdBefore);
   const listName = filteredList('project-runs', runFilterKey(filters));
   const { limit, position } = pageStart(listName, { cursor, limit: requested });

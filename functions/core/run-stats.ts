@@ -34,7 +34,8 @@ export function statsWindow(since: Date | undefined, now = new Date()): Date {
   if (now.getTime() - since.getTime() > MAX_STATS_WINDOW_MS) {
     throw new ValidationError('the window is too long', [{ path: 'query.since', message: 'must be within the last 31 days' }]);
   }
-  if (since.getTime() > now.getTime()) throw new ValidationError('the window is in the future', [{ path: 'query.since', message: 'must not be in the future' }]);
+  if (since.getTime() > now.getTime())
+    throw new ValidationError('the window is in the future', [{ path: 'query.since', message: 'must not be in the future' }]);
   return since;
 }
 

@@ -18,9 +18,7 @@ const RUN_TRANSITIONS: Record<Exclude<RunStatus, 'pending'>, readonly RunStatus[
 
 // Raw and fully qualified on purpose: Drizzle leaves columns unqualified in single-table
 // statements, and inside a subquery an unqualified `id` would mean pipeline_versions.id.
-const versionNumber = sql<number>`(select v.number from pipeline_versions v where v.id = "pipeline_runs"."version_id")`
-  .mapWith(Number)
-  .as('version_number');
+const versionNumber = sql<number>`(select v.number from pipeline_versions v where v.id = "pipeline_runs"."version_id")`.mapWith(Number).as('version_number');
 const runWithVersion = { ...getTableColumns(pipelineRuns), version: versionNumber };
 
 type RunRow = typeof pipelineRuns.$inferSelect;
@@ -72,21 +70,23 @@ export async function createRun({
   };
   try {
     // Recoverable: inside an Idempotency-Key transaction the explanation below still runs.
-    const [row] = await recoverable(db, (db) => runStatement(db, named ? 'run_create_named_version' : 'run_create', values, (db, p) =>
-      db
-        .insert(pipelineRuns)
-        .values({
-          id: p.id,
-          projectId: p.projectId,
-          pipelineId: p.pipelineId,
-          versionId: named
-            ? sql`(select v.id from pipeline_versions v where v.pipeline_id = ${p.pipelineId} and v.project_id = ${p.projectId} and v.number = ${p.version}::int)`
-            : sql`(select p.active_version_id from pipelines p where p.id = ${p.pipelineId} and p.project_id = ${p.projectId})`,
-          input: sql`${p.input}::jsonb`,
-          trigger: sql`${p.trigger}`,
-        })
-        .returning(runWithVersion),
-    ));
+    const [row] = await recoverable(db, (db) =>
+      runStatement(db, named ? 'run_create_named_version' : 'run_create', values, (db, p) =>
+        db
+          .insert(pipelineRuns)
+          .values({
+            id: p.id,
+            projectId: p.projectId,
+            pipelineId: p.pipelineId,
+            versionId: named
+              ? sql`(select v.id from pipeline_versions v where v.pipeline_id = ${p.pipelineId} and v.project_id = ${p.projectId} and v.number = ${p.version}::int)`
+              : sql`(select p.active_version_id from pipelines p where p.id = ${p.pipelineId} and p.project_id = ${p.projectId})`,
+            input: sql`${p.input}::jsonb`,
+            trigger: sql`${p.trigger}`,
+          })
+          .returning(runWithVersion),
+      ),
+    );
     return toRun(row!);
   } catch (err) {
     const typed = asDatabaseError(err);
@@ -110,13 +110,7 @@ export async function getRun({ db, input }: { db: DbOrTx; input: { projectId: st
 }
 
 /** Newest first, keyset on (created_at, id) descending, optionally filtered by status. */
-export async function listRuns({
-  db,
-  input,
-}: {
-  db: DbOrTx;
-  input: PageRequest & { projectId: string; pipelineId: string; status?: RunStatus };
-}) {
+export async function listRuns({ db, input }: { db: DbOrTx; input: PageRequest & { projectId: string; pipelineId: string; status?: RunStatus } }) {
   const limit = pageSize(input);
   const position = input.cursor ? decodeCursor('runs', input.cursor) : undefined;
   const values = {
@@ -169,13 +163,7 @@ export interface RunPatch {
  * One conditional UPDATE: the WHERE clause holds the allowed source statuses (and the If-Match
  * revision), so two racing transitions can never both apply; the loser matches nothing.
  */
-export async function updateRun({
-  db,
-  input,
-}: {
-  db: DbOrTx;
-  input: { projectId: string; runId: string; ifMatch?: number; patch: RunPatch };
-}) {
+export async function updateRun({ db, input }: { db: DbOrTx; input: { projectId: string; runId: string; ifMatch?: number; patch: RunPatch } }) {
   const { patch } = input;
   const target = patch.status;
   const sources = target ? RUN_TRANSITIONS[target] : LIVE_STATUSES;
@@ -226,11 +214,7 @@ export async function updateRun({
 }
 
 /** After an update matched nothing: 404, 412 (stale If-Match) or 409 (illegal from here). */
-async function explainRejectedUpdate(
-  db: DbOrTx,
-  input: { projectId: string; runId: string; ifMatch?: number },
-  target: RunStatus | undefined,
-): Promise<never> {
+async function explainRejectedUpdate(db: DbOrTx, input: { projectId: string; runId: string; ifMatch?: number }, target: RunStatus | undefined): Promise<never> {
   const [current] = await db
     .select({ status: pipelineRuns.status, revision: pipelineRuns.revision })
     .from(pipelineRuns)
@@ -243,22 +227,14 @@ export async function heartbeatRun({ db, input }: { db: DbOrTx; input: { project
   const [row] = await db
     .update(pipelineRuns)
     .set({ heartbeatAt: sql`now()` })
-    .where(
-      and(eq(pipelineRuns.id, input.runId), eq(pipelineRuns.projectId, input.projectId), eq(pipelineRuns.status, 'running')),
-    )
+    .where(and(eq(pipelineRuns.id, input.runId), eq(pipelineRuns.projectId, input.projectId), eq(pipelineRuns.status, 'running')))
     .returning({ id: pipelineRuns.id, status: pipelineRuns.status, heartbeatAt: pipelineRuns.heartbeatAt });
   if (row) return { id: row.id, status: row.status, heartbeatAt: row.heartbeatAt!.toISOString() };
   return explainRejectedUpdate(db, input, undefined);
 }
 
 /** Cancels the run and, in the same transaction, its task runs that have not finished. */
-export async function cancelRun({
-  db,
-  input,
-}: {
-  db: DbOrTx;
-  input: { projectId: string; runId: string; ifMatch?: number; reason?: unknown };
-}) {
+export async function cancelRun({ db, input }: { db: DbOrTx; input: { projectId: string; runId: string; ifMatch?: number; reason?: unknown } }) {
   return db.transaction(async (tx) => {
     const run = await updateRun({
       db: tx,

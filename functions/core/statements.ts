@@ -30,9 +30,19 @@ export async function runStatement<Values extends Record<string, unknown>, Resul
 ): Promise<Result> {
   const prepared = preparedFor(db, name, (d) => {
     const placeholders = Object.fromEntries(Object.keys(values).map((key) => [key, sql.placeholder(key)]));
-    return build(d, paramsOf(values, (key) => sql`${placeholders[key]}`), placeholders as StatementValues<Values>).prepare(`pipestore_${name}`);
+    return build(
+      d,
+      paramsOf(values, (key) => sql`${placeholders[key]}`),
+      placeholders as StatementValues<Values>,
+    ).prepare(`pipestore_${name}`);
   });
-  return prepared ? prepared.execute(values) : build(db, paramsOf(values, (key) => sql`${values[key] ?? null}`), values);
+  return prepared
+    ? prepared.execute(values)
+    : build(
+        db,
+        paramsOf(values, (key) => sql`${values[key] ?? null}`),
+        values,
+      );
 }
 
 function paramsOf<Values extends Record<string, unknown>>(values: Values, param: (key: string) => SQL): StatementParams<Values> {
@@ -60,5 +70,10 @@ export const updateShape = (table: string, target: string | undefined, sets: Rec
 export function patchShape(sets: Record<string, boolean>): string {
   const fields = Object.keys(sets);
   if (new Set(fields.map((field) => field[0])).size !== fields.length) throw new Error(`patchShape: ${fields.join(', ')} share an initial`);
-  return fields.filter((field) => sets[field]).map((field) => field[0]).join('') || 'none';
+  return (
+    fields
+      .filter((field) => sets[field])
+      .map((field) => field[0])
+      .join('') || 'none'
+  );
 }

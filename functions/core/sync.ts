@@ -22,9 +22,7 @@ export type PipelineSpec = z.infer<typeof PipelineSpecSchema>;
 /** Every problem of a spec, with paths relative to the spec (`stages.1.dependsOn.0`). */
 export function pipelineSpecErrors(spec: unknown): FieldError[] {
   const parsed = PipelineSpecSchema.safeParse(spec);
-  const errors: FieldError[] = parsed.success
-    ? []
-    : issuesToFieldErrors(parsed.error.issues);
+  const errors: FieldError[] = parsed.success ? [] : issuesToFieldErrors(parsed.error.issues);
   // The stage graph is checked whenever the stages are well-formed, so that a bad name does not
   // hide a bad dependency: all problems of a file are reported at once.
   const stages = PipelineSpecSchema.shape.stages.safeParse((spec as { stages?: unknown } | null)?.stages);

@@ -97,23 +97,25 @@ export async function startTaskRun({
   };
   try {
     // Recoverable: inside an Idempotency-Key transaction the explanation below still runs.
-    const [row] = await recoverable(db, (db) => runStatement(db, running ? 'task_run_start_running' : 'task_run_start_pending', values, (db, p) =>
-      db
-        .insert(taskRuns)
-        .values({
-          id: p.id,
-          projectId: p.projectId,
-          runId: runIdIfTaskStartable(p),
-          stageId: p.stageId,
-          taskId: p.taskId,
-          taskName: taskNameInRun(p),
-          attempt: sql`${p.attempt}::int`,
-          status: running ? 'running' : 'pending',
-          input: sql`${p.input}::jsonb`,
-          ...(running && { startedAt: sql`now()`, heartbeatAt: sql`now()` }),
-        })
-        .returning(),
-    ));
+    const [row] = await recoverable(db, (db) =>
+      runStatement(db, running ? 'task_run_start_running' : 'task_run_start_pending', values, (db, p) =>
+        db
+          .insert(taskRuns)
+          .values({
+            id: p.id,
+            projectId: p.projectId,
+            runId: runIdIfTaskStartable(p),
+            stageId: p.stageId,
+            taskId: p.taskId,
+            taskName: taskNameInRun(p),
+            attempt: sql`${p.attempt}::int`,
+            status: running ? 'running' : 'pending',
+            input: sql`${p.input}::jsonb`,
+            ...(running && { startedAt: sql`now()`, heartbeatAt: sql`now()` }),
+          })
+          .returning(),
+      ),
+    );
     return toTaskRun(row!);
   } catch (err) {
     const typed = asDatabaseError(err);
@@ -138,13 +140,7 @@ async function explainRejectedStart(db: DbOrTx, input: { projectId: string; runI
   }
 }
 
-export async function listTaskRuns({
-  db,
-  input,
-}: {
-  db: DbOrTx;
-  input: PageRequest & { projectId: string; runId: string };
-}) {
+export async function listTaskRuns({ db, input }: { db: DbOrTx; input: PageRequest & { projectId: string; runId: string } }) {
   const limit = pageSize(input);
   const position = input.cursor ? decodeCursor('task-runs', input.cursor) : undefined;
   const rows = await db
@@ -169,21 +165,16 @@ export interface TaskRunPatch {
 
 // The registry's budget for this task, read in the same UPDATE … RETURNING (raw and qualified:
 // see the note on versionNumber in runs.ts).
-const maxAttempts = sql<number>`coalesce((select t.max_attempts from tasks t where t.project_id = "task_runs"."project_id" and t.id = "task_runs"."task_name"), ${DEFAULT_MAX_ATTEMPTS})`
-  .mapWith(Number)
-  .as('max_attempts');
+const maxAttempts =
+  sql<number>`coalesce((select t.max_attempts from tasks t where t.project_id = "task_runs"."project_id" and t.id = "task_runs"."task_name"), ${DEFAULT_MAX_ATTEMPTS})`
+    .mapWith(Number)
+    .as('max_attempts');
 
 /**
  * One conditional UPDATE, like runs. A failure that exhausts the task's attempts writes its DLQ
  * entry in the same transaction, so a task can never fail for good without being dead-lettered.
  */
-export async function updateTaskRun({
-  db,
-  input,
-}: {
-  db: DbOrTx;
-  input: { projectId: string; taskRunId: string; ifMatch?: number; patch: TaskRunPatch };
-}) {
+export async function updateTaskRun({ db, input }: { db: DbOrTx; input: { projectId: string; taskRunId: string; ifMatch?: number; patch: TaskRunPatch } }) {
   const { patch } = input;
   const target = patch.status;
   const sets = {

@@ -21,11 +21,7 @@ export const toVersion = (row: VersionRow) => ({
 export type Version = ReturnType<typeof toVersion>;
 
 const byHash = (projectId: string, pipelineId: string, hash: string) =>
-  and(
-    eq(pipelineVersions.pipelineId, pipelineId),
-    eq(pipelineVersions.projectId, projectId),
-    eq(pipelineVersions.hash, hash),
-  );
+  and(eq(pipelineVersions.pipelineId, pipelineId), eq(pipelineVersions.projectId, projectId), eq(pipelineVersions.hash, hash));
 
 /**
  * Registers a definition. The same definition (by content hash) returns the existing version
@@ -41,7 +37,10 @@ export async function registerVersion({
 }): Promise<{ version: Version; created: boolean }> {
   const { definition, hash } = prepareDefinition(input.definition);
   // Fast path, no lock: re-registering a known definition is the common case for deploys and sync.
-  const [known] = await db.select().from(pipelineVersions).where(byHash(input.projectId, input.pipelineId, hash));
+  const [known] = await db
+    .select()
+    .from(pipelineVersions)
+    .where(byHash(input.projectId, input.pipelineId, hash));
   if (known) return { version: toVersion(known), created: false };
 
   return db.transaction(async (tx) => {
@@ -66,19 +65,16 @@ export async function registerVersion({
       .onConflictDoNothing({ target: [pipelineVersions.pipelineId, pipelineVersions.hash] })
       .returning();
     if (inserted) return { version: toVersion(inserted), created: true };
-    const [existing] = await tx.select().from(pipelineVersions).where(byHash(input.projectId, input.pipelineId, hash));
+    const [existing] = await tx
+      .select()
+      .from(pipelineVersions)
+      .where(byHash(input.projectId, input.pipelineId, hash));
     return { version: toVersion(existing!), created: false };
   });
 }
 
 /** Newest first, keyset on the version number (numbers are dense and ordered by registration). */
-export async function listVersions({
-  db,
-  input,
-}: {
-  db: DbOrTx;
-  input: PageRequest & { projectId: string; pipelineId: string };
-}) {
+export async function listVersions({ db, input }: { db: DbOrTx; input: PageRequest & { projectId: string; pipelineId: string } }) {
   const limit = pageSize(input);
   let before: number | undefined;
   if (input.cursor) {
@@ -109,13 +105,7 @@ export async function listVersions({
 }
 
 /** By number ("3") or by content hash (64 hex digits). */
-export async function getVersion({
-  db,
-  input,
-}: {
-  db: DbOrTx;
-  input: { projectId: string; pipelineId: string; numberOrHash: string };
-}) {
+export async function getVersion({ db, input }: { db: DbOrTx; input: { projectId: string; pipelineId: string; numberOrHash: string } }) {
   const { numberOrHash } = input;
   const isNumber = /^[1-9][0-9]*$/.test(numberOrHash);
   if (!isNumber && !/^[0-9a-f]{64}$/.test(numberOrHash)) {

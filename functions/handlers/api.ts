@@ -22,9 +22,11 @@ const database = await createDatabase(config.database);
 // open. Not awaited: a database that does not answer delays (and fails) the first request, as it
 // would without this, rather than init. The Data API has no connection to open (withSession runs
 // the callback on the spot).
-database.withSession(async () => undefined).catch((err: unknown) => {
-  log.warn('database connection at init failed', { error: errorFields(err) });
-});
+database
+  .withSession(async () => undefined)
+  .catch((err: unknown) => {
+    log.warn('database connection at init failed', { error: errorFields(err) });
+  });
 const { createApp } = await import('../api/app');
 const app = createApp({ database, config });
 

@@ -10,9 +10,11 @@ import { loadLambdaConfig } from './lambda-config';
 
 const config = loadLambdaConfig();
 const database = await createDatabase(config.database);
-database.withSession(async () => undefined).catch((err: unknown) => {
-  log.warn('database connection at init failed', { error: String(err) });
-});
+database
+  .withSession(async () => undefined)
+  .catch((err: unknown) => {
+    log.warn('database connection at init failed', { error: String(err) });
+  });
 const [{ createConsoleApp }, { MemoryCache }] = await Promise.all([import('../console/app'), import('../cache/memory-cache')]);
 const app = createConsoleApp({ database, config, cache: new MemoryCache(config.cache) });
 

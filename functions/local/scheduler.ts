@@ -17,10 +17,7 @@ export interface LocalScheduler {
 /** After the minute boundary, so the slot that just began is due even with a little clock skew. */
 const AFTER_BOUNDARY_MS = 1_000;
 
-export function startLocalScheduler(
-  database: Database,
-  { enabled, periodMs = 60_000 }: { enabled: boolean; periodMs?: number },
-): LocalScheduler | undefined {
+export function startLocalScheduler(database: Database, { enabled, periodMs = 60_000 }: { enabled: boolean; periodMs?: number }): LocalScheduler | undefined {
   if (!enabled) {
     log.info('scheduler off (SCHEDULER=off): schedules do not fire in this process');
     return undefined;

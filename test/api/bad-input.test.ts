@@ -23,18 +23,11 @@ describe('bad input', () => {
 
   const rowCounts = async () => {
     const [p] = await api.database.db.select({ n: count() }).from(pipelines).where(eq(pipelines.projectId, project.id));
-    const [v] = await api.database.db
-      .select({ n: count() })
-      .from(pipelineVersions)
-      .where(eq(pipelineVersions.projectId, project.id));
+    const [v] = await api.database.db.select({ n: count() }).from(pipelineVersions).where(eq(pipelineVersions.projectId, project.id));
     return { pipelines: p!.n, versions: v!.n };
   };
 
-  const expectProblem = async (
-    request: { method: string; path: string; body?: unknown; headers?: Record<string, string> },
-    status: number,
-    code: string,
-  ) => {
+  const expectProblem = async (request: { method: string; path: string; body?: unknown; headers?: Record<string, string> }, status: number, code: string) => {
     const before = await rowCounts();
     const res = await api.call(request.method, request.path, { token: project.key, body: request.body, headers: request.headers });
     expect(res.status).toBe(status);
@@ -95,8 +88,30 @@ describe('bad input', () => {
     [{ stages: [{ id: 'a' }, { id: 'a' }] }, 'definition.stages.1.id'],
     [{ stages: [{ id: 'a', dependsOn: ['nope'] }] }, 'definition.stages.0.dependsOn.0'],
     [{ stages: [{ id: 'a', dependsOn: ['a'] }] }, 'definition.stages.0.dependsOn.0'],
-    [{ stages: [{ id: 'a', dependsOn: ['c'] }, { id: 'b', dependsOn: ['a'] }, { id: 'c', dependsOn: ['b'] }] }, 'definition.stages.0.dependsOn'],
-    [{ stages: [{ id: 'a', tasks: [{ id: 't', task: 'x' }, { id: 't', task: 'y' }] }] }, 'definition.stages.0.tasks.1.id'],
+    [
+      {
+        stages: [
+          { id: 'a', dependsOn: ['c'] },
+          { id: 'b', dependsOn: ['a'] },
+          { id: 'c', dependsOn: ['b'] },
+        ],
+      },
+      'definition.stages.0.dependsOn',
+    ],
+    [
+      {
+        stages: [
+          {
+            id: 'a',
+            tasks: [
+              { id: 't', task: 'x' },
+              { id: 't', task: 'y' },
+            ],
+          },
+        ],
+      },
+      'definition.stages.0.tasks.1.id',
+    ],
     [{ stages: [{ id: 'bad id!' }] }, 'definition.stages.0.id'],
     [{ stages: [{ id: 'a', extra: true }] }, 'definition.stages.0.extra'],
   ])('an invalid definition %j names the stage', async (definition, path) => {
@@ -105,7 +120,12 @@ describe('bad input', () => {
   });
 
   it('a cycle is described by the stages in it', async () => {
-    const definition = { stages: [{ id: 'a', dependsOn: ['b'] }, { id: 'b', dependsOn: ['a'] }] };
+    const definition = {
+      stages: [
+        { id: 'a', dependsOn: ['b'] },
+        { id: 'b', dependsOn: ['a'] },
+      ],
+    };
     const body = await expectProblem(create({ name: 'cycle', definition }), 400, 'validation_failed');
     expect(body.errors![0]!.message).toBe('dependency cycle: a -> b -> a');
   });
@@ -114,11 +134,7 @@ describe('bad input', () => {
     const stages = Array.from({ length: DEFINITION_LIMITS.stages + 1 }, (_, i) => ({ id: `s${i}` }));
     await expectProblem(create({ name: 'too-many', definition: { stages } }), 400, 'validation_failed');
     const heavy = { stages: [{ id: 'a', config: { blob: 'x'.repeat(DEFINITION_LIMITS.bytes) } }] };
-    const body = await expectProblem(
-      { method: 'POST', path: `/v1/pipelines/${pipelineId}/versions`, body: { definition: heavy } },
-      400,
-      'validation_failed',
-    );
+    const body = await expectProblem({ method: 'POST', path: `/v1/pipelines/${pipelineId}/versions`, body: { definition: heavy } }, 400, 'validation_failed');
     expect(body.errors![0]!.path).toBe('definition');
   });
 
@@ -154,9 +170,17 @@ describe('bad input', () => {
 
   it('an unexpected failure is an opaque 500', async () => {
     const failing = await testApi();
-    const broken = { ...failing.database, db: new Proxy(failing.database.db, {
-      get: (target, prop) => (prop === 'select' ? () => { throw new Error('relation "secret_table" does not exist at db.ts:12'); } : Reflect.get(target, prop)),
-    }) };
+    const broken = {
+      ...failing.database,
+      db: new Proxy(failing.database.db, {
+        get: (target, prop) =>
+          prop === 'select'
+            ? () => {
+                throw new Error('relation "secret_table" does not exist at db.ts:12');
+              }
+            : Reflect.get(target, prop),
+      }),
+    };
     const { createApp } = await import('../../functions/api/app');
     const { loadConfig } = await import('../../functions/config');
     const app = createApp({ database: broken, config: loadConfig({ LOG_LEVEL: 'silent' }) });

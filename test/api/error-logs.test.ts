@@ -34,8 +34,7 @@ describe('error logs', () => {
       );
   });
   afterAll(async () => {
-    for (const table of ['pipelines', 'api_keys'])
-      await api.database.db.execute(sql.raw(`drop trigger if exists pipestore_test_explode on ${table}`));
+    for (const table of ['pipelines', 'api_keys']) await api.database.db.execute(sql.raw(`drop trigger if exists pipestore_test_explode on ${table}`));
   });
 
   beforeEach(() => {

@@ -91,7 +91,11 @@ describe('over a socket', () => {
       const res = await curlPost('/v1/pipelines');
       expect(res.status).toBe(400);
       expect(res.headers['content-type']).toBe('application/problem+json');
-      expect(JSON.parse(res.body).errors.map((e: { path: string }) => e.path).sort()).toEqual(['definition', 'name']);
+      expect(
+        JSON.parse(res.body)
+          .errors.map((e: { path: string }) => e.path)
+          .sort(),
+      ).toEqual(['definition', 'name']);
     });
 
     it('still refuses a body the operation does not take', async () => {
@@ -108,10 +112,8 @@ describe('over a socket', () => {
   });
 
   describe('a body that cannot be read', () => {
-    const pipelineCount = async () =>
-      (await api.database.db.select({ n: count() }).from(pipelines).where(eq(pipelines.projectId, project.id)))[0]!.n;
-    const head = () =>
-      `POST /v1/pipelines HTTP/1.1\nHost: localhost\nAuthorization: Bearer ${project.key}\nContent-Type: application/json`;
+    const pipelineCount = async () => (await api.database.db.select({ n: count() }).from(pipelines).where(eq(pipelines.projectId, project.id)))[0]!.n;
+    const head = () => `POST /v1/pipelines HTTP/1.1\nHost: localhost\nAuthorization: Bearer ${project.key}\nContent-Type: application/json`;
 
     /** The app's own log lines for the request, once it has finished with it. */
     const appLog = async () => {

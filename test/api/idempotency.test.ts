@@ -19,9 +19,19 @@ describe('Idempotency-Key on POST', () => {
   const post = (path: string, body: unknown, key?: string, token = project.key) =>
     api.call('POST', path, { token, body, headers: key === undefined ? {} : { 'Idempotency-Key': key } });
   const pipelinesNamed = async (name: string) =>
-    (await api.database.db.select({ n: count() }).from(pipelines).where(and(eq(pipelines.projectId, project.id), eq(pipelines.name, name))))[0]!.n;
+    (
+      await api.database.db
+        .select({ n: count() })
+        .from(pipelines)
+        .where(and(eq(pipelines.projectId, project.id), eq(pipelines.name, name)))
+    )[0]!.n;
   const keyRow = async (key: string) =>
-    (await api.database.db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.projectId, project.id), eq(idempotencyKeys.key, key))))[0];
+    (
+      await api.database.db
+        .select()
+        .from(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.projectId, project.id), eq(idempotencyKeys.key, key)))
+    )[0];
 
   it('replays the stored response: same status, body, ETag, Location, marked as replayed', async () => {
     const name = uniqueName();
@@ -134,9 +144,7 @@ describe('Idempotency-Key on POST', () => {
 
   it('100 concurrent POST /v1/pipelines/{id}/runs with one key and one body create exactly one run', async () => {
     const pipeline = await newPipeline(api, project.key);
-    const responses = await Promise.all(
-      Array.from({ length: 100 }, () => post(`/v1/pipelines/${pipeline.id}/runs`, { input: { day: 1 } }, 'run-stampede')),
-    );
+    const responses = await Promise.all(Array.from({ length: 100 }, () => post(`/v1/pipelines/${pipeline.id}/runs`, { input: { day: 1 } }, 'run-stampede')));
     expect(responses.map((r) => r.status)).toEqual(Array(100).fill(201));
     const runIds = new Set(responses.map((r) => r.body.id));
     expect(runIds.size).toBe(1);
@@ -170,16 +178,13 @@ describe('Idempotency-Key on POST', () => {
     // The handler's own transaction (a savepoint inside the request's) fails after the outer one began.
     const failInside = <T extends object>(tx: T): T =>
       new Proxy(tx, {
-        get: (target, prop) =>
-          prop === 'transaction' && failing ? () => Promise.reject(new Error('boom')) : Reflect.get(target, prop),
+        get: (target, prop) => (prop === 'transaction' && failing ? () => Promise.reject(new Error('boom')) : Reflect.get(target, prop)),
       });
     const database = {
       ...api.database,
       db: new Proxy(api.database.db, {
         get: (target, prop) =>
-          prop === 'transaction'
-            ? (fn: (tx: unknown) => Promise<unknown>) => target.transaction((tx) => fn(failInside(tx)))
-            : Reflect.get(target, prop),
+          prop === 'transaction' ? (fn: (tx: unknown) => Promise<unknown>) => target.transaction((tx) => fn(failInside(tx))) : Reflect.get(target, prop),
       }),
     };
     const flaky = createApp({ database, config: loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent' }) });

@@ -82,4 +82,3 @@ describe('API keys at the boundaries', () => {
     }
   });
 });
-

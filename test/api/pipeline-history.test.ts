@@ -95,16 +95,23 @@ describe('version diff', () => {
     pipeline = await newPipeline(api, key);
     const v2 = {
       stages: [
-        { id: 'fetch', tasks: [{ id: 'download', task: 'http.get' }, { id: 'checksum', task: 'sha' }] },
+        {
+          id: 'fetch',
+          tasks: [
+            { id: 'download', task: 'http.get' },
+            { id: 'checksum', task: 'sha' },
+          ],
+        },
         { id: 'build', dependsOn: ['fetch'], tasks: [{ id: 'compile', task: 'compile', config: { optimize: false, level: 2 } }] },
         { id: 'publish', dependsOn: ['build'], tasks: [{ id: 'upload', task: 's3.put' }] },
       ],
     };
     expect((await api.call('POST', `/v1/pipelines/${pipeline.id}/versions`, { token: key, body: { definition: v2 } })).status).toBe(201);
-    expect((await api.call('POST', `/v1/pipelines/${pipeline.id}/versions`, { token: key, body: { definition: { stages: [{ id: 'only' }] } } })).status).toBe(201);
+    expect((await api.call('POST', `/v1/pipelines/${pipeline.id}/versions`, { token: key, body: { definition: { stages: [{ id: 'only' }] } } })).status).toBe(
+      201,
+    );
   });
-  const diff = (a: string, b: string, idOrName = pipeline.id, token = key) =>
-    api.call('GET', `/v1/pipelines/${idOrName}/versions/${a}/diff/${b}`, { token });
+  const diff = (a: string, b: string, idOrName = pipeline.id, token = key) => api.call('GET', `/v1/pipelines/${idOrName}/versions/${a}/diff/${b}`, { token });
 
   it('names added, removed and changed stages and tasks by id, then each changed field by JSONPath', async () => {
     const res = await diff('1', '2');

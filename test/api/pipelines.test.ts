@@ -8,8 +8,7 @@ describe('pipelines', () => {
     api = await testApi();
     key = (await newProject(api)).key;
   });
-  const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
-    api.call(method, path, { token: key, body, headers });
+  const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => api.call(method, path, { token: key, body, headers });
 
   it('creates a pipeline whose first definition is version 1 and active', async () => {
     const res = await call('POST', '/v1/pipelines', {

@@ -39,9 +39,7 @@ describe('GET /v1/runs', () => {
           // Spread over time, interleaving pipelines; two runs share a timestamp (ties break on id).
           const createdAt = new Date(BASE + ((i * 7) % 40) * 60_000).toISOString();
           i++;
-          await api.database.db.execute(
-            sql`update pipeline_runs set trigger = ${trigger}, created_at = ${createdAt}::timestamptz where id = ${run.id}`,
-          );
+          await api.database.db.execute(sql`update pipeline_runs set trigger = ${trigger}, created_at = ${createdAt}::timestamptz where id = ${run.id}`);
           runs.push({ id: run.id, pipeline: name, status, trigger, createdAt });
         }
       }
@@ -68,7 +66,11 @@ describe('GET /v1/runs', () => {
   }
 
   const newestFirst = (a: Fixture, b: Fixture) => b.createdAt.localeCompare(a.createdAt) || (b.id < a.id ? -1 : b.id > a.id ? 1 : 0);
-  const expected = (keep: (r: Fixture) => boolean) => runs.filter(keep).sort(newestFirst).map((r) => r.id);
+  const expected = (keep: (r: Fixture) => boolean) =>
+    runs
+      .filter(keep)
+      .sort(newestFirst)
+      .map((r) => r.id);
 
   it("lists the project's runs newest first, each with its pipeline's name, and only this project's", async () => {
     expect(await collect('')).toEqual(expected(() => true));
@@ -96,7 +98,11 @@ describe('GET /v1/runs', () => {
         `pipeline=${pipelines.alpha!.name}&pipeline=${pipelines.beta!.id}&status=succeeded&status=failed&trigger=api` +
         '&createdAfter=2026-01-01T00:05:00Z&createdBefore=2026-01-01T00:35:00Z',
       (r: Fixture) =>
-        r.pipeline !== 'gamma' && ['succeeded', 'failed'].includes(r.status) && r.trigger === 'api' && r.createdAt >= '2026-01-01T00:05:00.000Z' && r.createdAt < '2026-01-01T00:35:00.000Z',
+        r.pipeline !== 'gamma' &&
+        ['succeeded', 'failed'].includes(r.status) &&
+        r.trigger === 'api' &&
+        r.createdAt >= '2026-01-01T00:05:00.000Z' &&
+        r.createdAt < '2026-01-01T00:35:00.000Z',
     ],
     ['label x status', () => 'label=team%3Ddata&status=running', (r: Fixture) => r.pipeline !== 'gamma' && r.status === 'running'],
     ['pipeline and a label it lacks', () => `pipeline=${pipelines.gamma!.id}&label=team%3Ddata`, () => false],
@@ -150,7 +156,7 @@ describe('GET /v1/runs', () => {
       }
     });
 
-    it("refuses a pipeline of another project as unknown (400), never showing its runs", async () => {
+    it('refuses a pipeline of another project as unknown (400), never showing its runs', async () => {
       const other = await newProject(api, 'other');
       const theirs = await newPipeline(api, other.key);
       const res = await get(`pipeline=${theirs.id}`);

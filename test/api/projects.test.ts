@@ -99,7 +99,16 @@ describe('projects and API keys', () => {
     const res = await admin('GET', `/v1/projects/${project.id}/keys?limit=1`);
     expect(res.status).toBe(200);
     expect(res.body.items).toEqual([
-      { id: first.id, projectId: project.id, name: 'ci', prefix: first.prefix, lastFour: first.lastFour, createdAt: first.createdAt, expiresAt: null, revokedAt: null },
+      {
+        id: first.id,
+        projectId: project.id,
+        name: 'ci',
+        prefix: first.prefix,
+        lastFour: first.lastFour,
+        createdAt: first.createdAt,
+        expiresAt: null,
+        revokedAt: null,
+      },
     ]);
     const next = await admin('GET', `/v1/projects/${project.id}/keys?cursor=${encodeURIComponent(res.body.nextCursor)}`);
     expect(next.body.items.map((k: { id: string }) => k.id)).toEqual([second.id]);

@@ -35,7 +35,10 @@ describe('worker registry', () => {
     const body = {
       version: '1.4.2',
       baseUrl: 'https://workers.example.com/etl',
-      tasks: [{ id: 'etl.extract', codeHash: hash(1), maxAttempts: 5, timeoutSeconds: 600 }, { id: 'etl.load', codeHash: hash(2) }],
+      tasks: [
+        { id: 'etl.extract', codeHash: hash(1), maxAttempts: 5, timeoutSeconds: 600 },
+        { id: 'etl.load', codeHash: hash(2) },
+      ],
     };
     const created = await put('etl-worker', body);
     expect(created.status).toBe(201);
@@ -67,7 +70,12 @@ describe('worker registry', () => {
   });
 
   it('writes a history row exactly when a code hash changes', async () => {
-    await put('hist-worker', { tasks: [{ id: 'hist.a', codeHash: hash(1) }, { id: 'hist.b', codeHash: hash(1) }] });
+    await put('hist-worker', {
+      tasks: [
+        { id: 'hist.a', codeHash: hash(1) },
+        { id: 'hist.b', codeHash: hash(1) },
+      ],
+    });
     expect(await history('hist.a')).toMatchObject([{ previousHash: null, newHash: hash(1), serviceId: 'hist-worker' }]);
 
     // Same hash again, other settings changed: the task is updated, its history is not.
@@ -75,7 +83,12 @@ describe('worker registry', () => {
     expect(same.body.tasks.find((t: { id: string }) => t.id === 'hist.a').maxAttempts).toBe(9);
     expect(await history('hist.a')).toHaveLength(1);
 
-    await put('hist-worker', { tasks: [{ id: 'hist.a', codeHash: hash(2) }, { id: 'hist.b', codeHash: hash(1) }] });
+    await put('hist-worker', {
+      tasks: [
+        { id: 'hist.a', codeHash: hash(2) },
+        { id: 'hist.b', codeHash: hash(1) },
+      ],
+    });
     const a = await history('hist.a');
     expect(a).toMatchObject([
       { previousHash: hash(1), newHash: hash(2) },
@@ -108,9 +121,7 @@ describe('worker registry', () => {
 
     it('20 concurrent refreshes with 20 hashes leave one unbroken chain', async () => {
       await put('conc-chain', { tasks: [{ id: 'conc.chain', codeHash: hash(0) }] });
-      const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => put('conc-chain', { tasks: [{ id: 'conc.chain', codeHash: hash(i + 1) }] })),
-      );
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => put('conc-chain', { tasks: [{ id: 'conc.chain', codeHash: hash(i + 1) }] })));
       expect(results.every((r) => r.status === 200)).toBe(true);
       const items = await history('conc.chain');
       expect(items).toHaveLength(21);
@@ -125,7 +136,10 @@ describe('worker registry', () => {
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
           put(i % 2 ? 'race-odd' : 'race-even', {
-            tasks: [{ id: 'race.shared', codeHash: hash(i) }, { id: `race.own-${i % 2}`, codeHash: hash(i) }],
+            tasks: [
+              { id: 'race.shared', codeHash: hash(i) },
+              { id: `race.own-${i % 2}`, codeHash: hash(i) },
+            ],
           }),
         ),
       );
@@ -139,7 +153,12 @@ describe('worker registry', () => {
   });
 
   it('moves a task registered by another service, with history only when the hash changes', async () => {
-    await put('move-from', { tasks: [{ id: 'move.task', codeHash: hash(1) }, { id: 'move.stays', codeHash: hash(1) }] });
+    await put('move-from', {
+      tasks: [
+        { id: 'move.task', codeHash: hash(1) },
+        { id: 'move.stays', codeHash: hash(1) },
+      ],
+    });
     const moved = await put('move-to', { tasks: [{ id: 'move.task', codeHash: hash(1) }] });
     expect(moved.status).toBe(201);
     expect(moved.body.tasks.map((t: { id: string }) => t.id)).toEqual(['move.task']);

@@ -47,7 +47,10 @@ describe('GET /v1/runs/stats', () => {
         started_at = ${startedAt === null ? null : new Date(startedAt).toISOString()}::timestamptz,
         completed_at = ${completedAt === null ? null : new Date(completedAt).toISOString()}::timestamptz where id = ${id}`);
     for (let i = 0; i < 7; i++) {
-      for (const [name, pipeline, unit] of [['fast', fast, 100], ['slow', slow, 5000]] as const) {
+      for (const [name, pipeline, unit] of [
+        ['fast', fast, 100],
+        ['slow', slow, 5000],
+      ] as const) {
         const status = i < 4 ? 'succeeded' : i < 6 ? 'failed' : 'running';
         const run = await runInStatus(api, key, pipeline.id, status);
         const created = now - (i + 1) * 3600_000;

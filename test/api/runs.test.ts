@@ -17,8 +17,7 @@ describe('pipeline runs', () => {
     key = (await newProject(api)).key;
     pipeline = await newPipeline(api, key);
   });
-  const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
-    api.call(method, path, { token: key, body, headers });
+  const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => api.call(method, path, { token: key, body, headers });
 
   it('creates a pending run pinned to the active version, and keeps it pinned after an activation', async () => {
     const { id } = await newPipeline(api, key);

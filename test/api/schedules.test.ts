@@ -85,7 +85,15 @@ describe('GET /v1/schedules', () => {
     expect(before.status).toBe(200);
     expect(before.body).toEqual({
       items: [
-        { pipelineId: minutely.id, pipelineName: minutely.name, expression: '* * * * *', timezone: 'UTC', enabled: true, nextRunAt: expect.any(String), lastRun: null },
+        {
+          pipelineId: minutely.id,
+          pipelineName: minutely.name,
+          expression: '* * * * *',
+          timezone: 'UTC',
+          enabled: true,
+          nextRunAt: expect.any(String),
+          lastRun: null,
+        },
         { pipelineId: paused.id, pipelineName: paused.name, expression: '0 3 * * *', timezone: 'Asia/Tokyo', enabled: false, nextRunAt: null, lastRun: null },
       ],
       nextCursor: null,

@@ -27,7 +27,10 @@ describe('task runs across a project', () => {
     for (let r = 0; r < 3; r++) {
       const run = await runInStatus(api, key, pipeline.id, 'running');
       // Failures at attempt 3 exhaust the default budget: each one is dead-lettered.
-      for (const [stageId, taskId] of [['fetch', 'download'], ['build', 'compile']] as const) {
+      for (const [stageId, taskId] of [
+        ['fetch', 'download'],
+        ['build', 'compile'],
+      ] as const) {
         for (const status of ['succeeded', 'failed']) {
           const started = await call('POST', `/v1/runs/${run.id}/tasks`, { stageId, taskId, status: 'running', attempt: status === 'failed' ? 3 : 1 });
           expect(started.status).toBe(201);

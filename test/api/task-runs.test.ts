@@ -131,7 +131,12 @@ describe('task runs and the dead-letter queue', () => {
       return failed.body;
     };
     const dlqCount = async () =>
-      (await db.select({ n: count() }).from(dlq).where(and(eq(dlq.projectId, project.id), eq(dlq.runId, run.id))))[0]!.n;
+      (
+        await db
+          .select({ n: count() })
+          .from(dlq)
+          .where(and(eq(dlq.projectId, project.id), eq(dlq.runId, run.id)))
+      )[0]!.n;
 
     await failAttempt(1);
     await failAttempt(2);

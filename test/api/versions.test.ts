@@ -75,9 +75,7 @@ describe('versions', () => {
   describe('under concurrency', () => {
     test('50 concurrent registrations of one definition leave exactly one version', async ({ api, project: { key, call } }) => {
       const { id } = await newPipeline(api, key);
-      const results = await Promise.all(
-        Array.from({ length: 50 }, () => call('POST', `/v1/pipelines/${id}/versions`, { definition: definitionNumber(42) })),
-      );
+      const results = await Promise.all(Array.from({ length: 50 }, () => call('POST', `/v1/pipelines/${id}/versions`, { definition: definitionNumber(42) })));
       expect(results.filter((r) => r.status === 201)).toHaveLength(1);
       expect(results.filter((r) => r.status === 200)).toHaveLength(49);
       expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
@@ -99,9 +97,7 @@ describe('versions', () => {
     test('20 concurrent activations with the same If-Match let exactly one through', async ({ api, project: { key, call } }) => {
       const { id } = await newPipeline(api, key);
       await call('POST', `/v1/pipelines/${id}/versions`, { definition: definitionNumber(2) });
-      const results = await Promise.all(
-        Array.from({ length: 20 }, () => call('POST', `/v1/pipelines/${id}/activate`, { version: 2 }, { 'If-Match': '"1"' })),
-      );
+      const results = await Promise.all(Array.from({ length: 20 }, () => call('POST', `/v1/pipelines/${id}/activate`, { version: 2 }, { 'If-Match': '"1"' })));
       expect(results.filter((r) => r.status === 200)).toHaveLength(1);
       expect(results.filter((r) => r.status === 412)).toHaveLength(19);
       expect((await call('GET', `/v1/pipelines/${id}`)).body).toMatchObject({ activeVersion: 2, revision: 2 });

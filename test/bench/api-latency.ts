@@ -59,7 +59,9 @@ try {
 
   const pendingRuns: string[] = [];
   for (let i = 0; i < iterations + 50; i++) pendingRuns.push((await call('POST', `/v1/pipelines/${pipeline.id}/runs`, key, {})).id);
-  results.push(await measure('transition pending -> running (PATCH /v1/runs/{id})', () => call('PATCH', `/v1/runs/${pendingRuns.pop()}`, key, { status: 'running' })));
+  results.push(
+    await measure('transition pending -> running (PATCH /v1/runs/{id})', () => call('PATCH', `/v1/runs/${pendingRuns.pop()}`, key, { status: 'running' })),
+  );
 
   const run = await call('POST', `/v1/pipelines/${pipeline.id}/runs`, key, {});
   await call('PATCH', `/v1/runs/${run.id}`, key, { status: 'running' });

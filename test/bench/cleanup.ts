@@ -79,7 +79,10 @@ export async function benchCleanup(
     await admin.connect();
     const templateName = new URL(template.url).pathname.slice(1);
     const definition = { stages: [{ id: 'build' }, { id: 'test' }] };
-    const pipelines = [{ name: 'history', definition }, { name: 'live', definition }];
+    const pipelines = [
+      { name: 'history', definition },
+      { name: 'live', definition },
+    ];
     const { projectId, pipelineIds } = await seedProject(template.database.db, 'bench-cleanup', pipelines);
     const [history, live] = pipelineIds as [string, string];
     const seed = await seedExpiredRuns(template.url, projectId, history, options.rows, options.kept);
@@ -244,8 +247,7 @@ function writer(database: Database, projectId: string, pipelineId: string, worke
         };
         while (!stop) {
           const run = await paced(() => createRun({ db, input: { projectId, pipelineId, input: INPUT } }));
-          const update = (patch: Parameters<typeof updateRun>[0]['input']['patch']) => () =>
-            updateRun({ db, input: { projectId, runId: run.id, patch } });
+          const update = (patch: Parameters<typeof updateRun>[0]['input']['patch']) => () => updateRun({ db, input: { projectId, runId: run.id, patch } });
           await paced(update({ status: 'running' }));
           await paced(update({ status: 'succeeded', output: OUTPUT }));
         }
@@ -303,7 +305,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         `PostgreSQL ${new URL(serverUrl).host}, ${commit}`,
     );
     console.table(rows);
-    console.log('x single: total time against the single DELETE, medians over rounds (each side on a fresh clone of one seed); goal for runCleanup <= 1.5x.\n' +
-      `writes: ${arg('workers', 4)} workers paced at ${arg('writes', 200)} writes/s in all (createRun, updateRun x2) during each side; p50/p99 over every round.`);
+    console.log(
+      'x single: total time against the single DELETE, medians over rounds (each side on a fresh clone of one seed); goal for runCleanup <= 1.5x.\n' +
+        `writes: ${arg('workers', 4)} workers paced at ${arg('writes', 200)} writes/s in all (createRun, updateRun x2) during each side; p50/p99 over every round.`,
+    );
   }
 }

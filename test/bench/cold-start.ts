@@ -26,7 +26,6 @@ import { lambdaEnv, startLambda } from '../handlers/support/lambda-process';
 import { median } from './support/args';
 import { openBenchDatabase, seedProject } from './support/seed';
 
-
 interface Sample {
   /** Parent's clock: fork() to the response arriving over IPC. */
   wallMs: number;
@@ -66,7 +65,10 @@ const LABELS: Record<Bundle, string> = {
  * document, the console).
  */
 export const loadedBytes = (fn: BuiltFunction) =>
-  loadedOutputs(fn, /node_modules\/(@aws-sdk|@smithy)\/|drizzle-orm\/aws-data-api\//, /functions\/(api\/routes|api\/generated|console)\//).reduce((sum, o) => sum + o.bytes, 0);
+  loadedOutputs(fn, /node_modules\/(@aws-sdk|@smithy)\/|drizzle-orm\/aws-data-api\//, /functions\/(api\/routes|api\/generated|console)\//).reduce(
+    (sum, o) => sum + o.bytes,
+    0,
+  );
 const round = (x: number) => Math.round(x * 10) / 10;
 
 /** Medians of `runs` alternating cold starts of each bundle, and the API's ratios to hello-world. */
@@ -127,7 +129,9 @@ export async function benchColdStart(options: { runs: number; progress?: boolean
   const ratios = ratiosOf('api');
   const floorRatios = ratiosOf('floor');
   const runRatios = ratiosOf('apiRun');
-  const sizes = Object.fromEntries(Object.entries(bundles).map(([name, b]) => [name, { loaded: loadedBytes(b), shipped: b.totalBytes, files: b.outputs.length }]));
+  const sizes = Object.fromEntries(
+    Object.entries(bundles).map(([name, b]) => [name, { loaded: loadedBytes(b), shipped: b.totalBytes, files: b.outputs.length }]),
+  );
   return { summary, ratios, floorRatios, runRatios, sizes, samples };
 }
 
@@ -142,7 +146,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(`Cold start, fresh node ${process.version} process → first GET /health response (medians of ${runs})`);
     console.table(summary);
     console.log(`pipestore API / hello-world: ${ratios.wall}x spawn → response, ${ratios.process}x process start → response, ${ratios.import}x import`);
-    console.log(`pipestore API, first request creating a run / hello-world: ${runRatios.wall}x spawn → response, ${runRatios.process}x process start → response`);
-    console.log(`stack floor / hello-world: ${floorRatios.wall}x spawn → response, ${floorRatios.process}x process start → response, ${floorRatios.import}x import`);
+    console.log(
+      `pipestore API, first request creating a run / hello-world: ${runRatios.wall}x spawn → response, ${runRatios.process}x process start → response`,
+    );
+    console.log(
+      `stack floor / hello-world: ${floorRatios.wall}x spawn → response, ${floorRatios.process}x process start → response, ${floorRatios.import}x import`,
+    );
   }
 }

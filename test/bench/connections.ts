@@ -78,7 +78,13 @@ export async function benchConnections(options: { instances: number[]; seconds: 
     await migrateDatabase(setup);
     const app = createApp({ database: setup, config: loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent' }) });
     const post = async (path: string, token: string, body: unknown) =>
-      (await app.request(path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
+      (
+        await app.request(path, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).json();
     const project = await post('/v1/projects', ADMIN_TOKEN, { name: 'budget' });
     const { key } = await post(`/v1/projects/${project.id}/keys`, ADMIN_TOKEN, {});
     const pipeline = await post('/v1/pipelines', key, { name: 'budget', definition: { stages: [{ id: 's', tasks: [{ id: 't', task: 't' }] }] } });
@@ -88,11 +94,17 @@ export async function benchConnections(options: { instances: number[]; seconds: 
     const bundle = await bundleEntry(lambdaFunction('api').entry, workDir, 'api');
     const environments: Record<Setup, Record<string, string>> = {
       'node-postgres': { DATABASE_URL: appUrl },
-      'Data API': { DB_CLUSTER_ARN: dataApi.resourceArn, DB_SECRET_ARN: dataApi.secretArn, DB_NAME: dataApi.database, AWS_ENDPOINT_URL_RDS_DATA: dataApi.endpoint },
+      'Data API': {
+        DB_CLUSTER_ARN: dataApi.resourceArn,
+        DB_SECRET_ARN: dataApi.secretArn,
+        DB_NAME: dataApi.database,
+        AWS_ENDPOINT_URL_RDS_DATA: dataApi.endpoint,
+      },
     };
     const auth = { authorization: `Bearer ${key}` };
     const read = () => apiGatewayV2Event({ method: 'GET', path: '/v1/pipelines?limit=5', headers: auth });
-    const write = () => apiGatewayV2Event({ method: 'POST', path: `/v1/pipelines/${pipeline.id}/runs`, headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
+    const write = () =>
+      apiGatewayV2Event({ method: 'POST', path: `/v1/pipelines/${pipeline.id}/runs`, headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
 
     const rows: Record<string, unknown>[] = [];
     for (const setupName of setups) {
@@ -160,8 +172,18 @@ export async function benchConnections(options: { instances: number[]; seconds: 
           answers: answers.length,
           '503 %': Number(((100 * refused.length) / Math.max(1, answers.length)).toFixed(1)),
           '503 codes': codes,
-          'p50 ms': Number(percentile(answers.map((a) => a.ms), 0.5).toFixed(1)),
-          'p99 ms': Number(percentile(answers.map((a) => a.ms), 0.99).toFixed(1)),
+          'p50 ms': Number(
+            percentile(
+              answers.map((a) => a.ms),
+              0.5,
+            ).toFixed(1),
+          ),
+          'p99 ms': Number(
+            percentile(
+              answers.map((a) => a.ms),
+              0.99,
+            ).toFixed(1),
+          ),
           'other non-2xx': other.length ? `${other.length} (${[...new Set(other.map((a) => `${a.status} ${a.code}`))].join(', ')})` : 0,
           'connections at peak': peak,
           [`connections ${AFTER_MS / 1000} s after`]: after,
@@ -183,7 +205,10 @@ export async function benchConnections(options: { instances: number[]; seconds: 
 
 /** The smallest N of a setup whose load met any 503, or undefined. */
 export const firstRefusing = (rows: Record<string, unknown>[], setup: Setup) =>
-  rows.filter((r) => r.setup === setup && Number(r['503 %']) > 0).map((r) => Number(r.instances)).sort((a, b) => a - b)[0];
+  rows
+    .filter((r) => r.setup === setup && Number(r['503 %']) > 0)
+    .map((r) => Number(r.instances))
+    .sort((a, b) => a - b)[0];
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { parseArgs } = await import('node:util');

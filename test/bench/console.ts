@@ -47,7 +47,13 @@ export async function benchConsole(options = { runs: arg('runs', 1_000_000), req
     const { projectId, pipelineIds } = await seedProject(db, 'bench-console', pipelines);
     const versions = await admin.query<{ active_version_id: string; id: string }>('select id, active_version_id from pipelines');
     const versionOf = new Map(versions.rows.map((r) => [r.id, r.active_version_id]));
-    const seed = await seedRuns(admin, projectId, options.runs, pipelineIds, pipelineIds.map((id) => versionOf.get(id)!));
+    const seed = await seedRuns(
+      admin,
+      projectId,
+      options.runs,
+      pipelineIds,
+      pipelineIds.map((id) => versionOf.get(id)!),
+    );
     const extraStarted = performance.now();
     // p0 is scheduled, and its runs of the last day are what its schedule created (so the page's
     // schedule read finds a latest slot among 800,000 runs). Triggers off, as for the load.
@@ -66,7 +72,10 @@ export async function benchConsole(options = { runs: arg('runs', 1_000_000), req
     const browser = new ConsoleClient({ app } as never);
     const signIn = await browser.signIn(key);
     if (signIn.status !== 303) throw new Error(`sign-in failed: ${signIn.status}`);
-    const { rows: runRows } = await admin.query<{ id: string }>('select id from pipeline_runs where pipeline_id = $1 order by created_at desc limit 1 offset 30', [pipelineIds[0]]);
+    const { rows: runRows } = await admin.query<{ id: string }>(
+      'select id from pipeline_runs where pipeline_id = $1 order by created_at desc limit 1 offset 30',
+      [pipelineIds[0]],
+    );
 
     const pages: [string, string][] = [
       ['pipeline page (p0)', '/console/pipelines/p0'],
@@ -146,7 +155,15 @@ export async function benchConsole(options = { runs: arg('runs', 1_000_000), req
     if (process.argv.includes('--profile')) {
       for (const [label, path] of pages) profiles[label] = await profileRequests(db, admin, () => browser.get(path));
     }
-    return { seed: { runs: options.runs, seconds }, profiles, requests: options.requests, repeats: options.repeats, loads, assets: { bytes: assetBytes, gzip: assetGzip }, rows };
+    return {
+      seed: { runs: options.runs, seconds },
+      profiles,
+      requests: options.requests,
+      repeats: options.repeats,
+      loads,
+      assets: { bytes: assetBytes, gzip: assetGzip },
+      rows,
+    };
   } finally {
     await admin.end().catch(() => undefined);
     await bench.close();

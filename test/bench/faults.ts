@@ -35,7 +35,9 @@ try {
     });
   const project = await (await api('/v1/projects', { method: 'POST', body: JSON.stringify({ name: 'bench' }) })).json();
   const { key } = await (await api(`/v1/projects/${project.id}/keys`, { method: 'POST', body: '{}' })).json();
-  const pipeline = await (await api('/v1/pipelines', { method: 'POST', token: key, body: JSON.stringify({ name: 'bench', definition: { stages: [{ id: 'a' }] } }) })).json();
+  const pipeline = await (
+    await api('/v1/pipelines', { method: 'POST', token: key, body: JSON.stringify({ name: 'bench', definition: { stages: [{ id: 'a' }] } }) })
+  ).json();
 
   // A normal client: run creation then a read of the run, one after the other.
   const normalClient = async (seconds: number) => {
@@ -82,9 +84,15 @@ try {
   clearInterval(sampler);
 
   const median = (v: number[]) => quantile(v, 0.5);
-  console.log(`body ${(big.length / 1024).toFixed(0)} KiB, ${FLOOD_CLIENTS} flooders for ${FLOOD_SECONDS} s, pool ${(config.database as { poolMax: number }).poolMax}`);
-  console.log(`normal client without flood: median ${median(baseline).toFixed(1)} ms, p99 ${quantile(baseline, 0.99).toFixed(1)} ms (${baseline.length} requests)`);
-  console.log(`normal client during flood:  median ${median(during).toFixed(1)} ms, p99 ${quantile(during, 0.99).toFixed(1)} ms (${during.length} requests); ratio ${(median(during) / median(baseline)).toFixed(2)}x`);
+  console.log(
+    `body ${(big.length / 1024).toFixed(0)} KiB, ${FLOOD_CLIENTS} flooders for ${FLOOD_SECONDS} s, pool ${(config.database as { poolMax: number }).poolMax}`,
+  );
+  console.log(
+    `normal client without flood: median ${median(baseline).toFixed(1)} ms, p99 ${quantile(baseline, 0.99).toFixed(1)} ms (${baseline.length} requests)`,
+  );
+  console.log(
+    `normal client during flood:  median ${median(during).toFixed(1)} ms, p99 ${quantile(during, 0.99).toFixed(1)} ms (${during.length} requests); ratio ${(median(during) / median(baseline)).toFixed(2)}x`,
+  );
   console.log(`flood statuses: ${JSON.stringify(Object.fromEntries(statuses))}`);
   console.log(`peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB (server and clients share this process)`);
   await server.close();

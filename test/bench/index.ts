@@ -67,7 +67,7 @@ const SECTIONS: Section[] = [
     id: 'write',
     title: '2. Write path: create run + 3 transitions + completion',
     method:
-      'Five writes per sequence through the API in-process (`app.request`: routing, auth, validation, Drizzle, JSON) and through the core functions the routes call, and through the same two routes as a bare @hono/zod-openapi app calling the core (the framework floor), against the same five statements as raw SQL on a `pg` pool (named prepared statements, each row serialized to the API\'s JSON). Pools of 10 on PostgreSQL, durable commits; sequential sequences, then 20 concurrent workers; rounds rotate which side goes first.',
+      "Five writes per sequence through the API in-process (`app.request`: routing, auth, validation, Drizzle, JSON) and through the core functions the routes call, and through the same two routes as a bare @hono/zod-openapi app calling the core (the framework floor), against the same five statements as raw SQL on a `pg` pool (named prepared statements, each row serialized to the API's JSON). Pools of 10 on PostgreSQL, durable commits; sequential sequences, then 20 concurrent workers; rounds rotate which side goes first.",
     async run() {
       const rows = await benchWritePath({ sequences: quick ? 150 : 500, rounds: 3, workers: 20, seconds: quick ? 2 : 4 });
       const ratio = (mode: string, side: string) => Number(find(rows, { mode, side })['x raw']);
@@ -85,9 +85,9 @@ const SECTIONS: Section[] = [
   },
   {
     id: 'invoke',
-    title: '2b. Invocation path: a run\'s life through the Lambda handler',
+    title: "2b. Invocation path: a run's life through the Lambda handler",
     method:
-      'The API Lambda bundle (infra/build.ts, as SST builds it) imported in-process and invoked with API Gateway v2 events for a run\'s life (create, running, a stage patch, succeeded: four invocations), against the floor: a minimal Lambda handler (fixtures/raw-pg-lambda.ts, bundled the same way) doing the same SQL with raw `pg` from the same events (named prepared statements, the key looked up once per instance). Both on node-postgres with one connection per instance, as on Lambda; sequentially on one instance each, then 20 workers on 20 separate instances of each (copies of the bundle, each with its own init). Beside them the same bundle on the RDS Data API through the local endpoint (in this process) on the same database, with its HTTP requests counted. Slices alternate between the sides; durable commits.',
+      "The API Lambda bundle (infra/build.ts, as SST builds it) imported in-process and invoked with API Gateway v2 events for a run's life (create, running, a stage patch, succeeded: four invocations), against the floor: a minimal Lambda handler (fixtures/raw-pg-lambda.ts, bundled the same way) doing the same SQL with raw `pg` from the same events (named prepared statements, the key looked up once per instance). Both on node-postgres with one connection per instance, as on Lambda; sequentially on one instance each, then 20 workers on 20 separate instances of each (copies of the bundle, each with its own init). Beside them the same bundle on the RDS Data API through the local endpoint (in this process) on the same database, with its HTTP requests counted. Slices alternate between the sides; durable commits.",
     async run() {
       const { rows } = await benchInvocation({ runs: quick ? 100 : 300, rounds: 3, workers: 20, seconds: quick ? 2 : 3, dataApiRuns: quick ? 30 : 100 });
       const api = (mode: string) => find(rows, { mode, side: 'pipestore API bundle (node-postgres)' });
@@ -98,7 +98,10 @@ const SECTIONS: Section[] = [
         goals.push({ figure: `API bundle, ${mode}, x raw pg handler`, value, ...atLeast(value, 0.7) });
       }
       goals.push({ figure: 'Data API: HTTP requests per invocation', value: Number(dataApi['Data API requests/invocation']) });
-      goals.push({ figure: `Data API: p50 ms per invocation (node-postgres beside it: ${api('sequential')['p50 ms/invocation']})`, value: Number(dataApi['p50 ms/invocation']) });
+      goals.push({
+        figure: `Data API: p50 ms per invocation (node-postgres beside it: ${api('sequential')['p50 ms/invocation']})`,
+        value: Number(dataApi['p50 ms/invocation']),
+      });
       return { goals, tables: [{ caption: 'Run lives per second, latency and Node CPU per life (medians of rounds)', rows }] };
     },
   },
@@ -106,7 +109,7 @@ const SECTIONS: Section[] = [
     id: 'memory',
     title: '2c. Memory of a warm API instance, and the bundle sizes',
     method:
-      'The API Lambda bundle in a fresh `node` process (the handler tests\' runner) on node-postgres, the memory cache at its default bound, answering 10,000 mixed API Gateway v2 events (run lives, reads of runs, pipelines and versions, list pages), 4 in flight; its resident set (VmRSS) after init and after the requests, and its peak (VmHWM); the hello-world Hono bundle after one request beside it.',
+      "The API Lambda bundle in a fresh `node` process (the handler tests' runner) on node-postgres, the memory cache at its default bound, answering 10,000 mixed API Gateway v2 events (run lives, reads of runs, pipelines and versions, list pages), 4 in flight; its resident set (VmRSS) after init and after the requests, and its peak (VmHWM); the hello-world Hono bundle after one request beside it.",
     async run() {
       const result = await benchMemory({ requests: quick ? 2_000 : 10_000, concurrency: 4 });
       return {
@@ -147,7 +150,7 @@ const SECTIONS: Section[] = [
     id: 'runs',
     title: `3b. Runs across a project: GET /v1/runs filters and /v1/runs/stats on ${quick ? '100,000' : '1,000,000'} runs over 200 pipelines`,
     method:
-      'Runs seeded in one INSERT … SELECT over 200 pipelines (50,000 a day; 65 % api / 30 % schedule / 5 % console; 85 % succeeded), then `listProjectRuns` and `runStats` (what the routes run) over node-postgres: each filter combination\'s first page and next page by cursor, stats over 24 h and 31 days, with the EXPLAIN (ANALYZE) of each statement (the stats read run_rollups, rebuilt after the seeding by `rebuild_run_rollups()` since the load ran with triggers off); then run and task-run lifecycles with and without the indexes issue 16 added (alternating rounds, same table), and run lifecycles with the stats rollup triggers disabled (each round).',
+      "Runs seeded in one INSERT … SELECT over 200 pipelines (50,000 a day; 65 % api / 30 % schedule / 5 % console; 85 % succeeded), then `listProjectRuns` and `runStats` (what the routes run) over node-postgres: each filter combination's first page and next page by cursor, stats over 24 h and 31 days, with the EXPLAIN (ANALYZE) of each statement (the stats read run_rollups, rebuilt after the seeding by `rebuild_run_rollups()` since the load ran with triggers off); then run and task-run lifecycles with and without the indexes issue 16 added (alternating rounds, same table), and run lifecycles with the stats rollup triggers disabled (each round).",
     async run() {
       const result = await benchProjectRuns({ runs: quick ? 100_000 : 1_000_000, queries: quick ? 50 : 200, writes: quick ? 50 : 200, rounds: 3 });
       const worst = Math.max(...result.rows.flatMap((r) => [Number(r['first p99 ms']), Number(r['next p99 ms'] || 0)]));
@@ -159,11 +162,20 @@ const SECTIONS: Section[] = [
           { figure: 'stats p50 ms, 31 days', value: stat('31 days'), ...atMost(stat('31 days'), 500) },
         ],
         tables: [
-          { caption: `GET /v1/runs filter combinations (${result.seed.runs} runs, ${result.seed.pipelines} pipelines; seeded in ${result.seed.seededSeconds} s; ${result.seed.rollupRows} rollup rows rebuilt in ${result.seed.rollupRebuildSeconds} s)`, rows: result.rows },
+          {
+            caption: `GET /v1/runs filter combinations (${result.seed.runs} runs, ${result.seed.pipelines} pipelines; seeded in ${result.seed.seededSeconds} s; ${result.seed.rollupRows} rollup rows rebuilt in ${result.seed.rollupRebuildSeconds} s)`,
+            rows: result.rows,
+          },
           { caption: 'GET /v1/runs/stats', rows: result.stats },
-          { caption: 'Write path: medians per lifecycle with and without the new indexes (last row: without and with the stats rollup triggers)', rows: result.writes },
+          {
+            caption: 'Write path: medians per lifecycle with and without the new indexes (last row: without and with the stats rollup triggers)',
+            rows: result.writes,
+          },
         ],
-        notes: result.plans.map((plan) => `EXPLAIN ${plan.query}: \`${plan.plan[0]}\`; ${plan.indexOnly ? 'no sequential scan' : 'a sequential scan'}; at most ${plan.maxRows} rows out of any node`),
+        notes: result.plans.map(
+          (plan) =>
+            `EXPLAIN ${plan.query}: \`${plan.plan[0]}\`; ${plan.indexOnly ? 'no sequential scan' : 'a sequential scan'}; at most ${plan.maxRows} rows out of any node`,
+        ),
       };
     },
   },
@@ -192,7 +204,7 @@ const SECTIONS: Section[] = [
   },
   {
     id: 'cold-start',
-    title: '5. Cold start: the API bundle\'s first response',
+    title: "5. Cold start: the API bundle's first response",
     method:
       'The API Lambda bundle (built by infra/build.ts as SST builds it: ESM, minified, code-split), a hello-world Hono bundle built the same way, and a stack floor (the frameworks the API is built on with one validated route and one query, nothing of pipestore), each imported by a fresh `node` process that then answers one API Gateway event for GET /health (the API on node-postgres, its first connection included); and the API bundle answering a first event that creates a run (key lookup, the runs resource, an insert); runs rotate between the four.',
     async run() {
@@ -213,20 +225,24 @@ const SECTIONS: Section[] = [
     id: 'pgboss',
     title: '6. What users pick instead: pg-boss',
     method:
-      'Task executions recorded through pipestore\'s core (startTaskRun pending, then running, then succeeded) against pg-boss 10 (send, fetch, complete) on the same PostgreSQL, each in its own scratch database over a pool of 10, sequentially and with 10 workers, in alternating chunks.',
+      "Task executions recorded through pipestore's core (startTaskRun pending, then running, then succeeded) against pg-boss 10 (send, fetch, complete) on the same PostgreSQL, each in its own scratch database over a pool of 10, sequentially and with 10 workers, in alternating chunks.",
     async run() {
       const { rows, emptyFetches } = await benchVsPgBoss({ executions: 10_000, sequential: quick ? 500 : 2_000, workers: 10, chunks: 10 });
       const goals = rows
         .filter((r) => r.side === 'pipestore')
         .map((r) => ({ figure: `pipestore x pg-boss, ${r.mode} (exec/s)`, value: Number(r['x pg-boss']) }));
-      return { goals, tables: [{ caption: 'Executions per second, latency, round trips and Node CPU per execution', rows }], notes: [`pg-boss fetches that found no job: ${emptyFetches}`] };
+      return {
+        goals,
+        tables: [{ caption: 'Executions per second, latency, round trips and Node CPU per execution', rows }],
+        notes: [`pg-boss fetches that found no job: ${emptyFetches}`],
+      };
     },
   },
   {
     id: 'schedules',
     title: '7. Schedules: one tick over 10,000 enabled schedules',
     method:
-      'tickSchedules on PostgreSQL over 10,000 pipelines with schedules (10 expressions, 5 time zones), in the steady state (each next slot computed); 1,000 of them due at the tick\'s instant, restored before every round. Against one raw `insert … select` of the same 1,000 runs (the least a tick must write) and a `select 1` round trip; round trips counted at the driver; one warm-up round, then medians.',
+      "tickSchedules on PostgreSQL over 10,000 pipelines with schedules (10 expressions, 5 time zones), in the steady state (each next slot computed); 1,000 of them due at the tick's instant, restored before every round. Against one raw `insert … select` of the same 1,000 runs (the least a tick must write) and a `select 1` round trip; round trips counted at the driver; one warm-up round, then medians.",
     async run() {
       const rows = await benchSchedules({ schedules: 10_000, due: 1_000, rounds: quick ? 3 : 5 });
       const due = rows[0]!;
@@ -246,7 +262,7 @@ const SECTIONS: Section[] = [
     id: 'connections',
     title: '8. Connection budget: N concurrent API containers on a cluster with max_connections 20',
     method:
-      'A throwaway PostgreSQL (initdb, max_connections 20: 17 for the `app` role, 3 reserved for superusers). N = 10, 50, 100, 200 containers, each a separate module instance of the built API bundle configured as on Lambda (node-postgres: a pool of one connection released after 5 idle seconds; or the Data API through the local endpoint, whose pool of 10 stands for the service\'s), each serving one request at a time in a closed loop: 70 % `GET /v1/pipelines?limit=5`, 30 % `POST /v1/pipelines/{id}/runs`, a 503 retried after its Retry-After. All in one Node process on this machine: throughput is bounded by it, compare the setups and the N, not absolute rates. Connections of the `app` role sampled every 50 ms, and once 10 s after the load.',
+      "A throwaway PostgreSQL (initdb, max_connections 20: 17 for the `app` role, 3 reserved for superusers). N = 10, 50, 100, 200 containers, each a separate module instance of the built API bundle configured as on Lambda (node-postgres: a pool of one connection released after 5 idle seconds; or the Data API through the local endpoint, whose pool of 10 stands for the service's), each serving one request at a time in a closed loop: 70 % `GET /v1/pipelines?limit=5`, 30 % `POST /v1/pipelines/{id}/runs`, a 503 retried after its Retry-After. All in one Node process on this machine: throughput is bounded by it, compare the setups and the N, not absolute rates. Connections of the `app` role sampled every 50 ms, and once 10 s after the load.",
     async run() {
       const rows = await benchConnections({ instances: quick ? [10, 50] : [10, 50, 100, 200], seconds: quick ? 3 : 8 });
       const afterColumn = 'connections 10 s after';
@@ -256,7 +272,11 @@ const SECTIONS: Section[] = [
         goals: [
           { figure: 'node-postgres: smallest N measured that met 503s (0: none)', value: firstRefusing(rows, 'node-postgres') ?? 0 },
           { figure: 'Data API: smallest N measured that met 503s (0: none)', value: firstRefusing(rows, 'Data API') ?? 0 },
-          { figure: 'node-postgres: connections held 10 s after the load, worst N', value: worstAfter('node-postgres'), ...atMost(worstAfter('node-postgres'), 0) },
+          {
+            figure: 'node-postgres: connections held 10 s after the load, worst N',
+            value: worstAfter('node-postgres'),
+            ...atMost(worstAfter('node-postgres'), 0),
+          },
           { figure: 'loads with answers other than 2xx and 503', value: nonRefusalErrors, ...atMost(nonRefusalErrors, 0) },
         ],
         tables: [{ caption: 'Per setup and container count (one run each; load = 1/5/15-minute load average at the end of the load)', rows }],

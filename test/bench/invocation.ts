@@ -89,7 +89,12 @@ async function instancesOf(bundle: BuiltFunction, count: number, env: Record<str
 /** One run's life through `handler`: four invocations. */
 const runLife = (handler: Handler, key: string, pipelineId: string) => {
   const call = async (method: string, path: string, body: unknown, expected: number) => {
-    const event = apiGatewayV2Event({ method, path, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const event = apiGatewayV2Event({
+      method,
+      path,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const result = await handler(event, CONTEXT);
     if (result.statusCode !== expected) throw new Error(`${method} ${path}: ${result.statusCode} ${result.body}`);
     return result.body;
@@ -238,10 +243,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { rows } = await benchInvocation();
   if (process.argv.includes('--json')) console.log(JSON.stringify(rows, null, 2));
   else {
-    console.log('Invocation path: a run\'s life (create, running, stage patch, succeeded) as API Gateway v2 events to in-process handlers, PostgreSQL, durable commits');
+    console.log(
+      "Invocation path: a run's life (create, running, stage patch, succeeded) as API Gateway v2 events to in-process handlers, PostgreSQL, durable commits",
+    );
     console.table(rows);
-    console.log('x floor: against the raw pg handler in the same run, medians over rounds; goal for the API bundle >= 0.7.\n' +
-      'The Data API row: the same bundle on the local Data API endpoint (in this process), beside node-postgres: what the Data API costs.');
+    console.log(
+      'x floor: against the raw pg handler in the same run, medians over rounds; goal for the API bundle >= 0.7.\n' +
+        'The Data API row: the same bundle on the local Data API endpoint (in this process), beside node-postgres: what the Data API costs.',
+    );
   }
   // The instances' pools (one connection each) keep the event loop alive until their idle timeout.
   process.exit(0);

@@ -41,7 +41,12 @@ export async function benchMemory(options = { requests: arg('requests', 10_000),
   const bench = await openBenchDatabase('bench_memory', 2);
   let lambda: LambdaProcess | undefined;
   try {
-    const definition = { stages: [{ id: 'build', tasks: [{ id: 'compile', task: 'compile' }] }, { id: 'test', dependsOn: ['build'] }] };
+    const definition = {
+      stages: [
+        { id: 'build', tasks: [{ id: 'compile', task: 'compile' }] },
+        { id: 'test', dependsOn: ['build'] },
+      ],
+    };
     const pipelines = Array.from({ length: 20 }, (_, i) => ({ name: `p${i}`, definition }));
     const { projectId, pipelineIds } = await seedProject(bench.database.db, 'bench-memory', pipelines);
     const { key } = await createApiKey({ db: bench.database.db, input: { projectId } });
@@ -112,7 +117,15 @@ export async function benchMemory(options = { requests: arg('requests', 10_000),
       'loaded at cold start (node-postgres)': formatBytes(loadedBytes(b)),
       shipped: formatBytes(b.totalBytes),
     }));
-    return { rows, sizes, requests: sent, seconds: Math.round(seconds * 10) / 10, cacheEntries: health.cache.entries, rss: afterRequests.rss, peak: afterRequests.peak };
+    return {
+      rows,
+      sizes,
+      requests: sent,
+      seconds: Math.round(seconds * 10) / 10,
+      cacheEntries: health.cache.entries,
+      rss: afterRequests.rss,
+      peak: afterRequests.peak,
+    };
   } finally {
     await lambda?.stop();
     rmSync(workDir, { recursive: true, force: true });

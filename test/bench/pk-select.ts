@@ -49,7 +49,10 @@ const VERSION_ID = 'pv_bench';
 /** Idempotent: node-postgres and the Data API share one database and both seed it. */
 async function seed({ db }: Database): Promise<void> {
   await db.insert(projects).values({ id: PROJECT_ID, name: 'bench' }).onConflictDoNothing();
-  await db.insert(pipelines).values({ id: PIPELINE_ID, projectId: PROJECT_ID, name: 'bench', labels: { team: 'bench' } }).onConflictDoNothing();
+  await db
+    .insert(pipelines)
+    .values({ id: PIPELINE_ID, projectId: PROJECT_ID, name: 'bench', labels: { team: 'bench' } })
+    .onConflictDoNothing();
   await db
     .insert(pipelineVersions)
     .values({
@@ -167,9 +170,11 @@ try {
   if (args.json) {
     console.log(JSON.stringify({ server: new URL(serverUrl).host, iterations, warmup, rounds, results: summary }, null, 2));
   } else {
-    console.log(`primary-key select of pipelines, ${iterations} sequential queries x ${rounds} rounds (warm-up ${warmup}); Postgres on ${new URL(serverUrl).host}`);
+    console.log(
+      `primary-key select of pipelines, ${iterations} sequential queries x ${rounds} rounds (warm-up ${warmup}); Postgres on ${new URL(serverUrl).host}`,
+    );
     console.table(table);
-    console.log('medianMs / p95Ms: median over rounds of each round\'s median / p95. The Data API endpoint runs in this process.');
+    console.log("medianMs / p95Ms: median over rounds of each round's median / p95. The Data API endpoint runs in this process.");
   }
 } finally {
   // Clients before the servers they talk to, the scratch database last.

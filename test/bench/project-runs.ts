@@ -79,7 +79,13 @@ export async function benchProjectRuns(options = { runs: 1_000_000, queries: 300
     );
     const versions = await admin.query<{ id: string; active_version_id: string }>('select id, active_version_id from pipelines');
     const versionOf = new Map(versions.rows.map((r) => [r.id, r.active_version_id]));
-    const seeded = await seed(admin, projectId, options.runs, pipelineIds, pipelineIds.map((id) => versionOf.get(id)!));
+    const seeded = await seed(
+      admin,
+      projectId,
+      options.runs,
+      pipelineIds,
+      pipelineIds.map((id) => versionOf.get(id)!),
+    );
 
     const day = 24 * 3600_000;
     const now = Date.now();
@@ -154,7 +160,15 @@ export async function benchProjectRuns(options = { runs: 1_000_000, queries: 300
       const totals = (await call()).total.total;
       const plan = await explainLast(db, admin, call);
       plans.push({ query: `stats ${window}`, ...plan });
-      stats.push({ window, runs: totals, ...result, goal: `< ${goal} ms`, met: result['p50 ms'] < goal ? 'met (p50)' : 'MISSED', 'no seq scan': plan.indexOnly ? 'yes' : 'NO', 'EXPLAIN ANALYZE ms': plan.executionMs });
+      stats.push({
+        window,
+        runs: totals,
+        ...result,
+        goal: `< ${goal} ms`,
+        met: result['p50 ms'] < goal ? 'met (p50)' : 'MISSED',
+        'no seq scan': plan.indexOnly ? 'yes' : 'NO',
+        'EXPLAIN ANALYZE ms': plan.executionMs,
+      });
     }
 
     progress(stats);
@@ -175,7 +189,11 @@ async function seed(admin: pg.Client, projectId: string, runs: number, pipelineI
   await admin.query('select rebuild_run_rollups()');
   await admin.query('vacuum analyze run_rollups');
   const { rows } = await admin.query<{ count: string }>('select count(*) from run_rollups');
-  return { seededSeconds: ms((performance.now() - started) / 1000), rollupRows: Number(rows[0]!.count), rollupRebuildSeconds: ms((performance.now() - rollupStarted) / 1000) };
+  return {
+    seededSeconds: ms((performance.now() - started) / 1000),
+    rollupRows: Number(rows[0]!.count),
+    rollupRebuildSeconds: ms((performance.now() - rollupStarted) / 1000),
+  };
 }
 
 /**
@@ -206,7 +224,10 @@ async function writeCost(db: Db, admin: pg.Client, projectId: string, pipelineId
   await updateRun({ db, input: { projectId, runId: holder.id, patch: { status: 'running' } } });
   let attempt = 1;
   const taskLifecycle = async () => {
-    const taskRun = await startTaskRun({ db, input: { projectId, runId: holder.id, stageId: 'build', taskId: 'compile', attempt: attempt++, status: 'running' } });
+    const taskRun = await startTaskRun({
+      db,
+      input: { projectId, runId: holder.id, stageId: 'build', taskId: 'compile', attempt: attempt++, status: 'running' },
+    });
     await updateTaskRun({ db, input: { projectId, taskRunId: taskRun.id, patch: { status: 'succeeded' } } });
   };
   const definitions = new Map<string, string>();

@@ -59,7 +59,13 @@ export async function benchScale(options = { runs: arg('runs', 1_000_000), queri
     const versions = await admin.query<{ active_version_id: string; id: string }>('select id, active_version_id from pipelines');
     const versionOf = new Map(versions.rows.map((r) => [r.id, r.active_version_id]));
 
-    const seeded = await seedRuns(admin, projectId, options.runs, pipelineIds, pipelineIds.map((id) => versionOf.get(id)!));
+    const seeded = await seedRuns(
+      admin,
+      projectId,
+      options.runs,
+      pipelineIds,
+      pipelineIds.map((id) => versionOf.get(id)!),
+    );
     const big = pipelineIds[0]!;
     const small = pipelineIds[1]!;
     const count = async (pipelineId: string) =>
@@ -75,8 +81,7 @@ export async function benchScale(options = { runs: arg('runs', 1_000_000), queri
       );
       return { createdAt: rows[0]!.created_at, id: rows[0]!.id };
     };
-    const cursorAt = async (pipelineId: string, page: number, status?: string) =>
-      encodeCursor('runs', await positionAt(pipelineId, page, status));
+    const cursorAt = async (pipelineId: string, page: number, status?: string) => encodeCursor('runs', await positionAt(pipelineId, page, status));
     const list = (pipelineId: string, cursor?: string, status?: 'failed') => () =>
       listRuns({ db, input: { projectId, pipelineId, limit: PAGE, cursor, status } });
     // listRuns' statement sent as plain SQL (no query building, no row mapping), paged by the

@@ -28,7 +28,11 @@ import { ms, openBenchDatabase } from './support/seed';
 const DUE_EXPRESSIONS = ['* * * * *', '*/5 * * * *', '*/15 * * * *', '0 * * * *'];
 const OTHER_EXPRESSIONS = ['30 * * * *', '0 */2 * * *', '0 3 * * *', '30 2 * * *', '0 9 * * 1-5', '0 0 1 * *'];
 const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Tokyo', 'Australia/Sydney'];
-const textArray = (values: string[]) => sql`array[${sql.join(values.map((v) => sql`${v}`), sql`, `)}]::text[]`;
+const textArray = (values: string[]) =>
+  sql`array[${sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  )}]::text[]`;
 
 const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
 

@@ -38,7 +38,9 @@ const round = (n: number) => Math.round(n * 10) / 10;
 /** The kernel's count of connections refused because a listen queue was full (all sockets, Linux). */
 const listenOverflows = () => {
   if (!existsSync('/proc/net/netstat')) return Number.NaN;
-  const [names, values] = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+  const [names, values] = readFileSync('/proc/net/netstat', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('TcpExt:'));
   const index = names!.split(' ').indexOf('ListenOverflows');
   return Number(values!.split(' ')[index]);
 };
@@ -85,7 +87,9 @@ async function main() {
     const besideCpu = { cpu: cpuMs(pid) - besideFrom.cpu, wall: performance.now() - besideFrom.wall };
 
     console.table([latencyRow('alone (baseline)', alone), latencyRow('beside the slow clients', beside)]);
-    console.log(`p99 ratio (beside / alone): ${round(percentile(beside, 99) / percentile(alone, 99))}x; goal p99 < 50 ms: ${percentile(beside, 99) < 50 ? 'met' : 'MISSED'}`);
+    console.log(
+      `p99 ratio (beside / alone): ${round(percentile(beside, 99) / percentile(alone, 99))}x; goal p99 < 50 ms: ${percentile(beside, 99) < 50 ? 'met' : 'MISSED'}`,
+    );
     console.table([heldRow('slow headers', headersTimeoutMs, headerOutcomes), heldRow('slow body', requestTimeoutMs, bodyOutcomes)]);
     const share = ({ cpu, wall }: { cpu: number; wall: number }) => `${Math.round(cpu)} ms CPU over ${Math.round(wall)} ms`;
     console.log(`server: ${share(aloneCpu)} alone, ${share(besideCpu)} beside the slow clients (until the last is cut)`);

@@ -86,21 +86,62 @@ async function generateTree(dir: string) {
       const start = p * 1000 + r * 10;
       const failed = n % 100 === 0;
       const taskRun = (stageId: string, taskId: string, status: 'succeeded' | 'failed') => ({
-        id: newId('taskRun'), stageId, taskId, taskName: taskId === 'unit' ? 'unit-test' : 'compile', attempt: 1, status,
-        progress: status === 'succeeded' ? 1 : 0.5, messages: ['started', status], input: { shard: r % 4 }, output: status === 'succeeded' ? { ok: true } : null,
-        error: status === 'failed' ? { message: 'assertion failed' } : null, startedAt: at(start + 1), completedAt: at(start + 3), heartbeatAt: at(start + 3),
-        revision: 3, createdAt: at(start + 1), updatedAt: at(start + 3),
+        id: newId('taskRun'),
+        stageId,
+        taskId,
+        taskName: taskId === 'unit' ? 'unit-test' : 'compile',
+        attempt: 1,
+        status,
+        progress: status === 'succeeded' ? 1 : 0.5,
+        messages: ['started', status],
+        input: { shard: r % 4 },
+        output: status === 'succeeded' ? { ok: true } : null,
+        error: status === 'failed' ? { message: 'assertion failed' } : null,
+        startedAt: at(start + 1),
+        completedAt: at(start + 3),
+        heartbeatAt: at(start + 3),
+        revision: 3,
+        createdAt: at(start + 1),
+        updatedAt: at(start + 3),
       });
       const tasks = [taskRun('build', 'compile', 'succeeded'), taskRun('test', 'unit', failed ? 'failed' : 'succeeded')].sort(byId);
       const unit = tasks.find((t) => t.taskId === 'unit')!;
       runs.push({
-        id: newId('run'), version: (r % 2) + 1, status: failed ? 'failed' : 'succeeded', currentStage: 'test',
-        stageResults: { build: { ms: 1200 + r }, test: { passed: failed ? 41 : 42 } }, trigger: 'api', scheduledFor: null, missedSlots: null, input: { commit: `c${n.toString(16)}`, branch: 'main' },
-        output: failed ? null : { artifact: `${name}-${r}.tgz` }, error: failed ? { stage: 'test' } : null,
-        startedAt: at(start), completedAt: at(start + 4), heartbeatAt: at(start + 3), revision: 4, createdAt: at(start), updatedAt: at(start + 4),
+        id: newId('run'),
+        version: (r % 2) + 1,
+        status: failed ? 'failed' : 'succeeded',
+        currentStage: 'test',
+        stageResults: { build: { ms: 1200 + r }, test: { passed: failed ? 41 : 42 } },
+        trigger: 'api',
+        scheduledFor: null,
+        missedSlots: null,
+        input: { commit: `c${n.toString(16)}`, branch: 'main' },
+        output: failed ? null : { artifact: `${name}-${r}.tgz` },
+        error: failed ? { stage: 'test' } : null,
+        startedAt: at(start),
+        completedAt: at(start + 4),
+        heartbeatAt: at(start + 3),
+        revision: 4,
+        createdAt: at(start),
+        updatedAt: at(start + 4),
         taskRuns: tasks,
-        dlq: failed ? [{ id: newId('dlq'), taskRunId: unit.id, payload: { stageId: 'test', taskId: 'unit' }, error: unit.error, attempts: 1,
-          failedAt: at(start + 3), replayedAt: null, replayTaskRunId: null, revision: 1, createdAt: at(start + 3), updatedAt: at(start + 3) }] : [],
+        dlq: failed
+          ? [
+              {
+                id: newId('dlq'),
+                taskRunId: unit.id,
+                payload: { stageId: 'test', taskId: 'unit' },
+                error: unit.error,
+                attempts: 1,
+                failedAt: at(start + 3),
+                replayedAt: null,
+                replayTaskRunId: null,
+                revision: 1,
+                createdAt: at(start + 3),
+                updatedAt: at(start + 3),
+              },
+            ]
+          : [],
       });
       taskRunCount += tasks.length;
       dlqCount += failed ? 1 : 0;

@@ -51,9 +51,7 @@ export async function benchVsPgBoss(
   boss.on('error', (err) => console.error('pg-boss:', err));
   try {
     const { db } = store.database;
-    const { projectId, pipelineIds } = await seedProject(db, 'bench-pgboss', [
-      { name: 'grid', definition: gridDefinition(STAGES, TASKS_PER_STAGE) },
-    ]);
+    const { projectId, pipelineIds } = await seedProject(db, 'bench-pgboss', [{ name: 'grid', definition: gridDefinition(STAGES, TASKS_PER_STAGE) }]);
     const run = await createRun({ db, input: { projectId, pipelineId: pipelineIds[0]! } });
     await updateRun({ db, input: { projectId, runId: run.id, patch: { status: 'running' } } });
     let next = 0; // execution index across warm-up and both modes: every (stage, task, attempt) is new
@@ -82,7 +80,10 @@ export async function benchVsPgBoss(
       }
     };
 
-    const sides = { pipestore: { record: viaPipestore, roundTrips: () => store.database.roundTrips }, 'pg-boss': { record: viaPgBoss, roundTrips: () => bossPool.roundTrips } };
+    const sides = {
+      pipestore: { record: viaPipestore, roundTrips: () => store.database.roundTrips },
+      'pg-boss': { record: viaPgBoss, roundTrips: () => bossPool.roundTrips },
+    };
     type Side = keyof typeof sides;
     // `count` executions of one side on `workers` loops; per-execution latency, wall time, round trips.
     const execute = async (side: Side, count: number, workers: number) => {
@@ -108,7 +109,10 @@ export async function benchVsPgBoss(
     for (const side of Object.keys(sides) as Side[]) await execute(side, 300, options.workers); // warm-up
 
     const rows = [];
-    const modes = [['sequential', 1, options.sequential], [`${options.workers} workers`, options.workers, options.executions]] as const;
+    const modes = [
+      ['sequential', 1, options.sequential],
+      [`${options.workers} workers`, options.workers, options.executions],
+    ] as const;
     for (const [mode, workers, total] of modes) {
       const chunks: Record<Side, Awaited<ReturnType<typeof execute>>[]> = { pipestore: [], 'pg-boss': [] };
       const size = Math.ceil(total / options.chunks);

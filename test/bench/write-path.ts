@@ -51,7 +51,12 @@ export async function benchWritePath(
   const raw = countingPool(bench.url, 10);
   try {
     const { database } = bench;
-    const definition = { stages: [{ id: 'build', tasks: [{ id: 'compile', task: 'compile' }] }, { id: 'test', dependsOn: ['build'] }] };
+    const definition = {
+      stages: [
+        { id: 'build', tasks: [{ id: 'compile', task: 'compile' }] },
+        { id: 'test', dependsOn: ['build'] },
+      ],
+    };
     const { projectId, pipelineIds } = await seedProject(database.db, 'bench-write', [{ name: 'ci', definition }]);
     const pipelineId = pipelineIds[0]!;
     const { key } = await createApiKey({ db: database.db, input: { projectId } });
@@ -125,8 +130,7 @@ export async function benchWritePath(
       return (user + system) / 1000;
     };
     const results = { sequential: new Map<Side, Sample[]>(), concurrent: new Map<Side, Sample[]>() };
-    const record = (mode: keyof typeof results, side: Side, sample: Sample) =>
-      results[mode].set(side, [...(results[mode].get(side) ?? []), sample]);
+    const record = (mode: keyof typeof results, side: Side, sample: Sample) => results[mode].set(side, [...(results[mode].get(side) ?? []), sample]);
 
     // Warm-up: JIT, pools filled, prepared statements parsed on every connection.
     for (const run of Object.values(sides)) {
@@ -161,7 +165,9 @@ export async function benchWritePath(
       for (const [side, { times, roundTrips, cpu }] of sequential) {
         record('sequential', side, { times, perSecond: 1000 / median(times), roundTrips: roundTrips / times.length, cpu: cpu / times.length });
       }
-      const concurrent = new Map<Side, { times: number[]; seconds: number; roundTrips: number; cpu: number }>(names.map((n) => [n, { times: [], seconds: 0, roundTrips: 0, cpu: 0 }]));
+      const concurrent = new Map<Side, { times: number[]; seconds: number; roundTrips: number; cpu: number }>(
+        names.map((n) => [n, { times: [], seconds: 0, roundTrips: 0, cpu: 0 }]),
+      );
       for (let slice = 0; slice < options.seconds; slice++) {
         for (const side of slice % 2 ? [...order].reverse() : order) {
           const [before, cpuBefore, started] = [roundTripsOf(side), cpuMs(), performance.now()];
@@ -211,7 +217,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const commit = asyncCommit ? 'synchronous_commit=off' : 'durable commits';
     console.log(`Write path: create run + 3 transitions + completion (5 writes), in-process, PostgreSQL ${new URL(serverUrl).host}, pools of 10, ${commit}`);
     console.table(rows);
-    console.log('x raw: against raw pg (named prepared statements), medians over rounds; goal for pipestore API >= 0.7.\n' +
-      'Hono floor + core, pipestore core and raw pg unnamed are diagnostic steps in between. p50/p99 over every sequence of every round.');
+    console.log(
+      'x raw: against raw pg (named prepared statements), medians over rounds; goal for pipestore API >= 0.7.\n' +
+        'Hono floor + core, pipestore core and raw pg unnamed are diagnostic steps in between. p50/p99 over every sequence of every round.',
+    );
   }
 }

@@ -20,7 +20,7 @@ describe('memory layer consistency', () => {
   });
   const get = (api: TestApi, path: string) => api.call('GET', path, { token: key });
 
-  it("sees its own writes at once", async () => {
+  it('sees its own writes at once', async () => {
     const { id } = await newPipeline(processA, key);
     expect((await get(processA, `/v1/pipelines/${id}`)).body.description).toBeNull();
     await processA.call('PATCH', `/v1/pipelines/${id}`, { token: key, body: { description: 'mine' } });

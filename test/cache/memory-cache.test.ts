@@ -109,9 +109,7 @@ describe('memory cache', () => {
     advance(1_000 + 5_000);
     expect(await cache.read('k', { tags: [] }, async () => Promise.reject(unavailable()))).toEqual({ value: 'cached', stale: true });
     advance(1);
-    await expect(cache.read('k', { tags: [] }, async () => Promise.reject(unavailable()))).rejects.toBeInstanceOf(
-      DatabaseUnavailableError,
-    );
+    await expect(cache.read('k', { tags: [] }, async () => Promise.reject(unavailable()))).rejects.toBeInstanceOf(DatabaseUnavailableError);
     expect(cache.stats().staleServes).toBe(1);
   });
 

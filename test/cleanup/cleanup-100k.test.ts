@@ -36,7 +36,9 @@ describe.skipIf(!TEST_DATABASE_URL)('cleanup of 100k rows on PostgreSQL', () => 
 
   const input = (extra: Partial<CleanupInput>): CleanupInput => ({ now: NOW, ...SETTINGS, budgetMs: 120_000, ...extra });
   const report = (label: string, r: CleanupResult) =>
-    console.info(`${label}: ${JSON.stringify(r.steps)} complete=${r.complete} batches=${r.batches} total=${r.durationMs} ms longest batch=${r.longestBatchMs} ms`);
+    console.info(
+      `${label}: ${JSON.stringify(r.steps)} complete=${r.complete} batches=${r.batches} total=${r.durationMs} ms longest batch=${r.longestBatchMs} ms`,
+    );
 
   it('counts exactly in a dry run', async () => {
     const result = await runCleanup({ db: subject.database.db, input: input({ dryRun: true }) });

@@ -47,7 +47,13 @@ describe.each(Object.keys(CLEANUP_DRIVERS))('cleanup on %s', (driver) => {
     expect(result.batches).toBeGreaterThan(4);
     expect(await remaining(db, projectId)).toEqual(expected(SMALL).left);
     // Done is done: the next round finds nothing.
-    expect((await runCleanup({ db, input: input() })).steps).toEqual({ staleRunsTimedOut: 0, pendingRunsTimedOut: 0, expiredIdempotencyKeys: 0, dlqEntries: 0, terminalRuns: 0 });
+    expect((await runCleanup({ db, input: input() })).steps).toEqual({
+      staleRunsTimedOut: 0,
+      pendingRunsTimedOut: 0,
+      expiredIdempotencyKeys: 0,
+      dlqEntries: 0,
+      terminalRuns: 0,
+    });
   });
 
   it('times out runs pending longer than PENDING_RUN_TIMEOUT_S, in batches, with the reason', async () => {
@@ -94,7 +100,11 @@ describe.each(Object.keys(CLEANUP_DRIVERS))('cleanup on %s', (driver) => {
     const sizes = { ...SMALL, expiredKeys: 2_000 };
     const { projectId } = await seed(db, newTag(), sizes);
     // No batch fits in no time at all.
-    expect(await runCleanup({ db, input: input({ budgetMs: 0 }) })).toMatchObject({ complete: false, batches: 0, unfinished: ['staleRunsTimedOut', 'pendingRunsTimedOut', 'expiredIdempotencyKeys', 'dlqEntries', 'terminalRuns'] });
+    expect(await runCleanup({ db, input: input({ budgetMs: 0 }) })).toMatchObject({
+      complete: false,
+      batches: 0,
+      unfinished: ['staleRunsTimedOut', 'pendingRunsTimedOut', 'expiredIdempotencyKeys', 'dlqEntries', 'terminalRuns'],
+    });
     // Batches of 2 rows: a thousand transactions cannot fit in 60 ms on any driver.
     const cut = await runCleanup({ db, input: input({ budgetMs: 60, batchSize: 2 }) });
     expect(cut.complete).toBe(false);

@@ -39,7 +39,9 @@ describe('pipestore and the connection it is given', { timeout: 60_000 }, () => 
   it('an unverifiable certificate: exit 4 pointing at DB_SSL_CA and the RDS bundle', async () => {
     const result = await failure(tcp, { DB_SSL: 'true' });
     expect(result.code).toBe(4);
-    expect(result.stderr).toMatch(/^pipestore: TLS to postgres localhost:\d+\/postgres failed: .*self[- ]signed.*DB_SSL_CA.*global-bundle\.pem.*DB_SSL=no-verify[^\n]*\n$/);
+    expect(result.stderr).toMatch(
+      /^pipestore: TLS to postgres localhost:\d+\/postgres failed: .*self[- ]signed.*DB_SSL_CA.*global-bundle\.pem.*DB_SSL=no-verify[^\n]*\n$/,
+    );
   });
 
   it('a bad password, a missing database, a refused port: each named, exit 4', async () => {

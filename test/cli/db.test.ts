@@ -28,7 +28,10 @@ describe.each(targets)('pipestore db on %s', { timeout: 300_000 }, (_, makeTarge
   const withDb = <T>(fn: (database: Database) => Promise<T>) => target.withDb(fn);
   const cli = (...args: string[]) => target.cli(...args);
   const rowCount = (database: Database, table: typeof projects | typeof idempotencyKeys | typeof pipelineRuns) =>
-    database.db.select({ n: count() }).from(table).then(([row]) => row!.n);
+    database.db
+      .select({ n: count() })
+      .from(table)
+      .then(([row]) => row!.n);
 
   it('migrates, reports status, cleans up, and resets only with --yes', async () => {
     target = await makeTarget();

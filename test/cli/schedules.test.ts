@@ -35,10 +35,18 @@ describe.each(targets)('pipestore schedules on %s', { timeout: 120_000 }, (_, ma
   it('tick --dry-run --now reports the due slot and creates nothing; tick --now fires it once', async () => {
     const dry = await cli('--json', 'schedules', 'tick', '--now', '2030-01-01T10:00:05Z', '--dry-run');
     expect(dry.code).toBe(0);
-    expect(jsonOf(dry)).toMatchObject({ dryRun: true, now: '2030-01-01T10:00:05.000Z', fired: [{ pipelineId: minutely.id, scheduledFor: '2030-01-01T10:00:00.000Z', runId: null }] });
+    expect(jsonOf(dry)).toMatchObject({
+      dryRun: true,
+      now: '2030-01-01T10:00:05.000Z',
+      fired: [{ pipelineId: minutely.id, scheduledFor: '2030-01-01T10:00:00.000Z', runId: null }],
+    });
 
     const fired = await cli('--json', 'schedules', 'tick', '--now', '2030-01-01T10:00:05Z');
-    expect(jsonOf(fired)).toMatchObject({ dryRun: false, complete: true, fired: [{ pipelineId: minutely.id, missedSlots: 0, runId: expect.stringMatching(/^run_/) }] });
+    expect(jsonOf(fired)).toMatchObject({
+      dryRun: false,
+      complete: true,
+      fired: [{ pipelineId: minutely.id, missedSlots: 0, runId: expect.stringMatching(/^run_/) }],
+    });
     const again = await cli('--json', 'schedules', 'tick', '--now', '2030-01-01T10:00:05Z');
     expect(jsonOf(again).fired).toEqual([]);
 
@@ -51,7 +59,13 @@ describe.each(targets)('pipestore schedules on %s', { timeout: 120_000 }, (_, ma
     const listed = await cli('--json', 'schedules', 'list', '--project', projectId);
     expect(listed.code).toBe(0);
     expect(jsonOf(listed).items).toEqual([
-      expect.objectContaining({ pipelineId: minutely.id, expression: '* * * * *', timezone: 'UTC', enabled: true, lastRun: expect.objectContaining({ scheduledFor: '2030-01-01T13:00:00.000Z', missedSlots: 179 }) }),
+      expect.objectContaining({
+        pipelineId: minutely.id,
+        expression: '* * * * *',
+        timezone: 'UTC',
+        enabled: true,
+        lastRun: expect.objectContaining({ scheduledFor: '2030-01-01T13:00:00.000Z', missedSlots: 179 }),
+      }),
       expect.objectContaining({ pipelineId: daily.id, expression: '0 6 * * *', timezone: 'Europe/Berlin', enabled: true, lastRun: null }),
     ]);
     const human = await cli('schedules', 'list', '--project', projectId);

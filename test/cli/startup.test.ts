@@ -15,13 +15,23 @@ const dir = mkdtempSync(join(tmpdir(), 'pipestore-cli-startup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** `node_modules/@scope/name/…` -> `@scope/name`, `node_modules/name/…` -> `name`. */
-const packageOf = (file: string) => file.split('/').slice(1, file.startsWith('node_modules/@') ? 3 : 2).join('/');
+const packageOf = (file: string) =>
+  file
+    .split('/')
+    .slice(1, file.startsWith('node_modules/@') ? 3 : 2)
+    .join('/');
 
 /** Runs the CLI and returns its exit code with the files of this repository it loaded (outside node_modules). */
 async function loadedBy(args: string[], env: Record<string, string> = {}) {
   const out = join(dir, `${args.join('-').replace(/\W+/g, '_')}.txt`);
   const result = await runCli(args, { ...env, NODE_OPTIONS: `--import ${RECORDER}`, RECORD_IMPORTS_TO: out });
-  const urls = [...new Set(readFileSync(out, 'utf8').split('\n').filter((u) => u.startsWith('file:')))];
+  const urls = [
+    ...new Set(
+      readFileSync(out, 'utf8')
+        .split('\n')
+        .filter((u) => u.startsWith('file:')),
+    ),
+  ];
   const files = urls.map((u) => relative(REPO_ROOT, fileURLToPath(u)));
   return {
     code: result.code,

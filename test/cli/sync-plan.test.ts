@@ -71,7 +71,12 @@ describe('computePlan', () => {
     const code = (name: string, extra: Partial<PipelineSpec>) => ({ file: `${name}.ts`, sourceHash: 'new', name, spec: { ...spec(name), ...extra } });
     const plan = computePlan(
       [code('zoned', { timezone: 'Europe/Berlin' }), code('silent', {}), code('unpause', { scheduleEnabled: true }), code('rezoned', {})],
-      [stored('zoned'), stored('silent', { scheduleEnabled: false }), stored('unpause', { scheduleEnabled: false }), stored('rezoned', { timezone: 'Asia/Tokyo' })],
+      [
+        stored('zoned'),
+        stored('silent', { scheduleEnabled: false }),
+        stored('unpause', { scheduleEnabled: false }),
+        stored('rezoned', { timezone: 'Asia/Tokyo' }),
+      ],
       false,
     );
     expect(plan.items.map((i) => [i.name, i.action === 'update' ? i.metadata : i.action])).toEqual([

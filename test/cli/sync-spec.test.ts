@@ -55,7 +55,16 @@ describe('definePipeline() and import validate like POST /v1/pipelines', () => {
     // The same pipeline as an export file (versions/<name>.json) that an import would read.
     const at = '2026-01-01T00:00:00.000Z';
     const file = {
-      id: 'pl_1', name, description: null, schedule: null, labels: {}, ...metadata, activeVersion: 1, revision: 1, createdAt: at, updatedAt: at,
+      id: 'pl_1',
+      name,
+      description: null,
+      schedule: null,
+      labels: {},
+      ...metadata,
+      activeVersion: 1,
+      revision: 1,
+      createdAt: at,
+      updatedAt: at,
       versions: [{ id: 'plv_1', number: 1, hash: 'a'.repeat(64), sourceHash: null, createdAt: at }],
     };
     expect(PipelineFileSchema.safeParse(file).success).toBe(sdkAccepts);
@@ -73,8 +82,7 @@ describe('definePipeline()', () => {
   });
 
   it('reports every problem at once, with paths', () => {
-    const attempt = () =>
-      definePipeline({ name: 'Bad', stages: [{ id: 'a', dependsOn: ['b'] }, { id: 'a' }], extra: 1 } as unknown as PipelineSpec);
+    const attempt = () => definePipeline({ name: 'Bad', stages: [{ id: 'a', dependsOn: ['b'] }, { id: 'a' }], extra: 1 } as unknown as PipelineSpec);
     expect(attempt).toThrowError(PipelineSpecError);
     try {
       attempt();

@@ -42,9 +42,7 @@ describe.each(targets)('pipestore projects and keys on %s', { timeout: 300_000 }
     expect(await keyWorks(key)).toBe(true);
 
     const keys = jsonOf(await cli('keys', 'list', '--project', projectId, '--json'));
-    expect(keys).toEqual([
-      expect.objectContaining({ projectId, name: 'ci', prefix: key.slice(0, 10), lastFour: key.slice(-4), revokedAt: null }),
-    ]);
+    expect(keys).toEqual([expect.objectContaining({ projectId, name: 'ci', prefix: key.slice(0, 10), lastFour: key.slice(-4), revokedAt: null })]);
     const human = await cli('keys', 'list', '--project', projectId);
     expect(human.stdout).toContain(keys[0].id);
     expect(human.stdout).toContain('active');

@@ -110,7 +110,9 @@ describe.each(targets)('export and import on $name', { timeout: 180_000 }, ({ en
     expect(alpha.versions.map((v: { number: number }) => v.number)).toEqual([1, 2]);
     // Keys sorted as strings ("10" before "2"), not in JavaScript's integer-first order.
     expect(tree['versions/alpha.json']!.indexOf('"10"')).toBeLessThan(tree['versions/alpha.json']!.indexOf('"2"'));
-    const runs = tree['runs/alpha.jsonl']!.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const runs = tree['runs/alpha.jsonl']!.trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(runs.map((r) => r.id)).toEqual([...runs.map((r) => r.id)].sort());
     expect(runs.flatMap((r) => r.dlq)).toHaveLength(1);
   });
@@ -218,7 +220,15 @@ async function seedProject(db: Db, projectId: string) {
   const alpha = (
     await createPipeline({
       db,
-      input: { projectId, name: 'alpha', description: 'Älpha — ✓', schedule: '0 3 * * *', labels: { team: 'core', '2': 'two', '10': 'ten' }, definition: DEF_1, sourceHash: 'src-1' },
+      input: {
+        projectId,
+        name: 'alpha',
+        description: 'Älpha — ✓',
+        schedule: '0 3 * * *',
+        labels: { team: 'core', '2': 'two', '10': 'ten' },
+        definition: DEF_1,
+        sourceHash: 'src-1',
+      },
     })
   ).pipeline;
   await registerVersion({ db, input: { projectId, pipelineId: alpha.id, definition: DEF_2 } });

@@ -52,7 +52,10 @@ describe('the client against npm start', () => {
     // Creating with a definition activated version 1; activating it again records nothing.
     expect((await api.pipelines.activations({ id: 'every-method' }).toArray()).map((a) => [a.fromVersion, a.toVersion])).toEqual([[null, 1]]);
 
-    const service = await api.services.register({ id: 'builder', body: { version: '1.0.0', tasks: [{ id: 'compile', codeHash: 'sha256:aa', maxAttempts: 1 }] } });
+    const service = await api.services.register({
+      id: 'builder',
+      body: { version: '1.0.0', tasks: [{ id: 'compile', codeHash: 'sha256:aa', maxAttempts: 1 }] },
+    });
     expect(service.tasks.map((t) => t.id)).toEqual(['compile']);
     expect((await api.services.list().toArray()).map((s) => s.id)).toEqual(['builder']);
     expect((await api.tasks.history({ id: 'compile' }).toArray()).map((h) => h.newHash)).toEqual(['sha256:aa']);

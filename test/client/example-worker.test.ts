@@ -51,7 +51,9 @@ describe('examples/worker', () => {
     expect(run!.stageResults.transform).toMatchObject({ enrich: { status: 'dead-lettered', attempts: 2 }, normalize: { status: 'succeeded' } });
 
     // Oldest first: task runs started in stage order, enrich twice.
-    const taskRuns = (await api.taskRuns.listForRun({ id: run!.id }).toArray()).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+    const taskRuns = (await api.taskRuns.listForRun({ id: run!.id }).toArray()).sort((a, b) =>
+      a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0,
+    );
     expect(taskRuns.map((t) => `${t.stageId}/${t.taskId}#${t.attempt}:${t.status}`)).toEqual([
       'extract/download#1:succeeded',
       'transform/normalize#1:succeeded',

@@ -52,8 +52,14 @@ describe('client retries against npm start', () => {
       client.pipelines.create({ body: { name: 'bad', definition: { stages: [{ id: 'a', dependsOn: ['zzz'] }] } } }).catch((e) => e), // 400
       client.runs.create({ id: 'pl_missing' }).catch((e) => e), // 404
       client.pipelines.update({ id: pipeline.id, ifMatch: pipeline.revision + 5, body: { description: 'stale' } }).catch((e) => e), // 412
-      createClient({ baseUrl: proxy.url, apiKey: 'ps_not_a_key' }).pipelines.list().page().catch((e) => e), // 401
-      createClient({ baseUrl: proxy.url, apiKey: ADMIN_TOKEN }).pipelines.list().page().catch((e) => e), // 403
+      createClient({ baseUrl: proxy.url, apiKey: 'ps_not_a_key' })
+        .pipelines.list()
+        .page()
+        .catch((e) => e), // 401
+      createClient({ baseUrl: proxy.url, apiKey: ADMIN_TOKEN })
+        .pipelines.list()
+        .page()
+        .catch((e) => e), // 403
     ]);
     expect(failures.map((e) => e.status)).toEqual([409, 400, 404, 412, 401, 403]);
     expect(failures.map((e) => e.attempts)).toEqual([1, 1, 1, 1, 1, 1]);

@@ -20,13 +20,18 @@ describe('the generated client types', () => {
       const a = actual.split('\n');
       const e = expected.split('\n');
       const line = e.findIndex((text, i) => text !== a[i]);
-      expect.fail(`functions/client/generated/openapi.ts is out of date (first difference at line ${line + 1}: ${JSON.stringify(e[line])}): run \`npm run client:generate\``);
+      expect.fail(
+        `functions/client/generated/openapi.ts is out of date (first difference at line ${line + 1}: ${JSON.stringify(e[line])}): run \`npm run client:generate\``,
+      );
     }
 
     const operationIds = Object.values(document.paths as Record<string, Record<string, { operationId?: string }>>)
       .flatMap((item) => Object.values(item).map((operation) => operation.operationId))
       .filter((id): id is string => typeof id === 'string');
     const named = new Set(Object.values(resources).flatMap((methods) => Object.values(methods) as string[]));
-    expect(operationIds.filter((id) => !named.has(id)), 'operations without a method in functions/client/resources.ts').toEqual([]);
+    expect(
+      operationIds.filter((id) => !named.has(id)),
+      'operations without a method in functions/client/resources.ts',
+    ).toEqual([]);
   });
 });

@@ -34,18 +34,24 @@ function scriptedFetch(...steps: Step[]) {
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
 const problem = (status: number, code: string, headers: Record<string, string> = {}, more: Record<string, unknown> = {}) =>
-  new Response(JSON.stringify({ type: `https://pipestore.dev/problems/${code}`, title: 't', status, detail: `${code} happened`, code, requestId: 'req-1', ...more }), {
-    status,
-    headers: { 'Content-Type': 'application/problem+json', ...headers },
-  });
+  new Response(
+    JSON.stringify({ type: `https://pipestore.dev/problems/${code}`, title: 't', status, detail: `${code} happened`, code, requestId: 'req-1', ...more }),
+    {
+      status,
+      headers: { 'Content-Type': 'application/problem+json', ...headers },
+    },
+  );
 const run = { id: 'run_1', revision: 1, status: 'pending' };
 const fast = { baseDelayMs: 1, maxDelayMs: 2 };
-const client = (fetch: typeof globalThis.fetch, retry = {}) => createClient({ baseUrl: 'http://pipestore.test/', apiKey: 'ps_key', fetch, retry: { ...fast, ...retry } });
+const client = (fetch: typeof globalThis.fetch, retry = {}) =>
+  createClient({ baseUrl: 'http://pipestore.test/', apiKey: 'ps_key', fetch, retry: { ...fast, ...retry } });
 
 describe('retries', () => {
   it('a POST retried after 503 and a lost connection sends one Idempotency-Key, and reports the replay', async () => {
     const { fetch, sent } = scriptedFetch(problem(503, 'database_unavailable'), new Error('socket hang up'), json(201, run, { 'Idempotent-Replayed': 'true' }));
-    const result = await client(fetch).runs.create({ id: 'pl_1', body: { input: { n: 1 } } }).withResponse();
+    const result = await client(fetch)
+      .runs.create({ id: 'pl_1', body: { input: { n: 1 } } })
+      .withResponse();
     expect(result).toMatchObject({ data: run, status: 201, replayed: true, attempts: 3 });
     const keys = sent.map((s) => s.headers.get('idempotency-key'));
     expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
@@ -94,7 +100,9 @@ describe('retries', () => {
   it('does not start a wait that would end past the deadline: the 503 is the answer', async () => {
     const { fetch, sent } = scriptedFetch(problem(503, 'database_unavailable', { 'Retry-After': '10' }), json(200, run));
     const started = performance.now();
-    const error = await client(fetch, { deadlineMs: 2_000 }).runs.get({ id: 'run_1' }).catch((e) => e);
+    const error = await client(fetch, { deadlineMs: 2_000 })
+      .runs.get({ id: 'run_1' })
+      .catch((e) => e);
     expect(performance.now() - started).toBeLessThan(500);
     expect(error).toBeInstanceOf(PipestoreError);
     expect(error).toMatchObject({ status: 503, code: 'database_unavailable', retryAfterMs: 10_000, attempts: 1 });
@@ -103,14 +111,18 @@ describe('retries', () => {
 
   it('a call that never answers ends at its deadline', async () => {
     const { fetch } = scriptedFetch('hang', 'hang');
-    const error = await client(fetch, { deadlineMs: 300 }).runs.get({ id: 'run_1' }).catch((e) => e);
+    const error = await client(fetch, { deadlineMs: 300 })
+      .runs.get({ id: 'run_1' })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(PipestoreConnectionError);
     expect(error).toMatchObject({ timedOut: true, operation: 'getRun' });
   });
 
   it('stops after the attempts it was given', async () => {
     const { fetch, sent } = scriptedFetch(...Array.from({ length: 5 }, () => problem(503, 'database_unavailable')));
-    const error = await client(fetch, { attempts: 3 }).runs.get({ id: 'run_1' }).catch((e) => e);
+    const error = await client(fetch, { attempts: 3 })
+      .runs.get({ id: 'run_1' })
+      .catch((e) => e);
     expect(error).toMatchObject({ status: 503, attempts: 3 });
     expect(sent).toHaveLength(3);
   });
@@ -163,7 +175,9 @@ describe('errors', () => {
   it('a problem becomes a PipestoreError with status, code, field errors and request id', async () => {
     const errors = [{ path: 'definition.stages.0.id', message: 'duplicate' }];
     const { fetch } = scriptedFetch(problem(400, 'validation_failed', {}, { errors }));
-    const error = await client(fetch).pipelines.create({ body: { name: 'x', definition: { stages: [] } } }).catch((e) => e);
+    const error = await client(fetch)
+      .pipelines.create({ body: { name: 'x', definition: { stages: [] } } })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(PipestoreError);
     expect(error).toMatchObject({ status: 400, code: 'validation_failed', errors, requestId: 'req-1', operation: 'createPipeline', attempts: 1 });
     expect(error.message).toBe('400 validation_failed: validation_failed happened');
@@ -185,12 +199,16 @@ describe('errors', () => {
       }
     };
     const { fetch } = scriptedFetch(problem(409, 'illegal_transition'));
-    const error: PipestoreError = await client(fetch).runs.update({ id: 'run_1', body: { status: 'running' } }).catch((e) => e);
+    const error: PipestoreError = await client(fetch)
+      .runs.update({ id: 'run_1', body: { status: 'running' } })
+      .catch((e) => e);
     expect(advice(error.code)).toBe('read the run again');
   });
 
   it('an error that is not problem+json is `unexpected_response`, with the header request id', async () => {
-    const { fetch } = scriptedFetch(new Response('<html>Bad Gateway</html>', { status: 502, headers: { 'Content-Type': 'text/html', 'X-Request-Id': 'gw-9' } }));
+    const { fetch } = scriptedFetch(
+      new Response('<html>Bad Gateway</html>', { status: 502, headers: { 'Content-Type': 'text/html', 'X-Request-Id': 'gw-9' } }),
+    );
     await expect(client(fetch).runs.get({ id: 'run_1' })).rejects.toMatchObject({ status: 502, code: 'unexpected_response', requestId: 'gw-9', problem: null });
   });
 });

@@ -28,7 +28,13 @@ async function newProject(name: string) {
 
 const definition = (task: string) => ({
   stages: [
-    { id: 'fetch', tasks: [{ id: 'download', task: 'http.get' }, { id: 'schema', task: 'schema.load' }] },
+    {
+      id: 'fetch',
+      tasks: [
+        { id: 'download', task: 'http.get' },
+        { id: 'schema', task: 'schema.load' },
+      ],
+    },
     { id: 'transform', dependsOn: ['fetch'], tasks: [{ id: 'clean', task }] },
     { id: 'report', dependsOn: ['transform'], tasks: [{ id: 'render', task: 'report.render' }] },
     { id: 'notify', dependsOn: ['fetch'], tasks: [{ id: 'slack', task: 'notify.slack' }] },
@@ -49,10 +55,7 @@ const shot = (page: Page, name: string) => page.screenshot({ path: join(shots, `
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
   mkdirSync(shots, { recursive: true });
-  [server, browser] = await Promise.all([
-    startServer(ADMIN),
-    chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 60_000 }),
-  ]);
+  [server, browser] = await Promise.all([startServer(ADMIN), chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 60_000 })]);
   call = apiClient(server.url);
 }, 150_000);
 
@@ -185,14 +188,19 @@ describe('the console in Chromium', { timeout: 180_000 }, () => {
     const port = await freePort();
     const attacker: Server = createServer((_, res) => {
       res.setHeader('Content-Type', 'text/html');
-      res.end(`<form method="post" action="${server.url}/console/pipelines/target/runs"><input name="input" value="{}"><input name="_csrf" value="guess"><button>win a prize</button></form>`);
+      res.end(
+        `<form method="post" action="${server.url}/console/pipelines/target/runs"><input name="input" value="{}"><input name="_csrf" value="guess"><button>win a prize</button></form>`,
+      );
     });
     await new Promise<void>((r) => attacker.listen(port, '127.0.0.1', r));
     try {
       const context = await browser.newContext();
       const page = await signIn(context, project.key);
       await page.goto(`http://127.0.0.1:${port}/`);
-      const [response] = await Promise.all([page.waitForResponse((r) => r.url().includes('/console/pipelines/target/runs'), { timeout: WAIT }), page.click('button')]);
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.url().includes('/console/pipelines/target/runs'), { timeout: WAIT }),
+        page.click('button'),
+      ]);
       expect(response.status()).toBe(403);
       const runs = await call('GET', `/v1/pipelines/${pipeline.body.id}/runs`, project.key);
       expect(runs.body.items).toHaveLength(0);

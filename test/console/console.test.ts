@@ -241,7 +241,10 @@ describe('pages', () => {
     const run = await runInStatus(api, project.key, pipeline.id, 'running');
     let taskRun: any;
     for (let attempt = 1; attempt <= 3; attempt++) {
-      taskRun = await api.call('POST', `/v1/runs/${run.id}/tasks`, { token: project.key, body: { stageId: 'fetch', taskId: 'download', attempt, status: 'running' } });
+      taskRun = await api.call('POST', `/v1/runs/${run.id}/tasks`, {
+        token: project.key,
+        body: { stageId: 'fetch', taskId: 'download', attempt, status: 'running' },
+      });
       await api.call('PATCH', `/v1/task-runs/${taskRun.body.id}`, { token: project.key, body: { status: 'failed', error: { message: 'boom <b>' } } });
     }
     const runPage = await browser.get(`/console/runs/${run.id}`);
@@ -317,7 +320,12 @@ describe('security', () => {
     const other = await signedIn();
     const pipeline = await newPipeline(api, owner.project.key);
     const run = await runInStatus(api, owner.project.key, pipeline.id, 'running');
-    for (const path of [`/console/pipelines/${pipeline.name}`, `/console/pipelines/${pipeline.id}`, `/console/runs/${run.id}`, `/console/runs?pipeline=${pipeline.name}`]) {
+    for (const path of [
+      `/console/pipelines/${pipeline.name}`,
+      `/console/pipelines/${pipeline.id}`,
+      `/console/runs/${run.id}`,
+      `/console/runs?pipeline=${pipeline.name}`,
+    ]) {
       const page = await other.browser.get(path);
       expect(page.status, path).toBe(404);
       expect(page.html).toContain('Not found');
@@ -419,7 +427,14 @@ describe('pipeline history, version diff and run chart', () => {
       query: { name: 'p' },
       pipeline: { name: 'p' },
       versions: [],
-      diff: { pipelineId: 'pl_x', from: { number: 1, hash: 'a' }, to: { number: 2, hash: 'b' }, identical: false, ...changes, text: { from: text(a), to: text(b) } },
+      diff: {
+        pipelineId: 'pl_x',
+        from: { number: 1, hash: 'a' },
+        to: { number: 2, hash: 'b' },
+        identical: false,
+        ...changes,
+        text: { from: text(a), to: text(b) },
+      },
     };
     const html = await jsx(VersionDiffPage, { data: data as any, csrf: 't' }).toString();
     expect(html).not.toContain('<img');

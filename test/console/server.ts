@@ -35,7 +35,15 @@ export async function startServer(adminToken: string, env: Record<string, string
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `pglite:${join(dataDir, 'db')}`, ADMIN_TOKEN: adminToken, LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `pglite:${join(dataDir, 'db')}`,
+      ADMIN_TOKEN: adminToken,
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
   });
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));

@@ -48,9 +48,7 @@ describe('named parameter rewriting', () => {
   });
 
   it('rejects what the service rejects', () => {
-    expect(() => bindStatement('select :a', [{ name: 'a', value: { arrayValue: { longValues: [1] } } }])).toThrow(
-      'Array parameters are not supported.',
-    );
+    expect(() => bindStatement('select :a', [{ name: 'a', value: { arrayValue: { longValues: [1] } } }])).toThrow('Array parameters are not supported.');
     expect(() => bindStatement('select :a', [{ name: 'a', value: { stringValue: '2024-01-01T00:00:00Z' }, typeHint: 'TIMESTAMP' }])).toThrow(
       /Timestamp format/,
     );

@@ -3,12 +3,7 @@
  * an in-memory PGlite.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  ExecuteStatementCommand,
-  type ExecuteStatementCommandInput,
-  type ExecuteStatementCommandOutput,
-  type RDSDataClient,
-} from '@aws-sdk/client-rds-data';
+import { ExecuteStatementCommand, type ExecuteStatementCommandInput, type ExecuteStatementCommandOutput, type RDSDataClient } from '@aws-sdk/client-rds-data';
 import type { PGlite } from '@electric-sql/pglite';
 import { dataApiClient, pgBackend, pgliteBackend, startDataApiServer, type DataApiServer } from '../support/data-api/server';
 

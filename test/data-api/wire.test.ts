@@ -1,10 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import {
-  BadRequestException,
-  BeginTransactionCommand,
-  CommitTransactionCommand,
-  RollbackTransactionCommand,
-} from '@aws-sdk/client-rds-data';
+import { BadRequestException, BeginTransactionCommand, CommitTransactionCommand, RollbackTransactionCommand } from '@aws-sdk/client-rds-data';
 import { eq, sql } from 'drizzle-orm';
 import { drizzle, type AwsDataApiPgDatabase } from 'drizzle-orm/aws-data-api/pg';
 import { integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
@@ -44,9 +39,7 @@ beforeAll(async () => {
   tableName = `data_api_items_${api.suffix}`;
   items = itemsTable(tableName);
   db = drizzle(api.client, target());
-  await api.exec(
-    `create table ${tableName} (id integer primary key, name text not null, data jsonb, created_at timestamptz(3))`,
-  );
+  await api.exec(`create table ${tableName} (id integer primary key, name text not null, data jsonb, created_at timestamptz(3))`);
 });
 
 afterAll(async () => {
@@ -94,8 +87,17 @@ describe('ExecuteStatement through the real RDSDataClient', () => {
     );
     const row = out.records![0]!;
     expect(row.slice(0, 11).map((f) => f.stringValue)).toEqual([
-      'character varying', 'bigint', 'double precision', 'boolean', 'bytea',
-      'uuid', 'timestamp without time zone', 'date', 'time without time zone', 'numeric', 'json',
+      'character varying',
+      'bigint',
+      'double precision',
+      'boolean',
+      'bytea',
+      'uuid',
+      'timestamp without time zone',
+      'date',
+      'time without time zone',
+      'numeric',
+      'json',
     ]);
     expect(row.slice(11)).toEqual([
       { longValue: 9007199254740992 },
@@ -120,12 +122,26 @@ describe('ExecuteStatement through the real RDSDataClient', () => {
       { includeResultMetadata: true },
     );
     expect(out.records![0]).toEqual([
-      { longValue: 1 }, { longValue: 2 }, { longValue: 9007199254740991 }, { longValue: 26 },
-      { doubleValue: 1.5 }, { doubleValue: 2.25 }, { doubleValue: NaN }, { stringValue: '1.10' },
-      { booleanValue: true }, { stringValue: 'txt' }, { stringValue: 'vc' }, { stringValue: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' },
-      { stringValue: '{"b": [1, null]}' }, { stringValue: '{"b": [1, null]}' },
-      { stringValue: '2024-02-29 23:59:59.987654' }, { stringValue: '2024-02-29 21:59:59.987' }, { stringValue: '2024-02-29' },
-      { stringValue: '12:34:56.5' }, { blobValue: new Uint8Array([0, 255]) }, { isNull: true },
+      { longValue: 1 },
+      { longValue: 2 },
+      { longValue: 9007199254740991 },
+      { longValue: 26 },
+      { doubleValue: 1.5 },
+      { doubleValue: 2.25 },
+      { doubleValue: NaN },
+      { stringValue: '1.10' },
+      { booleanValue: true },
+      { stringValue: 'txt' },
+      { stringValue: 'vc' },
+      { stringValue: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' },
+      { stringValue: '{"b": [1, null]}' },
+      { stringValue: '{"b": [1, null]}' },
+      { stringValue: '2024-02-29 23:59:59.987654' },
+      { stringValue: '2024-02-29 21:59:59.987' },
+      { stringValue: '2024-02-29' },
+      { stringValue: '12:34:56.5' },
+      { blobValue: new Uint8Array([0, 255]) },
+      { isNull: true },
       { arrayValue: { stringValues: ['a', null, 'b c'] } },
       { arrayValue: { longValues: [1, 2] } },
       { arrayValue: { doubleValues: [1.5] } },
@@ -136,8 +152,33 @@ describe('ExecuteStatement through the real RDSDataClient', () => {
     ]);
     const meta = out.columnMetadata!;
     expect(meta.map((c) => c.typeName)).toEqual([
-      'int2', 'int4', 'int8', 'oid', 'float4', 'float8', 'float8', 'numeric', 'bool', 'text', 'varchar', 'uuid', 'json', 'jsonb',
-      'timestamp', 'timestamptz', 'date', 'time', 'bytea', 'text', '_text', '_int4', '_float8', '_bool', '_int4', '_timestamptz', '_int8',
+      'int2',
+      'int4',
+      'int8',
+      'oid',
+      'float4',
+      'float8',
+      'float8',
+      'numeric',
+      'bool',
+      'text',
+      'varchar',
+      'uuid',
+      'json',
+      'jsonb',
+      'timestamp',
+      'timestamptz',
+      'date',
+      'time',
+      'bytea',
+      'text',
+      '_text',
+      '_int4',
+      '_float8',
+      '_bool',
+      '_int4',
+      '_timestamptz',
+      '_int8',
     ]);
     expect(meta[2]).toMatchObject({ type: -5, precision: 19, isSigned: true });
     expect(meta[7]).toMatchObject({ type: 2 });
@@ -187,12 +228,12 @@ describe('ExecuteStatement through the real RDSDataClient', () => {
     expect(JSON.parse(read.records![0]![0]!.stringValue!)).toEqual(data);
 
     const error = await rejection(
-      api.exec(`insert into ${tableName} (id, name, data) values (101, 'x', :data)`, [
-        { name: 'data', value: { stringValue: '{}' } },
-      ]),
+      api.exec(`insert into ${tableName} (id, name, data) values (101, 'x', :data)`, [{ name: 'data', value: { stringValue: '{}' } }]),
     );
     expect(error).toBeInstanceOf(BadRequestException);
-    expect(error.message).toMatch(/^ERROR: column "data" is of type jsonb but expression is of type character varying\n {2}Hint: .*\n {2}Position: \d+; SQLState: 42804$/);
+    expect(error.message).toMatch(
+      /^ERROR: column "data" is of type jsonb but expression is of type character varying\n {2}Hint: .*\n {2}Position: \d+; SQLState: 42804$/,
+    );
   });
 
   it('reports a unique violation as BadRequestException in the service format', async () => {
@@ -219,9 +260,7 @@ describe('ExecuteStatement through the real RDSDataClient', () => {
   });
 
   it('serves many concurrent requests', async () => {
-    const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => api.exec('select :i::int * 2', [{ name: 'i', value: { longValue: i } }])),
-    );
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => api.exec('select :i::int * 2', [{ name: 'i', value: { longValue: i } }])));
     expect(results.map((r) => r.records![0]![0]!.longValue)).toEqual(Array.from({ length: 40 }, (_, i) => i * 2));
   });
 });
@@ -274,7 +313,10 @@ describe('transactions', () => {
           for (let i = 0; i < 3; i++) await tx.insert(items).values({ id: 300 + n * 10 + i, name: `tx${n}` });
           // Not tx.$count(): drizzle's count() indexes the result as an array, which the
           // aws-data-api session does not return, so it throws on this driver.
-          const [row] = await tx.select({ n: sql<number>`count(*)::int` }).from(items).where(eq(items.name, `tx${n}`));
+          const [row] = await tx
+            .select({ n: sql<number>`count(*)::int` })
+            .from(items)
+            .where(eq(items.name, `tx${n}`));
           expect(row!.n).toBe(3);
         }),
       ),

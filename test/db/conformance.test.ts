@@ -14,9 +14,7 @@ import * as schema from '../../db/schema';
 import { pipelineRuns, pipelines, pipelineVersions, projects, taskRuns } from '../../db/schema';
 import { FRESH_DATABASES, type FreshDatabase, type FreshDatabaseFactory } from '../support/fresh-databases';
 
-const drivers = Object.fromEntries(
-  Object.entries(FRESH_DATABASES).filter((entry): entry is [string, FreshDatabaseFactory] => entry[1] !== undefined),
-);
+const drivers = Object.fromEntries(Object.entries(FRESH_DATABASES).filter((entry): entry is [string, FreshDatabaseFactory] => entry[1] !== undefined));
 
 describe.each(Object.keys(drivers))('driver %s', (name) => {
   let subject: FreshDatabase;
@@ -31,10 +29,7 @@ describe.each(Object.keys(drivers))('driver %s', (name) => {
 
   it('has applied every table, and migrating again changes nothing', async () => {
     await migrateDatabase(database);
-    const rows = await database.db
-      .select({ n: count() })
-      .from(sql`information_schema.tables`)
-      .where(sql`table_schema = 'public'`);
+    const rows = await database.db.select({ n: count() }).from(sql`information_schema.tables`).where(sql`table_schema = 'public'`);
     // Every table the schema declares, and nothing else.
     expect(rows[0]!.n).toBe(Object.values(schema).filter((x) => is(x, PgTable)).length);
   });
@@ -135,10 +130,7 @@ describe.each(Object.keys(drivers))('driver %s', (name) => {
         throw new Error('abort');
       }),
     ).rejects.toThrow('abort');
-    const names = await database.db
-      .select({ name: pipelines.name })
-      .from(pipelines)
-      .where(eq(pipelines.projectId, project.id));
+    const names = await database.db.select({ name: pipelines.name }).from(pipelines).where(eq(pipelines.projectId, project.id));
     expect(names).toEqual([{ name: 'committed' }]);
   });
 
@@ -149,7 +141,10 @@ describe.each(Object.keys(drivers))('driver %s', (name) => {
     const failure = await database.db
       .insert(pipelines)
       .values({ id: typeid('pl').toString(), ...row })
-      .then(() => undefined, (err: unknown) => err);
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
     const typed = asDatabaseError(failure);
     expect(typed).toBeInstanceOf(UniqueViolationError);
     expect((typed as UniqueViolationError).constraint).toBe('pipelines_project_id_name_key');

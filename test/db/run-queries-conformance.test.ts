@@ -15,9 +15,7 @@ import { diffVersions } from '../../functions/core/version-diff';
 import { registerVersion } from '../../functions/core/versions';
 import { FRESH_DATABASES, type FreshDatabase, type FreshDatabaseFactory } from '../support/fresh-databases';
 
-const drivers = Object.fromEntries(
-  Object.entries(FRESH_DATABASES).filter((entry): entry is [string, FreshDatabaseFactory] => entry[1] !== undefined),
-);
+const drivers = Object.fromEntries(Object.entries(FRESH_DATABASES).filter((entry): entry is [string, FreshDatabaseFactory] => entry[1] !== undefined));
 
 const PROJECT = 'proj_conformance_runs';
 const NOW = Date.now();

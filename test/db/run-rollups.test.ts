@@ -21,8 +21,17 @@ const HOUR = 3600_000;
 
 type Row = { pipeline_id: string; period_hours: number; period_start: string; bucket: number; runs: number };
 const rowsOf = (result: unknown) =>
-  (result as { rows: Row[] }).rows.map((r) => ({ ...r, period_hours: Number(r.period_hours), bucket: Number(r.bucket), runs: Number(r.runs), period_start: new Date(r.period_start).toISOString() }));
-const byKey = (rows: Row[]) => rows.sort((a, b) => `${a.pipeline_id}${a.period_hours}${a.period_start}${a.bucket}`.localeCompare(`${b.pipeline_id}${b.period_hours}${b.period_start}${b.bucket}`));
+  (result as { rows: Row[] }).rows.map((r) => ({
+    ...r,
+    period_hours: Number(r.period_hours),
+    bucket: Number(r.bucket),
+    runs: Number(r.runs),
+    period_start: new Date(r.period_start).toISOString(),
+  }));
+const byKey = (rows: Row[]) =>
+  rows.sort((a, b) =>
+    `${a.pipeline_id}${a.period_hours}${a.period_start}${a.bucket}`.localeCompare(`${b.pipeline_id}${b.period_hours}${b.period_start}${b.bucket}`),
+  );
 
 /** The project's rollups as kept by the trigger, and as a rebuild from pipeline_runs computes them. */
 async function rollups(db: Db, projectId: string) {
@@ -63,7 +72,9 @@ describe('run rollups', () => {
       completed_at = now() - interval '29 hours' where id = ${runs[0]!.id}`);
     await db.execute(sql`update pipeline_runs set completed_at = started_at + interval '1234 milliseconds' where id = ${runs[1]!.id}`);
     await db.execute(sql`update pipeline_runs set heartbeat_at = now() where id = ${runs[2]!.id}`);
-    await db.execute(sql`update pipeline_runs set status = 'timed_out', completed_at = now(), created_at = now() - interval '3 days' where id = ${runs[3]!.id}`);
+    await db.execute(
+      sql`update pipeline_runs set status = 'timed_out', completed_at = now(), created_at = now() - interval '3 days' where id = ${runs[3]!.id}`,
+    );
     let { kept, rebuilt } = await rollups(db, projectId);
     expect(kept).toEqual(rebuilt);
     expect(kept.filter((r) => r.bucket >= 0 && r.period_hours === 24).reduce((n, r) => n + r.runs, 0)).toBe(3);

@@ -14,11 +14,14 @@ import { startTaskRun, updateTaskRun } from '../../functions/core/task-runs';
 import { registerVersion } from '../../functions/core/versions';
 import { FRESH_DATABASES, type FreshDatabase, type FreshDatabaseFactory } from '../support/fresh-databases';
 
-const drivers = Object.fromEntries(
-  Object.entries(FRESH_DATABASES).filter((entry): entry is [string, FreshDatabaseFactory] => entry[1] !== undefined),
-);
+const drivers = Object.fromEntries(Object.entries(FRESH_DATABASES).filter((entry): entry is [string, FreshDatabaseFactory] => entry[1] !== undefined));
 
-const definition = { stages: [{ id: 'build', tasks: [{ id: 'compile', task: 'compile' }] }, { id: 'test', dependsOn: ['build'] }] };
+const definition = {
+  stages: [
+    { id: 'build', tasks: [{ id: 'compile', task: 'compile' }] },
+    { id: 'test', dependsOn: ['build'] },
+  ],
+};
 
 describe.each(Object.keys(drivers))('run writes on %s', (name) => {
   let subject: FreshDatabase;
@@ -65,9 +68,9 @@ describe.each(Object.keys(drivers))('run writes on %s', (name) => {
     const run = await createRun({ db, input: { projectId, pipelineId } });
     const moved = await updateRun({ db, input: { projectId, runId: run.id, ifMatch: run.revision, patch: { currentStage: 'build' } } });
     expect(moved.revision).toBe(run.revision + 1);
-    await expect(
-      updateRun({ db, input: { projectId, runId: run.id, ifMatch: run.revision, patch: { currentStage: 'test' } } }),
-    ).rejects.toBeInstanceOf(PreconditionFailedError);
+    await expect(updateRun({ db, input: { projectId, runId: run.id, ifMatch: run.revision, patch: { currentStage: 'test' } } })).rejects.toBeInstanceOf(
+      PreconditionFailedError,
+    );
     const again = await updateRun({ db, input: { projectId, runId: run.id, ifMatch: moved.revision, patch: { currentStage: 'test' } } });
     expect(again.currentStage).toBe('test');
   });
@@ -106,8 +109,9 @@ describe.each(Object.keys(drivers))('run writes on %s', (name) => {
     await expect(start('deploy', 'compile')).rejects.toThrow(ValidationError);
     await expect(start('build', 'link')).rejects.toThrow('unknown task');
     const other = await newPipeline();
-    await expect(startTaskRun({ db, input: { projectId: other.projectId, runId: run.id, stageId: 'build', taskId: 'compile' } }))
-      .rejects.toBeInstanceOf(NotFoundError);
+    await expect(startTaskRun({ db, input: { projectId: other.projectId, runId: run.id, stageId: 'build', taskId: 'compile' } })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
 
     const done = await updateTaskRun({ db, input: { projectId, taskRunId: task.id, patch: { status: 'succeeded', output: { ok: 1 } } } });
     expect(done).toMatchObject({ status: 'succeeded', progress: 1, output: { ok: 1 } });
@@ -119,8 +123,7 @@ describe.each(Object.keys(drivers))('run writes on %s', (name) => {
     const { db, projectId, pipelineId } = await newPipeline();
     const run = await createRun({ db, input: { projectId, pipelineId } });
     const task = await startTaskRun({ db, input: { projectId, runId: run.id, stageId: 'build', taskId: 'compile', status: 'running' } });
-    const patch = (p: Parameters<typeof updateTaskRun>[0]['input']['patch']) =>
-      updateTaskRun({ db, input: { projectId, taskRunId: task.id, patch: p } });
+    const patch = (p: Parameters<typeof updateTaskRun>[0]['input']['patch']) => updateTaskRun({ db, input: { projectId, taskRunId: task.id, patch: p } });
     await patch({ progress: 0.25, messages: ['fetching'] });
     await patch({ messages: ['compiling'] });
     await patch({ output: { partial: true } });

@@ -51,6 +51,8 @@ describe('Idempotency-Key on the Data API driver', () => {
 
     const missing = await call('POST', '/v1/pipelines/pl_00000000000000000000000000/runs', {}, { 'Idempotency-Key': 'r404' });
     expect(missing.status).toBe(404);
-    expect((await call('POST', '/v1/pipelines/pl_00000000000000000000000000/runs', {}, { 'Idempotency-Key': 'r404' })).headers.get('idempotent-replayed')).toBe('true');
+    expect((await call('POST', '/v1/pipelines/pl_00000000000000000000000000/runs', {}, { 'Idempotency-Key': 'r404' })).headers.get('idempotent-replayed')).toBe(
+      'true',
+    );
   });
 });

@@ -75,4 +75,3 @@ export function parse(text: string): unknown {
     return Symbol('not JSON');
   }
 }
-

@@ -46,4 +46,3 @@ export function operations(doc: Doc): Op[] {
     })),
   );
 }
-

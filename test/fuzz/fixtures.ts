@@ -42,10 +42,7 @@ export const EXAMPLES: Record<string, ((f: Fixtures) => unknown)[]> = {
   ],
   updatePipeline: [() => ({ description: 'updated' }), () => ({ labels: { a: 'b' } }), () => ({ schedule: null })],
   activatePipelineVersion: [() => ({ version: 1 })],
-  registerVersion: [
-    () => ({ definition: { stages: [{ id: 'only', tasks: [{ id: 't', task: `task.${unique()}` }] }] } }),
-    () => ({ definition: DEFINITION }),
-  ],
+  registerVersion: [() => ({ definition: { stages: [{ id: 'only', tasks: [{ id: 't', task: `task.${unique()}` }] }] } }), () => ({ definition: DEFINITION })],
   createRun: [() => ({}), () => ({ version: 1 }), () => ({ input: { a: [1, 'two', null] } })],
   updateRun: [
     () => ({ currentStage: 'fetch' }),
@@ -135,4 +132,3 @@ export async function makeFixtures(client: Client, adminToken: string, setup: { 
     cursors: runs.nextCursor ? [runs.nextCursor] : [],
   };
 }
-

@@ -58,7 +58,17 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const doc = JSON.parse(docRes.text) as Doc;
     const ops = operations(doc);
     const checker = new Checker(doc);
-    const report: FuzzReport = { seed: options.seed, operations: ops.length, requests: 0, setupRequests: 0, byStatus: {}, serverErrors: 0, undeclared: 0, findings: [], samples: {} };
+    const report: FuzzReport = {
+      seed: options.seed,
+      operations: ops.length,
+      requests: 0,
+      setupRequests: 0,
+      byStatus: {},
+      serverErrors: 0,
+      undeclared: 0,
+      findings: [],
+      samples: {},
+    };
     const setup = { count: 0 };
 
     for (const [index, op] of ops.entries()) {
@@ -75,7 +85,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         if (typeof nextCursor === 'string') fixtures.cursors.push(nextCursor);
         const problem = checker.check(op, res, request.mustFail, !request.body?.byteLength);
         const samples = (report.samples[res.status] ??= []);
-        if (samples.length < 3 || Math.random() < 0.01) samples[samples.length < 3 ? samples.length : Math.floor(Math.random() * 3)] = `${describe(request)} -> ${res.text.slice(0, 200)}`;
+        if (samples.length < 3 || Math.random() < 0.01)
+          samples[samples.length < 3 ? samples.length : Math.floor(Math.random() * 3)] = `${describe(request)} -> ${res.text.slice(0, 200)}`;
         if (problem) {
           if (res.status >= 500) report.serverErrors++;
           if (problem.startsWith('status ')) report.undeclared++;

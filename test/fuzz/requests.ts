@@ -60,7 +60,9 @@ const RAW_BODIES: Buffer[] = [
   '{"definition":{"stages":[{"id":"a","config":{"k":"\\u0000"}}]}}',
   '{"expiresAt":"+099999-01-01T00:00:00Z"}',
   '{"expiresAt":8.64e15}',
-].map((text) => Buffer.from(text, 'utf8')).concat([Buffer.from([0xff, 0xfe, 0x7b, 0x7d]), Buffer.from('{"a":"\xe9"}', 'latin1')]);
+]
+  .map((text) => Buffer.from(text, 'utf8'))
+  .concat([Buffer.from([0xff, 0xfe, 0x7b, 0x7d]), Buffer.from('{"a":"\xe9"}', 'latin1')]);
 
 type BodyPlan =
   | { mode: 'none' }
@@ -91,13 +93,22 @@ export function planArbitrary(doc: Doc, op: Op): fc.Arbitrary<RequestPlan> {
   const param = fc.oneof(
     { weight: 8, arbitrary: fc.constant({ fixture: true as const }) },
     { weight: 2, arbitrary: fc.constantFrom(...HOSTILE_PATH_PARAMS).map((raw) => ({ fixture: false as const, raw })) },
-    { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 30 }).filter((s) => !LONE_SURROGATE.test(s) && s !== '.' && s !== '..').map((s) => ({ fixture: false as const, raw: encodeURIComponent(s) })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .string({ minLength: 1, maxLength: 30 })
+        .filter((s) => !LONE_SURROGATE.test(s) && s !== '.' && s !== '..')
+        .map((s) => ({ fixture: false as const, raw: encodeURIComponent(s) })),
+    },
   );
   const queryEntry = (p: Parameter) =>
     fc.oneof(
       { weight: 6, arbitrary: arbitraryFor(doc, p.schema).map((v) => ({ name: p.name, value: encodeURIComponent(String(v)) })) },
       { weight: 3, arbitrary: fc.constantFrom(...HOSTILE_QUERY_VALUES).map((value) => ({ name: p.name, value })) },
-      { weight: p.name === 'cursor' ? 4 : 0, arbitrary: fc.constantFrom('genuine', 'tampered', 'forged').map((value) => ({ name: p.name, value: `@cursor:${value}` })) },
+      {
+        weight: p.name === 'cursor' ? 4 : 0,
+        arbitrary: fc.constantFrom('genuine', 'tampered', 'forged').map((value) => ({ name: p.name, value: `@cursor:${value}` })),
+      },
     );
   const query = fc
     .tuple(
@@ -113,45 +124,61 @@ export function planArbitrary(doc: Doc, op: Op): fc.Arbitrary<RequestPlan> {
   const body: fc.Arbitrary<BodyPlan> = hasBody
     ? fc.oneof(
         { weight: 2, arbitrary: fc.constant({ mode: 'none' as const }) },
-        { weight: examples.length ? 8 : 0, arbitrary: fc.nat({ max: Math.max(0, examples.length - 1) }).map((index) => ({ mode: 'example' as const, index, mutations: [] })) },
-        { weight: examples.length ? 8 : 0, arbitrary: fc.tuple(fc.nat({ max: Math.max(0, examples.length - 1) }), mutations).map(([index, m]) => ({ mode: 'example' as const, index, mutations: m })) },
+        {
+          weight: examples.length ? 8 : 0,
+          arbitrary: fc.nat({ max: Math.max(0, examples.length - 1) }).map((index) => ({ mode: 'example' as const, index, mutations: [] })),
+        },
+        {
+          weight: examples.length ? 8 : 0,
+          arbitrary: fc
+            .tuple(fc.nat({ max: Math.max(0, examples.length - 1) }), mutations)
+            .map(([index, m]) => ({ mode: 'example' as const, index, mutations: m })),
+        },
         { weight: 3, arbitrary: arbitraryFor(doc, bodySchema).map((value) => ({ mode: 'generated' as const, value, mutations: [] })) },
         { weight: 2, arbitrary: fc.tuple(arbitraryFor(doc, bodySchema), mutations).map(([value, m]) => ({ mode: 'generated' as const, value, mutations: m })) },
         { weight: 3, arbitrary: fc.nat({ max: RAW_BODIES.length - 1 }).map((index) => ({ mode: 'raw' as const, index })) },
       )
-    : fc.oneof({ weight: 19, arbitrary: fc.constant({ mode: 'none' as const }) }, { weight: 1, arbitrary: fc.nat({ max: RAW_BODIES.length - 1 }).map((index) => ({ mode: 'raw' as const, index })) });
+    : fc.oneof(
+        { weight: 19, arbitrary: fc.constant({ mode: 'none' as const }) },
+        { weight: 1, arbitrary: fc.nat({ max: RAW_BODIES.length - 1 }).map((index) => ({ mode: 'raw' as const, index })) },
+      );
 
-  return fc.record({
-    params: fc.record(Object.fromEntries(pathParams.map((p) => [p.name, param]))),
-    query,
-    auth: fc.oneof(
-      { weight: 30, arbitrary: fc.constant('valid' as const) },
-      { weight: 1, arbitrary: fc.constantFrom('missing' as const, 'basic' as const, 'unknown' as const, 'wrong-kind' as const, 'long' as const, 'latin1' as const) },
-    ),
-    ifMatch: headerNames.has('if-match')
-      ? sometimes(fc.constantFrom('"1"', '"2"', '*', '"2147483648"', '"99999999999999999999"', 'W/"1"', 'garbage', '"0"', '"1", "2"', '"\xe9"'), 1, 1)
-      : fc.constant(null),
-    idempotencyKey: headerNames.has('idempotency-key')
-      ? sometimes(
-          fc.oneof(
-            fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 12 }),
-            fc.constantFrom('x'.repeat(256), '', '\xe9t\xe9', 'same-key'),
-          ),
-          1,
-          3,
-        )
-      : fc.constant(null),
-    contentType: hasBody
-      ? fc.oneof({ weight: 12, arbitrary: fc.constant('application/json') }, { weight: 3, arbitrary: fc.constantFrom(...ODD_CONTENT_TYPES) })
-      : fc.constant(undefined),
-    contentEncoding: sometimes(fc.constantFrom('gzip', 'identity'), 1, 40),
-    body,
-  }).map((plan) => ({
-    ...plan,
-    ifMatch: plan.ifMatch ?? undefined,
-    idempotencyKey: plan.idempotencyKey ?? undefined,
-    contentEncoding: plan.contentEncoding ?? undefined,
-  }));
+  return fc
+    .record({
+      params: fc.record(Object.fromEntries(pathParams.map((p) => [p.name, param]))),
+      query,
+      auth: fc.oneof(
+        { weight: 30, arbitrary: fc.constant('valid' as const) },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom('missing' as const, 'basic' as const, 'unknown' as const, 'wrong-kind' as const, 'long' as const, 'latin1' as const),
+        },
+      ),
+      ifMatch: headerNames.has('if-match')
+        ? sometimes(fc.constantFrom('"1"', '"2"', '*', '"2147483648"', '"99999999999999999999"', 'W/"1"', 'garbage', '"0"', '"1", "2"', '"\xe9"'), 1, 1)
+        : fc.constant(null),
+      idempotencyKey: headerNames.has('idempotency-key')
+        ? sometimes(
+            fc.oneof(
+              fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 12 }),
+              fc.constantFrom('x'.repeat(256), '', '\xe9t\xe9', 'same-key'),
+            ),
+            1,
+            3,
+          )
+        : fc.constant(null),
+      contentType: hasBody
+        ? fc.oneof({ weight: 12, arbitrary: fc.constant('application/json') }, { weight: 3, arbitrary: fc.constantFrom(...ODD_CONTENT_TYPES) })
+        : fc.constant(undefined),
+      contentEncoding: sometimes(fc.constantFrom('gzip', 'identity'), 1, 40),
+      body,
+    })
+    .map((plan) => ({
+      ...plan,
+      ifMatch: plan.ifMatch ?? undefined,
+      idempotencyKey: plan.idempotencyKey ?? undefined,
+      contentEncoding: plan.contentEncoding ?? undefined,
+    }));
 }
 
 function cursorValue(kind: string, f: Fixtures): string {
@@ -167,9 +194,7 @@ export function buildRequest(op: Op, plan: RequestPlan, f: Fixtures, adminToken:
     const p = plan.params[name];
     return !p || p.fixture ? encodeURIComponent(fixtureParam(op.template, name, f, op.id)) : p.raw;
   });
-  const query = plan.query
-    .map(({ name, value }) => `${name}=${value.startsWith('@cursor:') ? cursorValue(value.slice(8), f) : value}`)
-    .join('&');
+  const query = plan.query.map(({ name, value }) => `${name}=${value.startsWith('@cursor:') ? cursorValue(value.slice(8), f) : value}`).join('&');
   const headers: Record<string, string> = {};
   const own = op.access === 'admin' ? adminToken : f.key;
   const other = op.access === 'admin' ? f.key : adminToken;
@@ -261,4 +286,3 @@ function unstorable(value: unknown): string | undefined {
   }
   return undefined;
 }
-

@@ -26,9 +26,7 @@ if (!Number.isSafeInteger(runs) || runs < 1 || !Number.isSafeInteger(seed)) {
 const ADMIN_TOKEN = 'fuzz-admin-token-0123456789abcdef';
 
 async function main() {
-  const scratch = onPostgres
-    ? await createScratchDatabase(process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', 'fuzz')
-    : undefined;
+  const scratch = onPostgres ? await createScratchDatabase(process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', 'fuzz') : undefined;
   const database: Database = scratch
     ? await createDatabase({ driver: 'pg', connectionString: scratch.url, poolMax: 4, allowExitOnIdle: true, idleTimeoutMillis: 1_000 })
     : await createDatabase({ driver: 'pglite', dataDir: null });
@@ -50,7 +48,9 @@ async function main() {
         `seed ${report.seed} on ${database.driver}: ${report.operations} operations, ${report.requests} requests ` +
           `(+${report.setupRequests} fixture requests) in ${seconds} s`,
         `5xx: ${report.serverErrors}  undeclared statuses: ${report.undeclared}  findings: ${report.findings.length}`,
-        `statuses: ${Object.entries(report.byStatus).map(([s, n]) => `${s}=${n}`).join(' ')}`,
+        `statuses: ${Object.entries(report.byStatus)
+          .map(([s, n]) => `${s}=${n}`)
+          .join(' ')}`,
         ...report.findings.slice(0, 50).map((f) => `  ${f.operation} ${f.status}: ${f.problem}\n    ${f.request.slice(0, 400)}`),
         '',
       ].join('\n'),

@@ -82,10 +82,9 @@ function objectFor(doc: Doc, schema: Schema, depth: number): fc.Arbitrary<unknow
   const properties = (schema.properties ?? {}) as Record<string, Schema>;
   const required = new Set((schema.required as string[] | undefined) ?? []);
   const names = Object.keys(properties);
-  const record = fc.record(
-    Object.fromEntries(names.map((name) => [name, arbitraryFor(doc, properties[name], depth + 1)])),
-    { requiredKeys: names.filter((name) => required.has(name)) },
-  );
+  const record = fc.record(Object.fromEntries(names.map((name) => [name, arbitraryFor(doc, properties[name], depth + 1)])), {
+    requiredKeys: names.filter((name) => required.has(name)),
+  });
   const extra = schema.additionalProperties;
   if (names.length === 0 && extra && typeof extra === 'object') {
     const keys = (schema.propertyNames as Schema | undefined) ?? { type: 'string', minLength: 1, maxLength: 12 };

@@ -20,13 +20,30 @@ describe('Lambda configuration', () => {
   });
 
   it('a linked Aurora cluster selects the Data API, whatever the environment says', () => {
-    const config = loadLambdaConfig({ DATABASE_URL: 'postgres://elsewhere/db', AWS_REGION: 'eu-west-1' }, { Database: aurora, AdminToken: { value: 'linked-admin-token-123' } });
-    expect(config.database).toEqual({ driver: 'data-api', resourceArn: aurora.clusterArn, secretArn: aurora.secretArn, database: 'pipestore', region: 'eu-west-1', endpoint: undefined, timeouts: expect.objectContaining({ statementMs: 5_000 }) });
+    const config = loadLambdaConfig(
+      { DATABASE_URL: 'postgres://elsewhere/db', AWS_REGION: 'eu-west-1' },
+      { Database: aurora, AdminToken: { value: 'linked-admin-token-123' } },
+    );
+    expect(config.database).toEqual({
+      driver: 'data-api',
+      resourceArn: aurora.clusterArn,
+      secretArn: aurora.secretArn,
+      database: 'pipestore',
+      region: 'eu-west-1',
+      endpoint: undefined,
+      timeouts: expect.objectContaining({ statementMs: 5_000 }),
+    });
     expect(config.adminToken).toBe('linked-admin-token-123');
   });
 
   it('PIPESTORE_DB_PROXY (set by infra/ on the functions): node-postgres to the RDS Proxy SST links, TLS verified', () => {
-    const proxied = { ...aurora, host: 'pipestore-production-databaseproxy.proxy-abc.eu-west-1.rds.amazonaws.com', port: 5432, username: 'postgres', password: 'linked-master-pw' };
+    const proxied = {
+      ...aurora,
+      host: 'pipestore-production-databaseproxy.proxy-abc.eu-west-1.rds.amazonaws.com',
+      port: 5432,
+      username: 'postgres',
+      password: 'linked-master-pw',
+    };
     const config = loadLambdaConfig({ PIPESTORE_DB_PROXY: 'true', AWS_REGION: 'eu-west-1' }, { Database: proxied });
     expect(config.database).toMatchObject({
       driver: 'pg',

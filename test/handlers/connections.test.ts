@@ -88,7 +88,9 @@ describe.skipIf(!TEST_DATABASE_URL)('connection budget of Lambda containers on P
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(await serverConnections()).toBe(0);
-    console.info(`peak ${peak} server connections for ${CONTAINERS} containers; all released ${Math.round(performance.now() - idleSince)} ms after the last request (idle timeout ${idleTimeout} ms)`);
+    console.info(
+      `peak ${peak} server connections for ${CONTAINERS} containers; all released ${Math.round(performance.now() - idleSince)} ms after the last request (idle timeout ${idleTimeout} ms)`,
+    );
     expect(performance.now() - idleSince).toBeGreaterThan(idleTimeout - 1_000);
   });
 });

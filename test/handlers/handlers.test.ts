@@ -25,7 +25,9 @@ const PG_DRIVER = /node_modules\/(pg|pg-pool|pg-protocol|pg-types|pg-connection-
 const DATA_API_DRIVER = /node_modules\/(@aws-sdk|@smithy)\/|node_modules\/drizzle-orm\/aws-data-api\//;
 const EMBEDDED_DRIVER = /@electric-sql|drizzle-orm\/pglite/;
 /** Tags of the repository's migrations, oldest first: what the migrator applies to an empty database. */
-const MIGRATIONS: string[] = JSON.parse(readFileSync(join(import.meta.dirname, '../../db/migrations/meta/_journal.json'), 'utf8')).entries.map((e: { tag: string }) => e.tag);
+const MIGRATIONS: string[] = JSON.parse(readFileSync(join(import.meta.dirname, '../../db/migrations/meta/_journal.json'), 'utf8')).entries.map(
+  (e: { tag: string }) => e.tag,
+);
 const definition = (task: string) => ({ stages: [{ id: 'build', tasks: [{ id: 'compile', task }] }] });
 
 let outDir: string;
@@ -65,7 +67,10 @@ const parse = (text: string, type = '') => (text && type.includes('json') ? JSON
 describe('the bundles', () => {
   it('are self-contained ESM files (an entry and its chunks) without PGlite, and the migrator carries its migrations', () => {
     for (const fn of Object.values(bundles)) {
-      expect(fn.inputs.filter((input) => EMBEDDED_DRIVER.test(input)), fn.name).toEqual([]);
+      expect(
+        fn.inputs.filter((input) => EMBEDDED_DRIVER.test(input)),
+        fn.name,
+      ).toEqual([]);
       expect(fn.totalBytes, fn.name).toBeLessThan(3 * 1024 * 1024);
       const dir = dirname(fn.file);
       expect(readdirSync(dir).sort()).toEqual([...fn.outputs.map((o) => basename(o.file)), ...(fn.name === 'migrate' ? ['migrations'] : [])].sort());
@@ -78,15 +83,33 @@ describe('the bundles', () => {
     const sources = (outputs: BuiltOutput[]) => outputs.flatMap((o) => o.inputs);
     for (const fn of Object.values(bundles)) {
       // Both drivers are shipped…
-      expect(fn.inputs.some((input) => DATA_API_DRIVER.test(input)), fn.name).toBe(true);
-      expect(fn.inputs.some((input) => PG_DRIVER.test(input)), fn.name).toBe(true);
+      expect(
+        fn.inputs.some((input) => DATA_API_DRIVER.test(input)),
+        fn.name,
+      ).toBe(true);
+      expect(
+        fn.inputs.some((input) => PG_DRIVER.test(input)),
+        fn.name,
+      ).toBe(true);
       // … but a cold start on node-postgres never loads the AWS SDK, and one on the Data API never loads pg.
       const onPg = sources(loadedOutputs(fn, DATA_API_DRIVER));
       const onDataApi = sources(loadedOutputs(fn, PG_DRIVER));
-      expect(onPg.filter((input) => DATA_API_DRIVER.test(input)), fn.name).toEqual([]);
-      expect(onPg.some((input) => PG_DRIVER.test(input)), fn.name).toBe(true);
-      expect(onDataApi.filter((input) => PG_DRIVER.test(input)), fn.name).toEqual([]);
-      expect(onDataApi.some((input) => DATA_API_DRIVER.test(input)), fn.name).toBe(true);
+      expect(
+        onPg.filter((input) => DATA_API_DRIVER.test(input)),
+        fn.name,
+      ).toEqual([]);
+      expect(
+        onPg.some((input) => PG_DRIVER.test(input)),
+        fn.name,
+      ).toBe(true);
+      expect(
+        onDataApi.filter((input) => PG_DRIVER.test(input)),
+        fn.name,
+      ).toEqual([]);
+      expect(
+        onDataApi.some((input) => DATA_API_DRIVER.test(input)),
+        fn.name,
+      ).toBe(true);
     }
   });
 
@@ -126,9 +149,9 @@ describe('the bundles', () => {
 
   it('fail at init, naming what is missing or wrong, before taking any request', async () => {
     await expect(startLambda(bundles.api!.file, lambdaEnv('pipestore-api', {}), outDir)).rejects.toThrow(/no database configured/);
-    await expect(startLambda(bundles.cleanup!.file, lambdaEnv('pipestore-cleanup', { DATABASE_URL: 'postgres://x/y', STALE_RUN_AFTER_S: '0' }), outDir)).rejects.toThrow(
-      /STALE_RUN_AFTER_S: expected an integer/,
-    );
+    await expect(
+      startLambda(bundles.cleanup!.file, lambdaEnv('pipestore-cleanup', { DATABASE_URL: 'postgres://x/y', STALE_RUN_AFTER_S: '0' }), outDir),
+    ).rejects.toThrow(/STALE_RUN_AFTER_S: expected an integer/);
   });
 });
 
@@ -172,9 +195,7 @@ describe.each(HANDLER_BACKENDS)('bundled handlers on %s', (backendName) => {
     const app = createApp({ database: backend.database, config: loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent' }) });
 
     const viaLambda = async (req: HttpRequest): Promise<Answer> => {
-      const res = await lambda.invoke<{ statusCode: number; headers: Record<string, string>; body: string; isBase64Encoded: boolean }>(
-        apiGatewayV2Event(req),
-      );
+      const res = await lambda.invoke<{ statusCode: number; headers: Record<string, string>; body: string; isBase64Encoded: boolean }>(apiGatewayV2Event(req));
       expect(res.isBase64Encoded).toBe(false);
       return { status: res.statusCode, headers: res.headers, body: parse(res.body, res.headers['content-type']) };
     };
@@ -212,7 +233,12 @@ describe.each(HANDLER_BACKENDS)('bundled handlers on %s', (backendName) => {
     expect(created).toMatchObject({ status: 201, body: { name: 'from-lambda', description: 'über ✓' } });
     expect(created.headers.etag).toBe('"1"');
     const pipelineId = (created.body as { id: string }).id;
-    await viaLambda({ method: 'POST', path: '/v1/pipelines', headers: { ...auth, ...json }, body: JSON.stringify({ name: 'second', definition: definition('x') }) });
+    await viaLambda({
+      method: 'POST',
+      path: '/v1/pipelines',
+      headers: { ...auth, ...json },
+      body: JSON.stringify({ name: 'second', definition: definition('x') }),
+    });
 
     // Path parameters (by id and by name) and the catch-all proxy route shape.
     await same({ method: 'GET', path: `/v1/pipelines/${pipelineId}`, headers: auth });
@@ -225,16 +251,29 @@ describe.each(HANDLER_BACKENDS)('bundled handlers on %s', (backendName) => {
       items: [{ name: 'second' }],
     });
     // POST with a body through both: an existing definition is the existing version (200).
-    const existing = await same({ method: 'POST', path: `/v1/pipelines/${pipelineId}/versions`, headers: { ...auth, ...json }, body: JSON.stringify({ definition: definition('compile') }) });
+    const existing = await same({
+      method: 'POST',
+      path: `/v1/pipelines/${pipelineId}/versions`,
+      headers: { ...auth, ...json },
+      body: JSON.stringify({ definition: definition('compile') }),
+    });
     expect(existing.status).toBe(200);
     // Conditional request headers, and problem+json answers.
-    expect((await same({ method: 'PATCH', path: `/v1/pipelines/${pipelineId}`, headers: { ...auth, ...json, 'if-match': '"7"' }, body: '{"description":"x"}' })).status).toBe(412);
+    expect(
+      (await same({ method: 'PATCH', path: `/v1/pipelines/${pipelineId}`, headers: { ...auth, ...json, 'if-match': '"7"' }, body: '{"description":"x"}' }))
+        .status,
+    ).toBe(412);
     expect((await same({ method: 'GET', path: '/v1/pipelines?limit=0', headers: auth })).status).toBe(400);
     expect((await same({ method: 'GET', path: '/v1/pipelines', headers: { authorization: 'Bearer nope' } })).status).toBe(401);
     expect((await same({ method: 'GET', path: '/v1/nowhere', headers: auth })).status).toBe(404);
 
     // An Idempotency-Key POST through the Lambda, retried through the app: the stored response.
-    const request = { method: 'POST', path: `/v1/pipelines/${pipelineId}/versions`, headers: { ...auth, ...json, 'idempotency-key': 'v2-once' }, body: JSON.stringify({ definition: definition('v2') }) };
+    const request = {
+      method: 'POST',
+      path: `/v1/pipelines/${pipelineId}/versions`,
+      headers: { ...auth, ...json, 'idempotency-key': 'v2-once' },
+      body: JSON.stringify({ definition: definition('v2') }),
+    };
     const original = await viaLambda(request);
     const replay = await viaApp(request);
     expect(original.status).toBe(201);
@@ -244,7 +283,13 @@ describe.each(HANDLER_BACKENDS)('bundled handlers on %s', (backendName) => {
   it('cleanup: handles the CronV2 schedule event and a classic EventBridge scheduled event', async () => {
     const { db } = backend.database;
     const app = createApp({ database: backend.database, config: loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent' }) });
-    const project = await (await app.request('/v1/projects', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: '{"name":"cleanup"}' })).json();
+    const project = await (
+      await app.request('/v1/projects', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: '{"name":"cleanup"}',
+      })
+    ).json();
     const old = new Date(Date.now() - 3_600_000);
     await db.insert(idempotencyKeys).values([
       { projectId: project.id, scope: 'task', key: 'expired-1', state: 'completed', expiresAt: old },
@@ -257,7 +302,12 @@ describe.each(HANDLER_BACKENDS)('bundled handlers on %s', (backendName) => {
     expect(dry).toMatchObject({ dryRun: true, complete: true, steps: { expiredIdempotencyKeys: 2 } });
 
     const result = await cleanup.invoke<CleanupResult>(schedulerEvent(), { timeoutMs: 60_000 });
-    expect(result).toMatchObject({ complete: true, dryRun: false, skipped: ['terminalRuns'], steps: { expiredIdempotencyKeys: 2, dlqEntries: 0, staleRunsTimedOut: 0, terminalRuns: 0 } });
+    expect(result).toMatchObject({
+      complete: true,
+      dryRun: false,
+      skipped: ['terminalRuns'],
+      steps: { expiredIdempotencyKeys: 2, dlqEntries: 0, staleRunsTimedOut: 0, terminalRuns: 0 },
+    });
     const left = await db.select({ key: idempotencyKeys.key }).from(idempotencyKeys).where(sql`${idempotencyKeys.projectId} = ${project.id}`);
     expect(left).toEqual([{ key: 'live' }]);
 
@@ -267,7 +317,11 @@ describe.each(HANDLER_BACKENDS)('bundled handlers on %s', (backendName) => {
     expect(await cleanup.invoke<CleanupResult>(schedulerEvent(), { timeoutMs: 1_000 })).toMatchObject({ complete: false, batches: 0 });
 
     // One JSON line per invocation; stdout is its own pipe, so it may trail the IPC results.
-    const lines = () => cleanup.output().split('\n').filter((l) => l.includes('"msg":"cleanup"'));
+    const lines = () =>
+      cleanup
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"cleanup"'));
     await vi.waitFor(() => expect(lines()).toHaveLength(4));
     expect(JSON.parse(lines()[1]!)).toMatchObject({ level: 'info', complete: true, steps: { expiredIdempotencyKeys: 2 }, executionId: expect.any(String) });
     await expect(cleanup.invoke({ dryRun: 'yes' })).rejects.toThrow(/unexpected event: dryRun/);

@@ -64,7 +64,12 @@ describe.each(HANDLER_BACKENDS)('the bundled scheduler on %s', (backendName) => 
     expect(await lambda.invoke(tickEvent({ now: first.now }))).toMatchObject({ fired: 0 });
 
     const runs = await db
-      .select({ pipelineId: pipelineRuns.pipelineId, trigger: pipelineRuns.trigger, scheduledFor: pipelineRuns.scheduledFor, missedSlots: pipelineRuns.missedSlots })
+      .select({
+        pipelineId: pipelineRuns.pipelineId,
+        trigger: pipelineRuns.trigger,
+        scheduledFor: pipelineRuns.scheduledFor,
+        missedSlots: pipelineRuns.missedSlots,
+      })
       .from(pipelineRuns)
       .where(eq(pipelineRuns.projectId, p.projectId));
     expect(runs).toHaveLength(1);

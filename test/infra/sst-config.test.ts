@@ -139,7 +139,12 @@ describe('sst.config.ts', () => {
     // Like the API: updated only once this deploy's migrations have run.
     expect(cleanupFunction.opts).toEqual({ dependsOn: [invocation.self] });
     const cron = d.one('sst.aws.CronV2', 'Cleanup');
-    expect(cron.args).toMatchObject({ schedule: 'rate(15 minutes)', function: cleanupFunction.self.arn, retries: 0, event: { scheduledTime: '<aws.scheduler.scheduled-time>' } });
+    expect(cron.args).toMatchObject({
+      schedule: 'rate(15 minutes)',
+      function: cleanupFunction.self.arn,
+      retries: 0,
+      event: { scheduledTime: '<aws.scheduler.scheduled-time>' },
+    });
     // Lambda's own two retries of an asynchronous invocation are off too.
     expect(d.one('aws.lambda.FunctionEventInvokeConfig').args).toEqual({ functionName: cleanupFunction.self.name, maximumRetryAttempts: 0 });
 
@@ -188,7 +193,10 @@ describe('sst.config.ts', () => {
   it('other stages: removable, smaller, cleanup every 6 hours; a new migrator input on every deploy', async () => {
     const first = await deploy('alice');
     expect(first.app).toMatchObject({ removal: 'remove', protect: false });
-    expect(first.one('sst.aws.Aurora').args).toMatchObject({ scaling: { min: '0 ACU', max: '2 ACU', pauseAfter: '5 minutes' }, transform: { cluster: { deletionProtection: false } } });
+    expect(first.one('sst.aws.Aurora').args).toMatchObject({
+      scaling: { min: '0 ACU', max: '2 ACU', pauseAfter: '5 minutes' },
+      transform: { cluster: { deletionProtection: false } },
+    });
     expect(first.one('sst.aws.CronV2', 'Cleanup').args.schedule).toBe('rate(6 hours)');
     const firstInput = first.one('aws.lambda.Invocation').args.input;
     await new Promise((r) => setTimeout(r, 5));
@@ -254,7 +262,9 @@ describe('sst.config.ts', () => {
     }
 
     await expect(deploy('x', { env: { PIPESTORE_DB_PROXY: 'yes' } })).rejects.toThrow(/PIPESTORE_DB_PROXY: expected true or false/);
-    await expect(deploy('x', { env: { PIPESTORE_DB_PROXY: 'true', PIPESTORE_EXTERNAL_DATABASE: 'true' } })).rejects.toThrow(/PIPESTORE_DB_PROXY.*pooled endpoint/);
+    await expect(deploy('x', { env: { PIPESTORE_DB_PROXY: 'true', PIPESTORE_EXTERNAL_DATABASE: 'true' } })).rejects.toThrow(
+      /PIPESTORE_DB_PROXY.*pooled endpoint/,
+    );
   });
 
   it('protection is an explicit setting: PIPESTORE_PROTECT=true protects any stage, false unprotects production', async () => {

@@ -93,8 +93,6 @@ describe('npm start: limits of the HTTP layer', () => {
     // every batch is stretched by the same factor as the client's own requests. 50 ms (the goal
     // on an idle machine) is the floor.
     const [p99Alone, p99Beside] = [percentile(alone, 99), percentile(beside, 99)];
-    expect(p99Beside, `p99 ${p99Beside.toFixed(1)} ms beside, ${p99Alone.toFixed(1)} ms alone`).toBeLessThan(
-      Math.max(50, P99_RATIO_BOUND * p99Alone),
-    );
+    expect(p99Beside, `p99 ${p99Beside.toFixed(1)} ms beside, ${p99Alone.toFixed(1)} ms alone`).toBeLessThan(Math.max(50, P99_RATIO_BOUND * p99Alone));
   });
 });

@@ -76,7 +76,10 @@ describe('shutdown on SIGTERM', () => {
     // ...but the requests it had get to finish.
     for (const request of requests) request.finish();
     const responses = await Promise.all(requests.map((r) => r.response));
-    expect(responses.map((r) => r.status), server.output()).toEqual(names.map(() => 201));
+    expect(
+      responses.map((r) => r.status),
+      server.output(),
+    ).toEqual(names.map(() => 201));
     for (const [i, r] of responses.entries()) expect(r.body).toContain(`"name":"${names[i]}"`);
     expect(await server.exited).toBe(0);
     expect(server.output()).toMatch(/"msg":"stopped","signal":"SIGTERM"/);

@@ -77,7 +77,10 @@ async function startServer(cwd: string, env: Record<string, string>, base: strin
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
     if (server.exitCode !== null) throw new Error(`npm start exited with ${server.exitCode}:\n${output}`);
-    const healthy = await fetch(`${base}/health`).then((res) => res.ok, () => false);
+    const healthy = await fetch(`${base}/health`).then(
+      (res) => res.ok,
+      () => false,
+    );
     if (healthy) return server;
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -130,7 +130,12 @@ describe('downtime', () => {
     });
     expect(byPipeline[daily.id]).toBeUndefined();
     const runs = await p.runs();
-    expect(runs.filter((r) => r.scheduledFor === '2030-01-01T03:00:00.000Z').map((r) => r.missedSlots).sort()).toEqual([11, 179, 2].sort());
+    expect(
+      runs
+        .filter((r) => r.scheduledFor === '2030-01-01T03:00:00.000Z')
+        .map((r) => r.missedSlots)
+        .sort(),
+    ).toEqual([11, 179, 2].sort());
   });
 });
 

@@ -48,8 +48,21 @@ export async function startLocalPostgres({ maxConnections = 20 }: LocalPostgresO
   const certificateFile = join(dir, 'server.crt');
   const keyFile = join(dir, 'server.key');
   await run('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', keyFile, '-out', certificateFile,
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-keyout',
+    keyFile,
+    '-out',
+    certificateFile,
   ]);
   chmodSync(keyFile, 0o600);
   writeFileSync(join(dir, 'pwfile'), `${password}\n`);
@@ -59,11 +72,28 @@ export async function startLocalPostgres({ maxConnections = 20 }: LocalPostgresO
     for (const file of [dir, keyFile, certificateFile, join(dir, 'pwfile')]) chownSync(file, uid, gid);
   }
   const data = join(dir, 'data');
-  await asPostgres('initdb', ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${join(dir, 'pwfile')}`, '-E', 'UTF8', '--no-sync']);
+  await asPostgres('initdb', [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    `--pwfile=${join(dir, 'pwfile')}`,
+    '-E',
+    'UTF8',
+    '--no-sync',
+  ]);
   const port = await freePort();
   const options = [
-    `-p ${port}`, `-k ${dir}`, "-c listen_addresses='127.0.0.1'", '-c ssl=on', `-c ssl_cert_file=${certificateFile}`,
-    `-c ssl_key_file=${keyFile}`, '-c fsync=off', `-c max_connections=${maxConnections}`,
+    `-p ${port}`,
+    `-k ${dir}`,
+    "-c listen_addresses='127.0.0.1'",
+    '-c ssl=on',
+    `-c ssl_cert_file=${certificateFile}`,
+    `-c ssl_key_file=${keyFile}`,
+    '-c fsync=off',
+    `-c max_connections=${maxConnections}`,
   ].join(' ');
   // -w waits until it accepts connections; a loaded machine can take a while.
   await asPostgres('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '120', '-o', options, 'start']);

@@ -33,9 +33,7 @@ export function rawRequest(
       clearTimeout(timer);
       const [headText = '', ...rest] = text.split('\r\n\r\n');
       const [statusLine = '', ...headerLines] = headText.split('\r\n');
-      const headers = Object.fromEntries(
-        headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
-      );
+      const headers = Object.fromEntries(headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
       const raw = rest.join('\r\n\r\n');
       resolve({ status: Number(statusLine.split(' ')[1]) || undefined, headers, body: headers['transfer-encoding'] === 'chunked' ? unchunk(raw) : raw });
     });

@@ -1,10 +1,7 @@
 import pg from 'pg';
 
 /** A brand-new empty database on the server of `serverUrl`; `drop()` removes it. */
-export async function createScratchDatabase(
-  serverUrl: string,
-  label: string,
-): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createScratchDatabase(serverUrl: string, label: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `pipestore_${label}_${process.pid}_${Date.now().toString(36)}`.toLowerCase();
   const admin = async (statement: string) => {
     const client = new pg.Client({ connectionString: serverUrl });

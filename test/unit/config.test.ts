@@ -54,13 +54,23 @@ describe('configuration', () => {
   });
 
   it('builds a node-postgres config from DB_* variables and their aliases', () => {
-    expect(
-      loadConfig({ DB_HOST: 'h', DB_DATABASE: 'd', DB_USERNAME: 'u', DB_PASSWORD: 'p', DB_PORT: '6543', DB_SSL: 'true' })
-        .database,
-    ).toMatchObject({ driver: 'pg', host: 'h', database: 'd', user: 'u', password: 'p', port: 6543, ssl: true });
-    expect(loadConfig({ DB_HOST: 'h', DB_NAME: 'd', DB_USER: 'u', DB_PASS: 'p', DB_SSL: 'no-verify' }).database).toMatchObject(
-      { host: 'h', database: 'd', user: 'u', password: 'p', port: 5432, ssl: { rejectUnauthorized: false } },
-    );
+    expect(loadConfig({ DB_HOST: 'h', DB_DATABASE: 'd', DB_USERNAME: 'u', DB_PASSWORD: 'p', DB_PORT: '6543', DB_SSL: 'true' }).database).toMatchObject({
+      driver: 'pg',
+      host: 'h',
+      database: 'd',
+      user: 'u',
+      password: 'p',
+      port: 6543,
+      ssl: true,
+    });
+    expect(loadConfig({ DB_HOST: 'h', DB_NAME: 'd', DB_USER: 'u', DB_PASS: 'p', DB_SSL: 'no-verify' }).database).toMatchObject({
+      host: 'h',
+      database: 'd',
+      user: 'u',
+      password: 'p',
+      port: 5432,
+      ssl: { rejectUnauthorized: false },
+    });
   });
 
   it('selects the Data API from the cluster ARN, secret ARN and database', () => {

@@ -88,7 +88,7 @@ describe('database errors', () => {
     expect(toProblem(withCode('not null', '23502'))).toMatchObject({ status: 500, code: 'internal_error' });
   });
 
-  it("a foreign key naming a vanished project is 401 (the key went with its project); others stay what they were", () => {
+  it('a foreign key naming a vanished project is 401 (the key went with its project); others stay what they were', () => {
     const project = Object.assign(withCode('insert violates foreign key', '23503'), { constraint: 'pipelines_project_id_projects_id_fk' });
     expect(asDatabaseError(project)).toBeInstanceOf(ForeignKeyViolationError);
     expect(toProblem(project)).toMatchObject({ status: 401, code: 'unauthorized' });

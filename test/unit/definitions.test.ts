@@ -29,9 +29,7 @@ describe('definition validation', () => {
 
 describe('content hash', () => {
   it('is the SHA-256 of RFC 8785 canonical JSON', () => {
-    expect(contentHash({ b: 1, a: [1, 'x'], c: 1e21 })).toBe(
-      createHash('sha256').update('{"a":[1,"x"],"b":1,"c":1e+21}').digest('hex'),
-    );
+    expect(contentHash({ b: 1, a: [1, 'x'], c: 1e21 })).toBe(createHash('sha256').update('{"a":[1,"x"],"b":1,"c":1e+21}').digest('hex'));
   });
 
   it('differs when array order differs', () => {

@@ -50,9 +50,7 @@ const CreatePipeline = z
       .openapi({ description: 'SHA-256 of the source the definition was built from (sync skips unchanged files by it)' }),
   })
   .openapi('CreatePipeline');
-const UpdatePipeline = z
-  .strictObject({ ...pipelineMetadataFields, name: PipelineNameSchema.optional() })
-  .openapi('UpdatePipeline');
+const UpdatePipeline = z.strictObject({ ...pipelineMetadataFields, name: PipelineNameSchema.optional() }).openapi('UpdatePipeline');
 
 const tags = ['pipelines'];
 

@@ -16,9 +16,7 @@ import {
 } from '../schemas';
 import { createRouter } from '../validation';
 
-const Project = z
-  .object({ id: z.string(), name: z.string(), revision: z.number().int(), createdAt: z.string().datetime() })
-  .openapi('Project');
+const Project = z.object({ id: z.string(), name: z.string(), revision: z.number().int(), createdAt: z.string().datetime() }).openapi('Project');
 const ApiKey = z
   .object({
     id: z.string(),

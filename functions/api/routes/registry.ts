@@ -57,7 +57,10 @@ const TaskRegistration = z
 const RegisterService = z
   .strictObject({
     version: z.string().min(1).max(L.version).optional(),
-    baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(L.baseUrl).optional(),
+    baseUrl: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .max(L.baseUrl)
+      .optional(),
     status: z.enum(SERVICE_STATUSES).optional().openapi({ default: 'active' }),
     tasks: z
       .array(TaskRegistration)

@@ -25,7 +25,7 @@ const RunsQuery = PageQuery.extend({
   pipeline: repeatable(z.string().min(1).max(100), 50, 'A pipeline id or name; unknown ones are 400.'),
   status: repeatable(z.enum(RUN_STATUSES), RUN_STATUSES.length, 'A run status.'),
   trigger: repeatable(z.enum(RUN_TRIGGERS), RUN_TRIGGERS.length, 'How the run was created.'),
-  label: repeatable(LabelFilter, 20, 'key=value: a label the run\'s pipeline carries (every one given must match).'),
+  label: repeatable(LabelFilter, 20, "key=value: a label the run's pipeline carries (every one given must match)."),
   createdAfter: DateTimeInput.optional().openapi({ description: 'Runs created at or after this time (RFC 3339)' }),
   createdBefore: DateTimeInput.optional().openapi({ description: 'Runs created before this time (RFC 3339)' }),
 });

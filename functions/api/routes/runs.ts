@@ -114,8 +114,7 @@ export const runRoutes = createRouter()
       operationId: 'updateRun',
       tags,
       summary: 'Transition a run, set its current stage, merge stage results',
-      description:
-        'pending -> running -> succeeded | failed | timed_out, pending|running -> cancelled. Terminal states are final: 409 with currentStatus.',
+      description: 'pending -> running -> succeeded | failed | timed_out, pending|running -> cancelled. Terminal states are final: 409 with currentStatus.',
       request: { params: IdParams, headers: IfMatchHeaders, body: jsonBody(RunPatch) },
       responses: {
         200: { ...jsonResponse(Run, 'The updated run'), headers: ETagHeader },

@@ -28,7 +28,13 @@ export const versionRoutes = createRouter()
       request: {
         params: PipelineParams,
         body: jsonBody(
-          z.strictObject({ definition: Definition, sourceHash: z.string().regex(/^[0-9a-f]{64}$/).optional() }),
+          z.strictObject({
+            definition: Definition,
+            sourceHash: z
+              .string()
+              .regex(/^[0-9a-f]{64}$/)
+              .optional(),
+          }),
         ),
       },
       responses: {

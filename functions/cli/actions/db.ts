@@ -17,9 +17,9 @@ const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 
 async function tableCounts(database: Database) {
   const present = new Set(
-    rowsOf<{ table_name: string }>(
-      await database.db.execute(sql`select table_name from information_schema.tables where table_schema = 'public'`),
-    ).map((r) => r.table_name),
+    rowsOf<{ table_name: string }>(await database.db.execute(sql`select table_name from information_schema.tables where table_schema = 'public'`)).map(
+      (r) => r.table_name,
+    ),
   );
   const counts: Record<string, number | null> = {};
   // One at a time: PGlite has one connection and the Data API must not run them at once anyway.
@@ -78,8 +78,10 @@ export async function check(options: GlobalOptions) {
     }
     const [row] = rowsOf<{ version: string }>(await database.db.execute(sql`select version() as version`));
     const latencyMs = [...samples].sort((a, b) => a - b)[2]!;
-    report(options, { target: describeTarget(config), reachable: true, latencyMs, serverVersion: row?.version }, () =>
-      `reachable: ${describeTarget(config)}\nlatency: ${latencyMs} ms (median of 5)\nserver: ${row?.version}`,
+    report(
+      options,
+      { target: describeTarget(config), reachable: true, latencyMs, serverVersion: row?.version },
+      () => `reachable: ${describeTarget(config)}\nlatency: ${latencyMs} ms (median of 5)\nserver: ${row?.version}`,
     );
   });
 }
@@ -126,8 +128,10 @@ export async function reset(flags: { yes?: boolean }, options: GlobalOptions) {
     for (const table of TABLES) await database.db.execute(sql`drop table if exists ${sql.identifier(table)} cascade`);
     await database.db.execute(sql`drop table if exists drizzle.__drizzle_migrations`);
     await migrateDatabase(database);
-    report(options, { target: describeTarget(config), dropped: TABLES, reset: true }, () =>
-      `reset ${describeTarget(config)}: dropped ${TABLES.length} tables and re-applied the migrations`,
+    report(
+      options,
+      { target: describeTarget(config), dropped: TABLES, reset: true },
+      () => `reset ${describeTarget(config)}: dropped ${TABLES.length} tables and re-applied the migrations`,
     );
   });
 }

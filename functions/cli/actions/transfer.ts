@@ -31,14 +31,22 @@ export async function exportCommand(dir: string, flags: ProjectFlag, options: Gl
       .finally(() => bar.done());
     const elapsedMs = Math.round(performance.now() - started);
     if (!options.json) for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-    report(options, { project: flags.project, dir, counts, warnings, elapsedMs }, () =>
-      `exported project ${flags.project} to ${dir}: ${describe(counts)} (${seconds(elapsedMs)})`,
+    report(
+      options,
+      { project: flags.project, dir, counts, warnings, elapsedMs },
+      () => `exported project ${flags.project} to ${dir}: ${describe(counts)} (${seconds(elapsedMs)})`,
     );
   });
 }
 
 export async function importCommand(dir: string, flags: ImportFlags, options: GlobalOptions) {
-  if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) throw new CliError(`${dir} is not a directory`, EXIT.usage);
+  if (
+    !(await stat(dir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  )
+    throw new CliError(`${dir} is not a directory`, EXIT.usage);
   const bar = progress(options);
   await withDatabase(options, async (database) => {
     await requireProject(database.db, flags.project);
@@ -48,9 +56,7 @@ export async function importCommand(dir: string, flags: ImportFlags, options: Gl
     if (!fatal) await checkAgainstDatabase(database.db, flags.project, tree, bar.update);
     bar.done();
     // For --json: where and why, without the internal scope.
-    const problems = tree.problems
-      .sort(byPlace)
-      .map(({ file, line, reason }) => ({ file, ...(line !== undefined && { line }), reason }));
+    const problems = tree.problems.sort(byPlace).map(({ file, line, reason }) => ({ file, ...(line !== undefined && { line }), reason }));
     if (fatal || (problems.length > 0 && !flags.skipInvalid)) {
       throw new CliError(
         [
@@ -107,8 +113,7 @@ async function requireProject(db: DbOrTx, projectId: string) {
   if (!(await projectExists({ db, input: { projectId } }))) throw new CliError(`project ${projectId} does not exist`, EXIT.usage);
 }
 
-const byPlace = (a: Problem, b: Problem) =>
-  a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0);
+const byPlace = (a: Problem, b: Problem) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0));
 const place = (p: Pick<Problem, 'file' | 'line' | 'reason'>) => `${p.file}${p.line === undefined ? '' : `:${p.line}`}: ${p.reason}`;
 
 /** A terminal gets the first 50 problems; --json always lists every one. */

@@ -20,8 +20,8 @@ export function registerScheduleCommands(program: Command): void {
   schedules
     .command('tick')
     .description('fire every due schedule slot once (what the scheduler function does every minute)')
-    .option('--now <time>', 'the tick\'s clock, RFC 3339 (default: now)', instant)
-    .option('--project <id>', 'only this project\'s schedules')
+    .option('--now <time>', "the tick's clock, RFC 3339 (default: now)", instant)
+    .option('--project <id>', "only this project's schedules")
     .option('--dry-run', 'report what would fire; create nothing')
     .action(async (flags: { now?: Date; project?: string; dryRun?: boolean }, command: Command) => (await actions()).tick(flags, globalOptions(command)));
 

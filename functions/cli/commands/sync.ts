@@ -11,7 +11,7 @@ export function registerSyncCommand(program: Command): void {
     .description('sync code-defined pipelines (definePipeline() files) into a project')
     .argument('<dir>', 'directory of pipeline files (*.ts, *.mts, *.js, *.mjs, searched recursively)')
     .option('--project <id>', 'direct mode: the project to sync into, in the configured database (DATABASE_URL, …)')
-    .option('--url <base>', 'API mode: base URL of a pipestore API (the project is the API key\'s)')
+    .option('--url <base>', "API mode: base URL of a pipestore API (the project is the API key's)")
     .addOption(new Option('--api-key <key>', 'API mode: a project API key').env('PIPESTORE_API_KEY'))
     .option('--dry-run', 'print the plan and write nothing')
     .option('--check', 'write nothing; exit 1 when the store is out of sync, 0 when in sync')

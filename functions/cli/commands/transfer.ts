@@ -17,9 +17,7 @@ export function registerTransferCommands(program: Command): void {
     .description("write a project's pipelines, versions, runs and task runs as a directory tree")
     .requiredOption('--project <id>', 'the project to export')
     .addHelpText('after', LAYOUT)
-    .action(async (dir: string, flags: ProjectFlag, command: Command) =>
-      (await actions()).exportCommand(dir, flags, globalOptions(command)),
-    );
+    .action(async (dir: string, flags: ProjectFlag, command: Command) => (await actions()).exportCommand(dir, flags, globalOptions(command)));
 
   program
     .command('import')
@@ -34,7 +32,5 @@ export function registerTransferCommands(program: Command): void {
 Everything is validated before anything is written; any problem names its file and exits 5 with
 nothing written, unless --skip-invalid. A pipeline whose name (or any id) already exists is a problem.`,
     )
-    .action(async (dir: string, flags: ImportFlags, command: Command) =>
-      (await actions()).importCommand(dir, flags, globalOptions(command)),
-    );
+    .action(async (dir: string, flags: ImportFlags, command: Command) => (await actions()).importCommand(dir, flags, globalOptions(command)));
 }

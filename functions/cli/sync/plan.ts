@@ -65,7 +65,13 @@ export function duplicateNames(code: CodePipeline[]): { file: string; message: s
   for (const c of code) files.set(c.name, [...(files.get(c.name) ?? []), c.file]);
   return code
     .filter((c) => files.get(c.name)!.length > 1)
-    .map((c) => ({ file: c.file, message: `pipeline "${c.name}" is also defined in ${files.get(c.name)!.filter((f) => f !== c.file).join(', ')}` }));
+    .map((c) => ({
+      file: c.file,
+      message: `pipeline "${c.name}" is also defined in ${files
+        .get(c.name)!
+        .filter((f) => f !== c.file)
+        .join(', ')}`,
+    }));
 }
 
 export const definitionOf = (spec: PipelineSpec): PipelineDefinition => ({ stages: spec.stages });

@@ -33,7 +33,15 @@ export function buildReport(mode: SyncMode, target: string, dir: string, plan: P
     target,
     dir,
     inSync: plan.items.every((i) => i.action === 'unchanged'),
-    summary: { files, evaluated: files - skipped, skipped, create: count('create'), update: count('update'), unchanged: count('unchanged'), prune: count('prune') },
+    summary: {
+      files,
+      evaluated: files - skipped,
+      skipped,
+      create: count('create'),
+      update: count('update'),
+      unchanged: count('unchanged'),
+      prune: count('prune'),
+    },
     pipelines: plan.items.map((item) => ({
       name: item.name,
       action: item.action,

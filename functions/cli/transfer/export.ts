@@ -7,17 +7,7 @@ import { toDlqEntry } from '../../core/dlq';
 import { contentHash } from '../../core/hashing';
 import { toRun } from '../../core/runs';
 import { toTaskRun } from '../../core/task-runs';
-import {
-  FILES,
-  FORMAT,
-  canonicalLine,
-  iso,
-  prettyJson,
-  type DlqRecord,
-  type PipelineFile,
-  type RunRecord,
-  type TaskRunRecord,
-} from './format';
+import { FILES, FORMAT, canonicalLine, iso, prettyJson, type DlqRecord, type PipelineFile, type RunRecord, type TaskRunRecord } from './format';
 
 export interface TransferCounts {
   pipelines: number;
@@ -139,7 +129,8 @@ async function writeImages(job: ExportJob, byId: Map<string, ExportedPipeline>):
       if (!pipeline) continue;
       // The tree is content-addressed by what is stored, whatever hash an older writer recorded.
       const hash = contentHash(v.definition);
-      if (hash !== v.hash) job.warnings.push(`version ${v.number} of "${pipeline.name}": stored hash ${v.hash} does not match its definition; exported as ${hash}`);
+      if (hash !== v.hash)
+        job.warnings.push(`version ${v.number} of "${pipeline.name}": stored hash ${v.hash} does not match its definition; exported as ${hash}`);
       if (!images.has(hash)) {
         images.add(hash);
         await writeFile(join(dir, FILES.images, `${hash}.json`), canonicalLine(v.definition));
@@ -188,10 +179,29 @@ async function writeRuns(job: ExportJob, names: Map<string, string>, versions: V
     const pageTasks = await tx
       .select()
       .from(taskRuns)
-      .where(and(eq(taskRuns.projectId, projectId), inArray(taskRuns.runId, page.map((r) => r.id))));
+      .where(
+        and(
+          eq(taskRuns.projectId, projectId),
+          inArray(
+            taskRuns.runId,
+            page.map((r) => r.id),
+          ),
+        ),
+      );
     // By task run: dlq has an index on task_run_id, none on run_id.
     const pageDlq = pageTasks.length
-      ? await tx.select().from(dlq).where(and(eq(dlq.projectId, projectId), inArray(dlq.taskRunId, pageTasks.map((t) => t.id))))
+      ? await tx
+          .select()
+          .from(dlq)
+          .where(
+            and(
+              eq(dlq.projectId, projectId),
+              inArray(
+                dlq.taskRunId,
+                pageTasks.map((t) => t.id),
+              ),
+            ),
+          )
       : [];
     const tasksOf = groupBy(pageTasks, (t) => t.runId);
     const dlqOf = groupBy(pageDlq, (d) => d.runId);

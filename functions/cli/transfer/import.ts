@@ -21,7 +21,13 @@ const CHUNK_BYTES = 1_000_000;
  */
 export async function checkAgainstDatabase(db: DbOrTx, projectId: string, tree: Tree, progress: (m: string) => void) {
   type Owner = { name: string; line?: number };
-  const owners = { pipeline: new Map<string, Owner>(), version: new Map<string, Owner>(), run: new Map<string, Owner>(), 'task run': new Map<string, Owner>(), 'DLQ entry': new Map<string, Owner>() };
+  const owners = {
+    pipeline: new Map<string, Owner>(),
+    version: new Map<string, Owner>(),
+    run: new Map<string, Owner>(),
+    'task run': new Map<string, Owner>(),
+    'DLQ entry': new Map<string, Owner>(),
+  };
   for (const [name, { record, runs }] of tree.pipelines) {
     owners.pipeline.set(record.id, { name });
     for (const v of record.versions) owners.version.set(v.id, { name });
@@ -122,25 +128,21 @@ type Row<T extends PgTable> = { [K in keyof T['$inferInsert']]-?: unknown };
  * statement is reused (the Data API driver's shared prepared statements are broken). Timestamps
  * stay ISO strings: Postgres parses them, so no Date round trip can shift them.
  */
-export async function writeImport(
-  db: Db,
-  projectId: string,
-  plan: PipelinePlan[],
-  images: Map<string, PipelineDefinition>,
-  progress: (m: string) => void,
-) {
-  const pipelineRows = plan.map(({ record: p }): Row<typeof pipelines> => ({
-    ...p,
-    projectId,
-    // Set below: the version rows need their pipeline first.
-    activeVersionId: null,
-    // Imported activations are made by no API key (the history records them with a null key).
-    activatedByKeyId: null,
-    // An imported schedule starts at the import: the slots it missed elsewhere never fire here.
-    scheduleSince: new Date().toISOString(),
-    scheduleNextAt: null,
-    lastScheduledFor: null,
-  }));
+export async function writeImport(db: Db, projectId: string, plan: PipelinePlan[], images: Map<string, PipelineDefinition>, progress: (m: string) => void) {
+  const pipelineRows = plan.map(
+    ({ record: p }): Row<typeof pipelines> => ({
+      ...p,
+      projectId,
+      // Set below: the version rows need their pipeline first.
+      activeVersionId: null,
+      // Imported activations are made by no API key (the history records them with a null key).
+      activatedByKeyId: null,
+      // An imported schedule starts at the import: the slots it missed elsewhere never fire here.
+      scheduleSince: new Date().toISOString(),
+      scheduleNextAt: null,
+      lastScheduledFor: null,
+    }),
+  );
   const versionRows = plan.flatMap(({ record: p }) =>
     p.versions.map((v): Row<typeof pipelineVersions> => ({ ...v, projectId, pipelineId: p.id, definition: images.get(v.hash)! })),
   );
@@ -180,13 +182,14 @@ export async function writeImport(
 async function insertAll<T extends PgTable>(tx: DbOrTx, table: T, rows: Row<T>[], label: string, progress: (m: string) => void) {
   const keys = Object.keys(getTableColumns(table)) as (keyof Row<T>)[];
   const names = keys.map((key) => toSnakeCase(String(key)));
-  const columns = sql.join(names.map((name) => sql.identifier(name)), sql`, `);
+  const columns = sql.join(
+    names.map((name) => sql.identifier(name)),
+    sql`, `,
+  );
   const encoded = rows.map((row) => JSON.stringify(Object.fromEntries(keys.map((key, i) => [names[i], row[key] ?? null]))));
   let done = 0;
   for (const chunk of chunks(encoded)) {
-    await tx.execute(
-      sql`insert into ${table} (${columns}) select ${columns} from json_populate_recordset(null::${table}, ${`[${chunk.join(',')}]`}::json)`,
-    );
+    await tx.execute(sql`insert into ${table} (${columns}) select ${columns} from json_populate_recordset(null::${table}, ${`[${chunk.join(',')}]`}::json)`);
     done += chunk.length;
     progress(`writing ${label}: ${done}/${rows.length}`);
   }
@@ -211,4 +214,3 @@ function* chunks(rows: string[]): Generator<string[]> {
 function* slices<T>(items: T[], size: number): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
-

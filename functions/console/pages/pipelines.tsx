@@ -39,7 +39,13 @@ export async function loadPipelineList(ctx: PageContext, query: PipelineListQuer
 
 type Data = Awaited<ReturnType<typeof loadPipelineList>>;
 
-const Row: FC<{ pipeline: Pipeline; runs: RunSummary[]; schedule: Schedule | undefined; csrf: string; back: string }> = ({ pipeline, runs, schedule, csrf, back }) => {
+const Row: FC<{ pipeline: Pipeline; runs: RunSummary[]; schedule: Schedule | undefined; csrf: string; back: string }> = ({
+  pipeline,
+  runs,
+  schedule,
+  csrf,
+  back,
+}) => {
   const last = runs[0];
   return (
     <tr data-pipeline={pipeline.name}>

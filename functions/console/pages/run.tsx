@@ -90,7 +90,9 @@ export const RunPage: FC<{ data: Data; csrf: string; notice?: string }> = ({ dat
           <dt>Trigger</dt>
           <dd>
             {run.scheduledFor ? `${run.trigger} (slot ${run.scheduledFor})` : run.trigger}
-            {(run.missedSlots ?? 0) > 0 && <span class="missed">{` · ${run.missedSlots} earlier slot${run.missedSlots === 1 ? '' : 's'} passed without a run`}</span>}
+            {(run.missedSlots ?? 0) > 0 && (
+              <span class="missed">{` · ${run.missedSlots} earlier slot${run.missedSlots === 1 ? '' : 's'} passed without a run`}</span>
+            )}
           </dd>
         </dl>
         <dl>

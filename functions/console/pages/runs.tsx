@@ -80,7 +80,11 @@ export const RunListPage: FC<{ data: Data; csrf: string }> = ({ data, csrf }) =>
           <dt>{`Since ${stats.since.slice(0, 16).replace('T', ' ')} UTC`}</dt>
           <dd>{counts ? `${counts.total} runs` : '0 runs'}</dd>
           <dt>Duration p50 / p95</dt>
-          <dd>{counts?.durationMs.p50 != null ? `${formatDuration(Math.round(counts.durationMs.p50))} / ${formatDuration(Math.round(counts.durationMs.p95 ?? 0))}` : '—'}</dd>
+          <dd>
+            {counts?.durationMs.p50 != null
+              ? `${formatDuration(Math.round(counts.durationMs.p50))} / ${formatDuration(Math.round(counts.durationMs.p95 ?? 0))}`
+              : '—'}
+          </dd>
         </dl>
         <dl>
           {RUN_STATUSES.map((s) => (

@@ -10,9 +10,7 @@ const HISTORY = 10;
 export async function loadServicesPage(ctx: PageContext, query: { cursor?: string }) {
   const page = await listServices({ db: ctx.db, input: { projectId: ctx.projectId, cursor: query.cursor, limit: 20 } });
   const taskIds = [...new Set(page.items.flatMap((s) => s.tasks.map((t) => t.id)))];
-  const histories = await Promise.all(
-    taskIds.map((taskId) => listTaskHistory({ db: ctx.db, input: { projectId: ctx.projectId, taskId, limit: HISTORY } })),
-  );
+  const histories = await Promise.all(taskIds.map((taskId) => listTaskHistory({ db: ctx.db, input: { projectId: ctx.projectId, taskId, limit: HISTORY } })));
   return { query, page, history: new Map(taskIds.map((id, i) => [id, histories[i]!.items])) };
 }
 

@@ -21,8 +21,8 @@ export const SignInPage: FC<{ csrf: string; notice?: string; next?: string }> = 
         </p>
       </form>
       <p class="muted">
-        A key comes from <code>npx pipestore keys create --project &lt;id&gt;</code> or <code>POST /v1/projects/{'{id}'}/keys</code> with the
-        admin token. Revoking the key ends every console session opened with it.
+        A key comes from <code>npx pipestore keys create --project &lt;id&gt;</code> or <code>POST /v1/projects/{'{id}'}/keys</code> with the admin token.
+        Revoking the key ends every console session opened with it.
       </p>
     </section>
   </Layout>

@@ -24,9 +24,7 @@ export async function loadVersionDiffPage(ctx: PageContext, query: VersionDiffQu
   const pipeline = await ctx.store.getPipeline(query.name);
   const [versions, diff] = await Promise.all([
     listVersions({ db: ctx.db, input: { projectId: ctx.projectId, pipelineId: pipeline.id, limit: 100 } }),
-    query.from && query.to
-      ? diffVersions({ db: ctx.db, projectId: ctx.projectId, pipelineIdOrName: pipeline.id, from: query.from, to: query.to })
-      : undefined,
+    query.from && query.to ? diffVersions({ db: ctx.db, projectId: ctx.projectId, pipelineIdOrName: pipeline.id, from: query.from, to: query.to }) : undefined,
   ]);
   return { query, pipeline, versions: versions.items.map(({ number, hash }) => ({ number, hash })), diff };
 }
@@ -45,7 +43,12 @@ export const VersionDiffForm: FC<{ base: string; versions: VersionOption[]; from
   versions.length < 2 ? (
     <p class="muted">One version so far: nothing to compare.</p>
   ) : (
-    <FilterForm action={`${base}/diff`} submit="Compare" clearable={false} fields={[versionField('from', 'From', versions, from), versionField('to', 'To', versions, to)]} />
+    <FilterForm
+      action={`${base}/diff`}
+      submit="Compare"
+      clearable={false}
+      fields={[versionField('from', 'From', versions, from), versionField('to', 'To', versions, to)]}
+    />
   );
 
 const IdList: FC<{ title: string; changes: VersionDiff['stages'] }> = ({ title, changes }) => (

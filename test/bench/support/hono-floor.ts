@@ -23,11 +23,15 @@ const ok = { 200: { description: 'ok' }, 201: { description: 'created' } };
 export function honoFloorApp(db: Db, projectId: string) {
   return new OpenAPIHono()
     .openapi(
-      createRoute({ method: 'post', path: '/v1/pipelines/{id}/runs', request: { params, body: json(z.strictObject({ input: z.unknown().optional() })) }, responses: ok }),
+      createRoute({
+        method: 'post',
+        path: '/v1/pipelines/{id}/runs',
+        request: { params, body: json(z.strictObject({ input: z.unknown().optional() })) },
+        responses: ok,
+      }),
       async (c) => c.json(await createRun({ db, input: { projectId, pipelineId: c.req.valid('param').id, input: c.req.valid('json').input } }), 201),
     )
-    .openapi(
-      createRoute({ method: 'patch', path: '/v1/runs/{id}', request: { params, body: json(RunPatch) }, responses: ok }),
-      async (c) => c.json(await updateRun({ db, input: { projectId, runId: c.req.valid('param').id, patch: c.req.valid('json') } }), 200),
+    .openapi(createRoute({ method: 'patch', path: '/v1/runs/{id}', request: { params, body: json(RunPatch) }, responses: ok }), async (c) =>
+      c.json(await updateRun({ db, input: { projectId, runId: c.req.valid('param').id, patch: c.req.valid('json') } }), 200),
     );
 }

@@ -64,9 +64,16 @@ const git = (args: string[]) => {
   }
 };
 
-export const loadAverage = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+export const loadAverage = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
-const cell = (value: unknown) => String(value ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const cell = (value: unknown) =>
+  String(value ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ');
 
 export function markdownTable(rows: Row[]): string {
   if (rows.length === 0) return '_no rows_';
@@ -92,7 +99,9 @@ export interface SectionRecord {
 
 export function renderReport(machine: Row, records: SectionRecord[], command: string): string {
   const summary = records.flatMap(({ section, result, error }) =>
-    error ? [{ section: section.title, figure: 'failed', value: error, goal: '', '': '' }] : goalRows(result!.goals).map((r) => ({ section: section.title, ...r })),
+    error
+      ? [{ section: section.title, figure: 'failed', value: error, goal: '', '': '' }]
+      : goalRows(result!.goals).map((r) => ({ section: section.title, ...r })),
   );
   const parts = [
     '# pipestore benchmark results',

@@ -23,9 +23,22 @@ const iso = (d: Date | null) => d?.toISOString() ?? null;
 /** The API's JSON for a run row (core/runs.ts toRun), so a floor also pays for building the body. */
 export const runJson = (r: Record<string, any>) =>
   JSON.stringify({
-    id: r.id, pipelineId: r.pipeline_id, version: r.version, status: r.status, currentStage: r.current_stage,
-    stageResults: r.stage_results, input: r.input, output: r.output, error: r.error,
-    startedAt: iso(r.started_at), completedAt: iso(r.completed_at), heartbeatAt: iso(r.heartbeat_at),
-    trigger: r.trigger, scheduledFor: iso(r.scheduled_for), missedSlots: r.missed_slots, revision: r.revision,
-    createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+    id: r.id,
+    pipelineId: r.pipeline_id,
+    version: r.version,
+    status: r.status,
+    currentStage: r.current_stage,
+    stageResults: r.stage_results,
+    input: r.input,
+    output: r.output,
+    error: r.error,
+    startedAt: iso(r.started_at),
+    completedAt: iso(r.completed_at),
+    heartbeatAt: iso(r.heartbeat_at),
+    trigger: r.trigger,
+    scheduledFor: iso(r.scheduled_for),
+    missedSlots: r.missed_slots,
+    revision: r.revision,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
   });

@@ -33,7 +33,13 @@ export async function startServerProcess(entry: string, env: Record<string, stri
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}`);
     if (Date.now() > deadline) throw new Error(`${entry} did not start`);
-    if (await fetch(`${url}${readyPath}`).then(() => true, () => false)) break;
+    if (
+      await fetch(`${url}${readyPath}`).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
     await new Promise((r) => setTimeout(r, 50));
   }
   return {

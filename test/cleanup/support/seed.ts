@@ -34,8 +34,20 @@ export interface SeedSizes {
 }
 
 export const SMALL: SeedSizes = {
-  oldTerminalRuns: 7, recentTerminalRuns: 4, staleRuns: 3, staleNeverHeartbeatRuns: 2, liveRuns: 3, liveNeverHeartbeatRuns: 2,
-  pendingRuns: 2, neverStartedRuns: 3, taskRunsPerRun: 2, oldDlq: 5, recentDlq: 4, cascadeDlq: 3, expiredKeys: 9, liveKeys: 4,
+  oldTerminalRuns: 7,
+  recentTerminalRuns: 4,
+  staleRuns: 3,
+  staleNeverHeartbeatRuns: 2,
+  liveRuns: 3,
+  liveNeverHeartbeatRuns: 2,
+  pendingRuns: 2,
+  neverStartedRuns: 3,
+  taskRunsPerRun: 2,
+  oldDlq: 5,
+  recentDlq: 4,
+  cascadeDlq: 3,
+  expiredKeys: 9,
+  liveKeys: 4,
 };
 
 /**
@@ -43,13 +55,32 @@ export const SMALL: SeedSizes = {
  * entries inside the batch), so they are a minority, as they would be on a schedule that keeps up.
  */
 export const LARGE: SeedSizes = {
-  oldTerminalRuns: 3_000, recentTerminalRuns: 8_000, staleRuns: 3_000, staleNeverHeartbeatRuns: 1_000, liveRuns: 3_000,
-  liveNeverHeartbeatRuns: 1_000, pendingRuns: 2_000, neverStartedRuns: 1_000, taskRunsPerRun: 2, oldDlq: 4_000, recentDlq: 3_000, cascadeDlq: 1_000,
-  expiredKeys: 24_000, liveKeys: 18_000,
+  oldTerminalRuns: 3_000,
+  recentTerminalRuns: 8_000,
+  staleRuns: 3_000,
+  staleNeverHeartbeatRuns: 1_000,
+  liveRuns: 3_000,
+  liveNeverHeartbeatRuns: 1_000,
+  pendingRuns: 2_000,
+  neverStartedRuns: 1_000,
+  taskRunsPerRun: 2,
+  oldDlq: 4_000,
+  recentDlq: 3_000,
+  cascadeDlq: 1_000,
+  expiredKeys: 24_000,
+  liveKeys: 18_000,
 };
 
 export const totalRows = (s: SeedSizes) => {
-  const runs = s.oldTerminalRuns + s.recentTerminalRuns + s.staleRuns + s.staleNeverHeartbeatRuns + s.liveRuns + s.liveNeverHeartbeatRuns + s.pendingRuns + s.neverStartedRuns;
+  const runs =
+    s.oldTerminalRuns +
+    s.recentTerminalRuns +
+    s.staleRuns +
+    s.staleNeverHeartbeatRuns +
+    s.liveRuns +
+    s.liveNeverHeartbeatRuns +
+    s.pendingRuns +
+    s.neverStartedRuns;
   const taskRuns = (s.oldTerminalRuns + s.recentTerminalRuns + s.liveRuns) * s.taskRunsPerRun;
   return runs + taskRuns + s.oldDlq + s.recentDlq + s.cascadeDlq + s.expiredKeys + s.liveKeys;
 };
@@ -106,7 +137,11 @@ export async function seed(db: Db, tag: string, s: SeedSizes): Promise<{ project
     insert into idempotency_keys (project_id, scope, key, state, expires_at, created_at)
     select '${p}', 'task', '${tag}_${name}_' || g, 'completed', ${expires}, ${ago("interval '2 days'")} from generate_series(1, ${n}) g`;
 
-  if (s.oldDlq > s.recentTerminalRuns * s.taskRunsPerRun || s.recentDlq > s.liveRuns * s.taskRunsPerRun || s.cascadeDlq > s.oldTerminalRuns * s.taskRunsPerRun) {
+  if (
+    s.oldDlq > s.recentTerminalRuns * s.taskRunsPerRun ||
+    s.recentDlq > s.liveRuns * s.taskRunsPerRun ||
+    s.cascadeDlq > s.oldTerminalRuns * s.taskRunsPerRun
+  ) {
     throw new Error('seed: more DLQ entries than task runs to attach them to');
   }
   const statements = [
@@ -143,7 +178,10 @@ export async function remaining(db: Db, projectId: string) {
   const kind = sql<string>`split_part(id, '_', 2)`;
   const tally = (rows: { kind: string; n: number }[]) => Object.fromEntries(rows.map((r) => [r.kind, r.n]));
   const runs = await db
-    .select({ kind: sql<string>`split_part(id, '_', 2) || case when status in ('pending', 'running') or split_part(id, '_', 2) like 'stale%' or split_part(id, '_', 2) = 'neverstarted' then ':' || status else '' end`, n: count() })
+    .select({
+      kind: sql<string>`split_part(id, '_', 2) || case when status in ('pending', 'running') or split_part(id, '_', 2) like 'stale%' or split_part(id, '_', 2) = 'neverstarted' then ':' || status else '' end`,
+      n: count(),
+    })
     .from(pipelineRuns)
     .where(eq(pipelineRuns.projectId, projectId))
     .groupBy(sql`1`);

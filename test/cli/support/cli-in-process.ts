@@ -8,7 +8,21 @@ import { main } from '../../../functions/cli/main';
 import type { CliResult } from './run-cli';
 
 /** Variables of the database configuration: cleared so that only what a case sets applies. */
-const DATABASE_VARIABLES = ['DATABASE_URL', 'DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_DATABASE', 'DB_USER', 'DB_USERNAME', 'DB_PASS', 'DB_PASSWORD', 'DB_SSL', 'DB_SSL_CA', 'DB_CLUSTER_ARN', 'DB_SECRET_ARN'];
+const DATABASE_VARIABLES = [
+  'DATABASE_URL',
+  'DB_HOST',
+  'DB_PORT',
+  'DB_NAME',
+  'DB_DATABASE',
+  'DB_USER',
+  'DB_USERNAME',
+  'DB_PASS',
+  'DB_PASSWORD',
+  'DB_SSL',
+  'DB_SSL_CA',
+  'DB_CLUSTER_ARN',
+  'DB_SECRET_ARN',
+];
 
 export async function cliInProcess(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   for (const name of DATABASE_VARIABLES) vi.stubEnv(name, '');

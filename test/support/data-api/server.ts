@@ -246,7 +246,11 @@ export async function startDataApiServer(backend: DataApiBackend, opts: DataApiS
     }
     if (Date.now() < resumedAt) {
       resumingRefusals++;
-      throw new ApiError(400, 'DatabaseResumingException', `The Aurora DB instance ${resourceArn} is resuming after being auto-paused. Please wait a few seconds and try again.`);
+      throw new ApiError(
+        400,
+        'DatabaseResumingException',
+        `The Aurora DB instance ${resourceArn} is resuming after being auto-paused. Please wait a few seconds and try again.`,
+      );
     }
   };
 
