@@ -6,7 +6,7 @@ import { DatabaseUnavailableError } from '../../db/errors';
 import { isKeyExpired } from '../core/projects';
 import { Store } from '../store/store';
 import type { AppEnv } from './env';
-import { ApiError, problem } from './problem';
+import { ApiError, problem, toProblem } from './problem';
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
@@ -30,7 +30,8 @@ function unreachable(database: Database): Database {
  */
 function restrictToCachedReads(c: Context<AppEnv>): void {
   if (!READ_METHODS.has(c.req.method)) {
-    throw new ApiError(problem(503, 'database_unavailable', 'the database is unreachable; retry shortly', { headers: { 'Retry-After': '5' } }));
+    const cause = c.get('store').cache.unavailableReason;
+    throw new ApiError(toProblem(cause ?? new DatabaseUnavailableError('database unavailable (the API key lookup could not reach it)')));
   }
   const offline = unreachable(c.get('database'));
   c.set('database', offline);

@@ -64,6 +64,7 @@ export class MemoryCache {
   private readonly counters = { hits: 0, misses: 0, staleServes: 0, evictions: 0 };
   /** Until when the database counts as unavailable (see UNAVAILABLE_RECHECK_MS). */
   private unavailableUntil = 0;
+  private unavailableCause: unknown;
 
   /** maxEntries 0: no memory layer at all, every read is a database read (no coalescing either). */
   private readonly enabled: boolean;
@@ -82,6 +83,20 @@ export class MemoryCache {
 
   stats(): CacheStats {
     return { entries: this.entries.size, ...this.counters };
+  }
+
+  /**
+   * Why the database was last found unreachable, while that spell lasts (UNAVAILABLE_RECHECK_MS):
+   * a request refused because of it says the same thing (no free connection slot is not a
+   * network outage, and each has its own Retry-After).
+   */
+  get unavailableReason(): unknown {
+    return this.now() < this.unavailableUntil ? this.unavailableCause : undefined;
+  }
+
+  private markUnavailable(err: unknown): void {
+    this.unavailableUntil = this.now() + UNAVAILABLE_RECHECK_MS;
+    this.unavailableCause = err;
   }
 
   /**
@@ -130,7 +145,7 @@ export class MemoryCache {
         return value;
       },
       (err: unknown) => {
-        if (isUnavailable(err)) this.unavailableUntil = this.now() + UNAVAILABLE_RECHECK_MS;
+        if (isUnavailable(err)) this.markUnavailable(err);
         throw err;
       },
     );
@@ -184,7 +199,7 @@ export class MemoryCache {
       },
       (err: unknown) => {
         finished();
-        if (isUnavailable(err)) this.unavailableUntil = this.now() + UNAVAILABLE_RECHECK_MS;
+        if (isUnavailable(err)) this.markUnavailable(err);
         throw err;
       },
     );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DatabaseUnavailableError } from '../../db/errors';
-import { MemoryCache } from '../../functions/cache/memory-cache';
+import { ConnectionsExhaustedError, DatabaseUnavailableError } from '../../db/errors';
+import { MemoryCache, UNAVAILABLE_RECHECK_MS } from '../../functions/cache/memory-cache';
 
 const unavailable = () => new DatabaseUnavailableError('database unavailable');
 
@@ -111,6 +111,20 @@ describe('memory cache', () => {
     advance(1);
     await expect(cache.read('k', { tags: [] }, async () => Promise.reject(unavailable()))).rejects.toBeInstanceOf(DatabaseUnavailableError);
     expect(cache.stats().staleServes).toBe(1);
+  });
+
+  it('remembers why the database was unreachable while it serves stale entries, and forgets once it answers', async () => {
+    const { cache, advance } = clockedCache();
+    await cache.read('k', { tags: [] }, async () => 'cached');
+    expect(cache.unavailableReason).toBeUndefined();
+    advance(2_000);
+    const refused = new ConnectionsExhaustedError('sorry, too many clients already', '53300');
+    expect(await cache.read('k', { tags: [] }, async () => Promise.reject(refused))).toEqual({ value: 'cached', stale: true });
+    expect(cache.unavailableReason).toBe(refused);
+    advance(UNAVAILABLE_RECHECK_MS);
+    expect(cache.unavailableReason).toBeUndefined();
+    await cache.read('k', { tags: [] }, async () => 'fresh');
+    expect(cache.unavailableReason).toBeUndefined();
   });
 
   it('does not serve stale entries for errors other than an unreachable database', async () => {
