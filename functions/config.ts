@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { DatabaseConfig, DatabaseTimeouts } from '../db/config';
+import { DEFAULT_PENDING_RUN_TIMEOUT_S } from './core/cleanup-defaults';
 import type { LogLevel } from './log';
 
 /** Where the configuration is for: its defaults differ (pool size, timeouts). */
@@ -201,7 +202,7 @@ export function loadConfig(
     dlqRetentionDays: e.DLQ_RETENTION_DAYS ?? 30,
     runRetentionDays: e.RUN_RETENTION_DAYS,
     staleRunAfterSeconds: e.STALE_RUN_AFTER_S ?? 600,
-    pendingRunTimeoutSeconds: e.PENDING_RUN_TIMEOUT_S ?? 86_400,
+    pendingRunTimeoutSeconds: e.PENDING_RUN_TIMEOUT_S ?? DEFAULT_PENDING_RUN_TIMEOUT_S,
     logLevel: e.LOG_LEVEL ?? 'info',
     port: e.PORT ?? 3000,
     migrationsDir: e.MIGRATIONS_DIR,

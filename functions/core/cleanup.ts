@@ -3,6 +3,7 @@ import type { Db, Tx } from '../../db/client';
 import { asDatabaseError, ConflictError, StatementTimeoutError } from '../../db/errors';
 import { TERMINAL_RUN_STATUSES, pipelineRuns } from '../../db/schema';
 import { log } from '../log';
+import { DEFAULT_PENDING_RUN_TIMEOUT_S } from './cleanup-defaults';
 
 /**
  * Scheduled cleanup (README, Deploying to AWS), shared by the Lambda cron and the CLI's `db cleanup`.
@@ -17,9 +18,6 @@ import { log } from '../log';
  */
 
 export type CleanupStep = 'staleRunsTimedOut' | 'pendingRunsTimedOut' | 'expiredIdempotencyKeys' | 'dlqEntries' | 'terminalRuns';
-
-/** A run still pending after this long never started (its worker is gone): default of PENDING_RUN_TIMEOUT_S. */
-export const DEFAULT_PENDING_RUN_TIMEOUT_S = 86_400;
 
 export interface CleanupInput {
   /** The cleanup's notion of "now" (tests); the database clock otherwise. */

@@ -47,6 +47,9 @@ export type TaskRun = ReturnType<typeof toTaskRun>;
 
 // Where (stage, task) is in a definition, as a jsonpath over the definition's JSON.
 const TASK_IN_DEFINITION = `'$.stages[*] ? (@.id == $stage).tasks[*] ? (@.id == $task)'`;
+// Literals, not parameters: the statement text (and its prepared plan) stays the same.
+const LIVE_STATUS_LIST = sql.raw(LIVE_STATUSES.map((status) => `'${status}'`).join(', '));
+
 type StartParams = StatementParams<{ projectId: unknown; runId: unknown; stageId: unknown; taskId: unknown }>;
 const taskPathVars = (p: StartParams) => sql`jsonb_build_object('stage', ${p.stageId}::text, 'task', ${p.taskId}::text)`;
 
@@ -55,7 +58,7 @@ const taskPathVars = (p: StartParams) => sql`jsonb_build_object('stage', ${p.sta
 // qualified: see the note on versionNumber in runs.ts.
 const runIdIfTaskStartable = (p: StartParams) => sql`(
   select r.id from pipeline_runs r join pipeline_versions v on v.id = r.version_id
-  where r.id = ${p.runId} and r.project_id = ${p.projectId} and r.status in ('pending', 'running')
+  where r.id = ${p.runId} and r.project_id = ${p.projectId} and r.status in (${LIVE_STATUS_LIST})
     and jsonb_path_exists(v.definition, ${sql.raw(TASK_IN_DEFINITION)}, ${taskPathVars(p)}))`;
 
 // The registry task it runs: the task's `task` in the same definition.
