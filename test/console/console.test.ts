@@ -7,21 +7,12 @@ import { ADMIN_TOKEN, newPipeline, newProject, simpleDefinition, testApi, type T
 import { eq } from 'drizzle-orm';
 import { consoleSessions } from '../../db/schema';
 import { runInStatus } from '../support/runs';
-import { ConsoleClient } from './support';
+import { ConsoleClient, signedIn } from './support';
 
 let api: TestApi;
 beforeAll(async () => {
   api = await testApi();
 });
-
-async function signedIn() {
-  const project = await newProject(api);
-  const browser = new ConsoleClient(api);
-  const res = await browser.signIn(project.key);
-  expect(res.status).toBe(303);
-  expect(res.location).toBe('/console');
-  return { project, browser };
-}
 
 describe('sign-in and sessions', () => {
   it('redirects every console path to the sign-in page without a session', async () => {
@@ -75,7 +66,7 @@ describe('sign-in and sessions', () => {
   });
 
   it('reads the session once per page, the pipelines list included', async () => {
-    const { browser } = await signedIn();
+    const { browser } = await signedIn(api);
     for (const path of ['/console', '/console/dlq']) {
       const before = api.database.roundTrips;
       expect((await browser.get(path)).status).toBe(200);
@@ -85,7 +76,7 @@ describe('sign-in and sessions', () => {
   });
 
   it('stores only the hash of the session token, with an expiry', async () => {
-    const { browser, project } = await signedIn();
+    const { browser, project } = await signedIn(api);
     const token = browser.cookies.get('pipestore_console')!;
     const rows = await api.database.db.select().from(consoleSessions).where(eq(consoleSessions.projectId, project.id));
     expect(rows).toHaveLength(1);
@@ -103,13 +94,13 @@ describe('sign-in and sessions', () => {
   });
 
   it('ends the session on sign-out, and when the key is revoked', async () => {
-    const { browser } = await signedIn();
+    const { browser } = await signedIn(api);
     await browser.get('/console');
     const out = await browser.post('/console/sign-out', {});
     expect(out.location).toBe('/console/sign-in?notice=signed-out');
     expect((await browser.get('/console')).location).toBe('/console/sign-in');
 
-    const second = await signedIn();
+    const second = await signedIn(api);
     expect((await second.browser.get('/console')).status).toBe(200);
     const revoked = await api.call('DELETE', `/v1/projects/${second.project.id}/keys/${second.project.keyId}`, { token: ADMIN_TOKEN });
     expect(revoked.status).toBe(204);
@@ -119,7 +110,7 @@ describe('sign-in and sessions', () => {
 
 describe('pages', () => {
   it('lists pipelines with active version and last run, filtered by name or label', async () => {
-    const { browser, project } = await signedIn();
+    const { browser, project } = await signedIn(api);
     const a = await newPipeline(api, project.key, { name: 'alpha-report', labels: { team: 'data' } });
     await newPipeline(api, project.key, { name: 'beta-build', labels: { team: 'web' } });
     await runInStatus(api, project.key, a.id, 'running');
@@ -136,7 +127,7 @@ describe('pages', () => {
   });
 
   it('shows a pipeline: metadata, the definition as an SVG graph, versions, runs with a status filter', async () => {
-    const { browser, project } = await signedIn();
+    const { browser, project } = await signedIn(api);
     const pipeline = await newPipeline(api, project.key);
     await api.call('POST', `/v1/pipelines/${pipeline.id}/versions`, { token: project.key, body: { definition: simpleDefinition('-v2') } });
     const run = await runInStatus(api, project.key, pipeline.id, 'running');
@@ -154,7 +145,7 @@ describe('pages', () => {
   });
 
   it('lists the project runs with the run-query filters and the status counts of the window', async () => {
-    const { browser, project } = await signedIn();
+    const { browser, project } = await signedIn(api);
     const a = await newPipeline(api, project.key, { labels: { team: 'data' } });
     const b = await newPipeline(api, project.key, { labels: { team: 'web' } });
     const failed = await runInStatus(api, project.key, a.id, 'failed');
@@ -177,7 +168,7 @@ describe('pages', () => {
   });
 
   it("counts a pipeline's runs from stats read for that pipeline only", async () => {
-    const { project } = await signedIn();
+    const { project } = await signedIn(api);
     const a = await newPipeline(api, project.key);
     const b = await newPipeline(api, project.key);
     await runInStatus(api, project.key, a.id, 'failed');
@@ -193,7 +184,7 @@ describe('pages', () => {
   });
 
   it('activates a version conditionally on the revision shown, and says so when the page went stale', async () => {
-    const { browser, project } = await signedIn();
+    const { browser, project } = await signedIn(api);
     const pipeline = await newPipeline(api, project.key);
     await api.call('POST', `/v1/pipelines/${pipeline.id}/versions`, { token: project.key, body: { definition: simpleDefinition('-v2') } });
     await browser.get(`/console/pipelines/${pipeline.name}`);
@@ -210,7 +201,7 @@ describe('pages', () => {
   });
 
   it('triggers a run with JSON input, shows it, and cancels it while live', async () => {
-    const { browser, project } = await signedIn();
+    const { browser, project } = await signedIn(api);
     const pipeline = await newPipeline(api, project.key);
     await browser.get(`/console/pipelines/${pipeline.name}`);
     const bad = await browser.post(`/console/pipelines/${pipeline.name}/runs`, { input: '{not json' });
@@ -236,7 +227,7 @@ describe('pages', () => {
   });
 
   it('shows task runs by stage, replays and deletes DLQ entries, lists services with code-hash history', async () => {
-    const { browser, project } = await signedIn();
+    const { browser, project } = await signedIn(api);
     const pipeline = await newPipeline(api, project.key);
     const run = await runInStatus(api, project.key, pipeline.id, 'running');
     let taskRun: any;
@@ -274,7 +265,7 @@ describe('pages', () => {
 
 describe('security', () => {
   it('sends CSP default-src self without inline script, frame-ancestors none, and no-store', async () => {
-    const { browser } = await signedIn();
+    const { browser } = await signedIn(api);
     const page = await browser.get('/console');
     const csp = page.headers.get('content-security-policy')!;
     expect(csp).toContain("default-src 'self'");
@@ -286,7 +277,7 @@ describe('security', () => {
   });
 
   it('shows a pipeline named <img src=x onerror=alert(1)> as text', async () => {
-    const { browser, project } = await signedIn();
+    const { browser, project } = await signedIn(api);
     const evil = '<img src=x onerror=alert(1)>';
     // Names are slugs, so the hostile text goes where free text is allowed.
     const pipeline = await newPipeline(api, project.key, { description: evil, labels: { [evil.slice(0, 60)]: evil } });
@@ -298,7 +289,7 @@ describe('security', () => {
   });
 
   it('refuses a cross-site form post (foreign or missing Origin, or no token) and changes nothing', async () => {
-    const { browser, project } = await signedIn();
+    const { browser, project } = await signedIn(api);
     const pipeline = await newPipeline(api, project.key);
     await browser.get(`/console/pipelines/${pipeline.name}`);
     const foreign = await browser.post(`/console/pipelines/${pipeline.name}/runs`, {}, { origin: 'https://evil.example' });
@@ -316,8 +307,8 @@ describe('security', () => {
   });
 
   it("gives another project's ids the console's 404 page, and forms on them change nothing", async () => {
-    const owner = await signedIn();
-    const other = await signedIn();
+    const owner = await signedIn(api);
+    const other = await signedIn(api);
     const pipeline = await newPipeline(api, owner.project.key);
     const run = await runInStatus(api, owner.project.key, pipeline.id, 'running');
     for (const path of [
@@ -337,7 +328,7 @@ describe('security', () => {
   });
 
   it('answers a bad cursor with an error page carrying the request id, not a stack', async () => {
-    const { browser } = await signedIn();
+    const { browser } = await signedIn(api);
     const page = await browser.get('/console/dlq?cursor=forged.cursor');
     expect(page.status).toBe(400);
     expect(page.html).toContain('request id');
@@ -347,7 +338,7 @@ describe('security', () => {
 
 describe('assets', () => {
   it('serves content-hashed assets with a year-long immutable cache, and 304 on revalidation', async () => {
-    const { browser } = await signedIn();
+    const { browser } = await signedIn(api);
     const page = await browser.get('/console');
     const paths = [...page.html.matchAll(/(?:href|src)="(\/console\/assets\/[^"]+)"/g)].map((m) => m[1]!);
     expect(paths).toHaveLength(2);
@@ -366,7 +357,7 @@ describe('pipeline history, version diff and run chart', () => {
   const hostile = '<img src=x onerror=alert(1)>';
 
   it('shows the activation history: which key, when, from → to', async () => {
-    const { browser, project } = await signedIn();
+    const { browser, project } = await signedIn(api);
     const pipeline = await newPipeline(api, project.key);
     await api.call('POST', `/v1/pipelines/${pipeline.id}/versions`, { token: project.key, body: { definition: simpleDefinition('-v2') } });
     expect((await api.call('POST', `/v1/pipelines/${pipeline.id}/activate`, { token: project.key, body: { version: 2 } })).status).toBe(200);
@@ -379,7 +370,7 @@ describe('pipeline history, version diff and run chart', () => {
   });
 
   it('offers a GET form of two versions and renders the diff: stages, tasks, field paths and a line diff, all escaped', async () => {
-    const { browser, project } = await signedIn();
+    const { browser, project } = await signedIn(api);
     const v1 = simpleDefinition();
     const v2 = {
       stages: [
@@ -443,8 +434,8 @@ describe('pipeline history, version diff and run chart', () => {
   });
 
   it("gives a diff naming another project's version or pipeline the console's 404 page", async () => {
-    const owner = await signedIn();
-    const other = await signedIn();
+    const owner = await signedIn(api);
+    const other = await signedIn(api);
     const mine = await newPipeline(api, owner.project.key);
     await api.call('POST', `/v1/pipelines/${mine.id}/versions`, { token: owner.project.key, body: { definition: simpleDefinition('-v2') } });
     const theirs = await newPipeline(api, other.project.key, { definition: simpleDefinition('-theirs') });
@@ -459,7 +450,7 @@ describe('pipeline history, version diff and run chart', () => {
   });
 
   it('draws the recent runs as an SVG chart of durations coloured by outcome, without script', async () => {
-    const { browser, project } = await signedIn();
+    const { browser, project } = await signedIn(api);
     const pipeline = await newPipeline(api, project.key);
     const done = await runInStatus(api, project.key, pipeline.id, 'succeeded');
     const failed = await runInStatus(api, project.key, pipeline.id, 'failed');

@@ -5,20 +5,13 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tickSchedules } from '../../functions/core/schedules';
-import { newPipeline, newProject, testApi, type TestApi } from '../support/api';
-import { ConsoleClient } from './support';
+import { newPipeline, testApi, type TestApi } from '../support/api';
+import { signedIn } from './support';
 
 let api: TestApi;
 beforeAll(async () => {
   api = await testApi();
 });
-
-async function signedIn() {
-  const project = await newProject(api);
-  const browser = new ConsoleClient(api);
-  expect((await browser.signIn(project.key)).location).toBe('/console');
-  return { project, browser };
-}
 
 const scheduleOf = async (key: string, pipelineId: string) => {
   const res = await api.call('GET', '/v1/schedules', { token: key });
@@ -35,7 +28,7 @@ const rowOf = (html: string, name: string) => {
 
 describe('schedules in the console', () => {
   it('shows cron, zone, next fire time and the latest slot with its missed slots, on the list and the pipeline page', async () => {
-    const { browser, project } = await signedIn();
+    const { browser, project } = await signedIn(api);
     const pipeline = await newPipeline(api, project.key, { schedule: '*/5 * * * *', timezone: 'Europe/Berlin' });
     await newPipeline(api, project.key, { name: `plain-${pipeline.name}` });
     // A tick 16 minutes on: the latest slot fires, the earlier ones since creation are missed.
@@ -72,7 +65,7 @@ describe('schedules in the console', () => {
   });
 
   it('pauses from the list and resumes from the pipeline page: both pages and GET /v1/schedules follow', async () => {
-    const { browser, project } = await signedIn();
+    const { browser, project } = await signedIn(api);
     const pipeline = await newPipeline(api, project.key, { schedule: '0 3 * * *', timezone: 'America/New_York' });
     const listView = `/console?q=${pipeline.name}`;
     await browser.get(listView);
@@ -106,7 +99,7 @@ describe('schedules in the console', () => {
   });
 
   it('goes back only to a console page, and says so when there is no schedule to pause', async () => {
-    const { browser, project } = await signedIn();
+    const { browser, project } = await signedIn(api);
     const scheduled = await newPipeline(api, project.key, { schedule: '@hourly' });
     await browser.get('/console');
     for (const back of ['//evil.example/', 'https://evil.example/console', '/console/../evil']) {
@@ -120,7 +113,7 @@ describe('schedules in the console', () => {
   });
 
   it('refuses a pause without the CSRF token or from another origin, and changes nothing', async () => {
-    const { browser, project } = await signedIn();
+    const { browser, project } = await signedIn(api);
     const pipeline = await newPipeline(api, project.key, { schedule: '@daily' });
     await browser.get(`/console/pipelines/${pipeline.name}`);
     const noToken = await browser.post(`/console/pipelines/${pipeline.name}/schedule/pause`, {}, { csrf: false });
@@ -131,8 +124,8 @@ describe('schedules in the console', () => {
   });
 
   it("gives another project's pipeline the console's 404 page, and its schedule stays as it was", async () => {
-    const owner = await signedIn();
-    const other = await signedIn();
+    const owner = await signedIn(api);
+    const other = await signedIn(api);
     const pipeline = await newPipeline(api, owner.project.key, { schedule: '@daily' });
     await other.browser.get('/console');
     for (const ref of [pipeline.name, pipeline.id]) {

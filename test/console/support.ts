@@ -3,7 +3,8 @@
  * http://127.0.0.1, sends the console's Origin on posts unless told otherwise, and reads the
  * CSRF token from the page it last loaded.
  */
-import type { TestApi } from '../support/api';
+import { expect } from 'vitest';
+import { newProject, type TestApi } from '../support/api';
 
 export const ORIGIN = 'http://127.0.0.1';
 
@@ -62,4 +63,14 @@ export class ConsoleClient {
     await this.get('/console/sign-in');
     return this.post('/console/sign-in', { key });
   }
+}
+
+/** A fresh project and a console client signed in to it with the project's key (303 to /console). */
+export async function signedIn(api: TestApi) {
+  const project = await newProject(api);
+  const browser = new ConsoleClient(api);
+  const res = await browser.signIn(project.key);
+  expect(res.status).toBe(303);
+  expect(res.location).toBe('/console');
+  return { project, browser };
 }
