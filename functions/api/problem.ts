@@ -130,28 +130,15 @@ export function handleError(err: unknown, c: Context<AppEnv>): Response {
   const p = toProblem(err);
   // The cached lookup that let a deleted project's key in must not do it again.
   if (p.status === 401 && asDatabaseError(err) instanceof ForeignKeyViolationError) c.get('store')?.cache.invalidate(tags.apiKeys);
-  // The client went away (timed out, cancelled): whatever failed after that is not a server
-  // error, and nobody reads the answer. One line at warn says so.
-  if (p.status >= 500 && c.req.raw.signal?.aborted) {
-    log.warn('client aborted the request', {
-      requestId: c.get('requestId'),
-      method: c.req.method,
-      path: c.req.path,
-      status: p.status,
-      error: errorFields(err),
-    });
-    return problemResponse(c, p);
-  }
   if (p.status >= 500) {
     // The error goes to the log (with the request id to correlate), never to the client; and of a
     // database error only its statement name, SQLSTATE and message: never a parameter value.
-    log.error('request failed', {
-      requestId: c.get('requestId'),
-      method: c.req.method,
-      path: c.req.path,
-      status: p.status,
-      error: errorFields(err),
-    });
+    // A client that went away (timed out, cancelled) caused what failed after it, and nobody reads
+    // the answer: one line at warn says so instead.
+    const aborted = c.req.raw.signal?.aborted === true;
+    const fields = { requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: p.status, error: errorFields(err) };
+    if (aborted) log.warn('client aborted the request', fields);
+    else log.error('request failed', fields);
   }
   return problemResponse(c, p);
 }
