@@ -13,6 +13,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
+// The file SST's nodejs.plugins names too (bundling.ts LAMBDA_ESBUILD_PLUGINS).
+import lambdaPlugins from './esbuild-plugins.mjs';
 import { ESBUILD_TARGET, LAMBDA_EXTERNAL, LAMBDA_FUNCTIONS, LAMBDA_SPLITTING, MIGRATIONS_SOURCE, MIGRATIONS_TARGET } from './bundling';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,6 +44,7 @@ export const lambdaBuildOptions = (): BuildOptions => ({
   splitting: LAMBDA_SPLITTING,
   outExtension: { '.js': '.mjs' },
   metafile: true,
+  plugins: lambdaPlugins,
   logLevel: 'warning',
   absWorkingDir: REPO_ROOT,
 });

@@ -50,6 +50,13 @@ export const LAMBDA_EXTERNAL = ['@electric-sql/pglite', '@electric-sql/pglite/*'
  */
 export const LAMBDA_SPLITTING = true;
 
+/**
+ * esbuild plugins (infra/esbuild-plugins.mjs), for SST's `nodejs.plugins` (a path relative to
+ * sst.config.ts, whose default export is the list; SST marks the option internal, it is what its
+ * own bundler reads) and for `npm run build`, which imports the same file.
+ */
+export const LAMBDA_ESBUILD_PLUGINS = 'infra/esbuild-plugins.mjs';
+
 /** Where the migrator finds its SQL, relative to its bundle (SST: copyFiles `to`). */
 export const MIGRATIONS_SOURCE = 'db/migrations';
 export const MIGRATIONS_TARGET = 'migrations';

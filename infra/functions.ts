@@ -3,7 +3,7 @@
  * and code splitting as `npm run build`, see bundling.ts), and the tunables passed
  * through from the deploy environment.
  */
-import { ESBUILD_TARGET, LAMBDA_EXTERNAL, LAMBDA_RUNTIME, LAMBDA_SPLITTING, lambdaFunction, type LambdaFunction } from './bundling';
+import { ESBUILD_TARGET, LAMBDA_ESBUILD_PLUGINS, LAMBDA_EXTERNAL, LAMBDA_RUNTIME, LAMBDA_SPLITTING, lambdaFunction, type LambdaFunction } from './bundling';
 
 /** Anything a function can link (an sst.aws.Aurora, an sst.Secret …). */
 export type Linkable = unknown;
@@ -52,6 +52,7 @@ export function functionArgs(name: LambdaFunction['name'], database?: DatabaseAc
       format: 'esm' as const,
       minify: true,
       splitting: LAMBDA_SPLITTING,
+      plugins: LAMBDA_ESBUILD_PLUGINS,
       // No banner: SST prepends its own `require` shim to ESM bundles (a second one would not parse).
       esbuild: { target: ESBUILD_TARGET, external: [...LAMBDA_EXTERNAL] },
     },

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LAMBDA_FUNCTIONS } from '../../infra/bundling';
+import { LAMBDA_ESBUILD_PLUGINS, LAMBDA_FUNCTIONS } from '../../infra/bundling';
 import { PASS_THROUGH } from '../../infra/functions';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -161,7 +161,12 @@ describe('sst.config.ts', () => {
       expect(fn).toMatchObject({
         runtime: 'nodejs22.x',
         // Code splitting, as `npm run build` (infra/build.ts) bundles them for the tests.
-        nodejs: { format: 'esm', splitting: true, esbuild: { external: expect.arrayContaining(['@electric-sql/pglite', 'drizzle-orm/pglite', 'pg-native']) } },
+        nodejs: {
+          format: 'esm',
+          splitting: true,
+          plugins: LAMBDA_ESBUILD_PLUGINS,
+          esbuild: { external: expect.arrayContaining(['@electric-sql/pglite', 'drizzle-orm/pglite', 'pg-native']) },
+        },
       });
       expect(fn.nodejs.banner, 'SST adds its own require banner').toBeUndefined();
     }
