@@ -7,12 +7,15 @@ import type { DatabaseConfig } from './config';
 import type { ParsedDatabaseUrl } from './connection-string';
 import { log } from '../functions/log';
 import { isConnectionError, isConnectionsExhausted, neverSent } from './errors';
-import * as schema from './schema';
 
-export type Schema = typeof schema;
-/** The one database type the rest of the code sees, whichever driver is underneath. */
-export type Db = PgDatabase<PgQueryResultHKT, Schema>;
-export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/**
+ * The one database type the rest of the code sees, whichever driver is underneath. Without the
+ * schema: the code queries with the query builder and SQL, never `db.query`, and a drizzle()
+ * given the schema maps its relations each time it is called, which is on every transaction and
+ * session (a few hundred microseconds of CPU per request) as well as at init.
+ */
+export type Db = PgDatabase<PgQueryResultHKT>;
+export type Tx = PgTransaction<PgQueryResultHKT, Record<string, never>, ExtractTablesWithRelations<Record<string, never>>>;
 /** Query functions take either, so they compose inside a caller's transaction. */
 export type DbOrTx = Db | Tx;
 export type DriverName = DatabaseConfig['driver'];
@@ -39,7 +42,7 @@ export function recoverable<T>(db: DbOrTx, fn: (db: DbOrTx) => Promise<T>): Prom
   return is(db, PgTransactionClass) ? (db as Tx).transaction(fn) : fn(db);
 }
 
-const drizzleOptions = { schema, casing: 'snake_case' } as const;
+const drizzleOptions = { casing: 'snake_case' } as const;
 
 // Databases whose driver may share one prepared statement between concurrent executions.
 const sharesPreparedStatements = new WeakSet<object>();

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client';
 import { migrateDatabase } from '../../db/migrate';
-import { RUN_STATUSES, RUN_TRIGGERS, pipelineRuns, projects } from '../../db/schema';
+import { RUN_STATUSES, RUN_TRIGGERS, pipelineRuns, pipelines, projects } from '../../db/schema';
 import { listActivations } from '../../functions/core/activations';
 import { activateVersion, createPipeline } from '../../functions/core/pipelines';
 import { listProjectRuns, type RunFilters } from '../../functions/core/run-queries';
@@ -45,7 +45,7 @@ describe.each(Object.keys(drivers))('project-wide reads on driver %s', (name) =>
     }
     await registerVersion({ db, input: { projectId: PROJECT, pipelineId: ids[0]!, definition: definition('y') } });
     await activateVersion({ db, input: { projectId: PROJECT, id: ids[0]!, version: 2, keyId: 'key_conf' } });
-    const versions = await db.query.pipelines.findMany({ columns: { id: true, activeVersionId: true } });
+    const versions = await db.select({ id: pipelines.id, activeVersionId: pipelines.activeVersionId }).from(pipelines);
     const versionOf = new Map(versions.map((p) => [p.id, p.activeVersionId!]));
     // Deterministic ids and times (some shared: ties break on id), every status and trigger.
     const rows = Array.from({ length: 60 }, (_, n) => {
