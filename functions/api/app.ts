@@ -6,26 +6,29 @@ import type { App, AppEnv, Router } from './env';
 import { setLogLevel } from '../log';
 import { handleError, problem, problemResponse } from './problem';
 import { swaggerUI } from '@hono/swagger-ui';
-import { authorize } from './auth';
-import { idempotency } from './idempotency';
-import { readJsonBody } from './request-body';
-import { healthRoutes } from './routes/health';
-import { serveOpenApiDocument } from './openapi';
+import { healthCheck } from './health';
+import { serveOpenApiDocument } from './openapi-document';
 import { API_RESOURCES, type ApiResource } from './resources';
-import { createRouter } from './validation';
 import { useCursorSecret } from '../core/pagination';
 import { MemoryCache } from '../cache/memory-cache';
-import { Store } from '../store/store';
-import { logCacheStats, markStaleResponse } from './stale';
+import { logCacheStats } from './stale';
 
 export interface AppDependencies {
   database: Database;
   config: AppConfig;
 }
 
+/** The /v1 paths no resource claims: authenticated first, then 404, as any unknown /v1 path. */
+const UNCLAIMED_V1: ApiResource = { prefix: '/v1', load: async () => [] };
+
 /**
  * The whole HTTP API as one Hono app. Entry points (Lambda handler, local server, tests) build it
  * with their own dependencies; nothing here reads the environment.
+ *
+ * What it loads at once is only what answers outside /v1 (health, the OpenAPI document, the docs
+ * page): no zod, no domain layer. Each resource's app (resource-app.ts: the /v1 middleware and the
+ * store, then its routes with their schemas) is built by the first request under its prefix, so a
+ * cold start pays for what it is asked and nothing else.
  */
 export function createApp({ database, config }: AppDependencies): App {
   setLogLevel(config.logLevel);
@@ -35,32 +38,6 @@ export function createApp({ database, config }: AppDependencies): App {
   const cursorSecret = config.cursorSecret ?? config.adminToken;
   if (cursorSecret !== undefined) useCursorSecret(cursorSecret);
   const cache = new MemoryCache(config.cache);
-
-  /** An app with what every request goes through, before and after the routes `mount` adds. */
-  const withRequestContext = (mount: (app: Router) => void): Router => {
-    const app = createRouter();
-    app.use(requestId());
-    app.use(async (c, next) => {
-      c.set('database', database);
-      c.set('config', config);
-      c.set('store', Store.over(cache, database.db));
-      await next();
-      markStaleResponse(c);
-      logCacheStats(cache);
-    });
-    mount(app);
-    app.notFound((c) => problemResponse(c, problem(404, 'route_not_found', `no route for ${c.req.method} ${c.req.path}`)));
-    app.onError(handleError);
-    return app;
-  };
-  const v1Middleware = (app: Router) => {
-    app.use('/v1/*', authorize);
-    // Only methods that carry a body pay for reading it (reading c.req.raw.body makes the node
-    // adapter build a full Request); after authorize, so an anonymous request never gets parsed.
-    app.on(['POST', 'PUT', 'PATCH'], '/v1/*', readJsonBody);
-    // After authorize: a key belongs to the project it sets (admin routes have none and pass through).
-    app.on('POST', '/v1/*', idempotency);
-  };
 
   // The web console, loaded on its first request: a dynamic import (its own chunk in the Lambda
   // bundle), so neither the API's cold start nor its routing pays for it. It shares this app's
@@ -73,31 +50,32 @@ export function createApp({ database, config }: AppDependencies): App {
     return (await consoleApp).fetch(new Request(c.req.raw, { headers }));
   };
 
-  // Everything outside the resources: health, the document, the docs page, the console, and the
-  // /v1 paths no resource claims (authenticated first, then 404, as any unknown /v1 path).
-  const root = withRequestContext((app) => {
-    app.route('/', healthRoutes);
-    app.get('/openapi.json', serveOpenApiDocument);
-    app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'pipestore API' }));
-    app.all('/console', serveConsole);
-    app.all('/console/*', serveConsole);
-    v1Middleware(app);
+  // Everything outside /v1: health, the document, the docs page, the console.
+  const root = new Hono<AppEnv>();
+  root.use(requestId());
+  root.use(async (c, next) => {
+    c.set('database', database);
+    c.set('config', config);
+    await next();
+    logCacheStats(cache);
   });
+  root.get('/health', healthCheck(cache));
+  root.get('/openapi.json', serveOpenApiDocument);
+  root.get('/docs', swaggerUI({ url: '/openapi.json', title: 'pipestore API' }));
+  root.all('/console', serveConsole);
+  root.all('/console/*', serveConsole);
+  root.notFound((c) => problemResponse(c, problem(404, 'route_not_found', `no route for ${c.req.method} ${c.req.path}`)));
+  root.onError(handleError);
 
   /**
-   * A resource's app (the middleware, then its routes), built on the first request under its
-   * prefix: importing its route modules builds their routes and schemas, which is most of what an
-   * eager app did at init. A failed import is retried by the next request.
+   * A resource's app, built on the first request under its prefix: importing its route modules
+   * builds their routes and schemas. A failed import is retried by the next request.
    */
   const lazyResource = ({ prefix, load }: ApiResource) => {
     let built: Promise<Router> | undefined;
     return () =>
-      (built ??= load().then(
-        (routers) =>
-          withRequestContext((app) => {
-            v1Middleware(app);
-            for (const routes of routers) app.route(prefix, routes);
-          }),
+      (built ??= Promise.all([import('./resource-app'), load()]).then(
+        ([{ createResourceApp }, routers]) => createResourceApp({ database, config, cache }, prefix, routers),
         (err: unknown) => {
           built = undefined;
           throw err;
@@ -107,7 +85,7 @@ export function createApp({ database, config }: AppDependencies): App {
 
   // Routing by prefix only; each request is then answered by one app with its whole middleware.
   const dispatcher: App = new Hono<AppEnv>();
-  for (const resource of API_RESOURCES) {
+  for (const resource of [...API_RESOURCES, UNCLAIMED_V1]) {
     const resourceApp = lazyResource(resource);
     const forward = async (c: Context<AppEnv>) => (await resourceApp()).fetch(c.req.raw, c.env);
     dispatcher.all(resource.prefix, forward);

@@ -1,5 +1,3 @@
-import type { Context } from 'hono';
-import type { AppEnv } from './env';
 import { API_RESOURCES } from './resources';
 import { healthRoutes } from './routes/health';
 import { createRouter } from './validation';
@@ -34,10 +32,4 @@ export async function buildOpenApiDocument() {
     description: 'A project API key (ps_…), or the admin token for /v1/projects',
   });
   return app.getOpenAPI31Document(DOCUMENT);
-}
-
-/** GET /openapi.json: the generated document, loaded on its first request (its own chunk on Lambda). */
-export async function serveOpenApiDocument(c: Context<AppEnv>) {
-  const { default: document } = await import('./generated/openapi.json');
-  return c.json(document);
 }

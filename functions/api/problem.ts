@@ -1,7 +1,6 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { z } from '@hono/zod-openapi';
 import {
   CheckViolationError,
   ConflictError,
@@ -13,24 +12,10 @@ import {
   asDatabaseError,
 } from '../../db/errors';
 import { DomainError, NotFoundError, PreconditionFailedError, StateConflictError, ValidationError, type FieldError } from '../core/errors';
-import { PROBLEM_CODES, type ProblemCode } from '../core/problem-codes';
+import type { ProblemCode } from '../core/problem-codes';
 import { errorFields, log } from '../log';
 import { tags } from '../store/tags';
 import type { AppEnv } from './env';
-
-/** RFC 9457 problem details: the one error shape of the API. */
-export const ProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string(),
-    code: z.enum(PROBLEM_CODES),
-    requestId: z.string(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  })
-  .passthrough()
-  .openapi('Problem');
 
 export interface Problem {
   status: ContentfulStatusCode;

@@ -1,6 +1,6 @@
 import { z, type RouteConfig } from '@hono/zod-openapi';
 import { unstorableText } from '../core/bounds';
-import { ProblemSchema } from './problem';
+import { ProblemSchema } from './problem-schema';
 
 /**
  * What every operation has in common because of the middleware in front of it, added to each

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { isStorableTime } from '../core/bounds';
 import { DefinitionSchema } from '../core/definitions';
 import { MAX_PAGE_SIZE } from '../core/pagination';
-import { ProblemSchema } from './problem';
+import { ProblemSchema } from './problem-schema';
 
 /** Shapes shared by every resource module: ids, pages, problems, ETags. */
 

@@ -31,6 +31,27 @@ describe('meta routes', () => {
     expect(await res.json()).toMatchObject({ status: 'unavailable', database: { reachable: false } });
   });
 
+  it('GET /health refuses query parameters, naming each, as every operation without any does', async () => {
+    const res = await app.request('/health?verbose=1&x');
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toMatchObject({
+      code: 'validation_failed',
+      errors: [
+        { path: 'query.verbose', message: 'unknown field' },
+        { path: 'query.x', message: 'unknown field' },
+      ],
+    });
+    expect((await app.request('/health?')).status).toBe(200);
+  });
+
+  it('GET /health counts the memory layer of the app, which /v1 reads fill', async () => {
+    const before = (await (await app.request('/health')).json()).cache;
+    await app.request('/v1/pipelines', { headers: { Authorization: 'Bearer ps_unknown_key_for_the_cache_count' } });
+    const after = (await (await app.request('/health')).json()).cache;
+    expect(after.misses + after.entries).toBeGreaterThan(before.misses + before.entries);
+  });
+
   it('GET /openapi.json is an OpenAPI 3.1 document', async () => {
     const res = await app.request('/openapi.json');
     expect(res.status).toBe(200);
