@@ -8,12 +8,20 @@ import { fileURLToPath } from 'node:url';
 
 export const RUNNER = fileURLToPath(new URL('./lambda-runner.mjs', import.meta.url));
 
+export interface InvokeTiming<T> {
+  result: T;
+  /** The process's clock when it answered (0 = process start). */
+  at: number;
+  /** CPU time (user + system) the process had used when it answered. */
+  cpuMs: number;
+}
+
 export interface LambdaProcess {
   /** Time the bundle's import (module init) took, inside the process. */
   initMs: number;
   invoke<T = unknown>(event: unknown, options?: { timeoutMs?: number }): Promise<T>;
   /** Same, with the process clock (ms since the process started) at which the result was sent. */
-  invokeTimed<T = unknown>(event: unknown, options?: { timeoutMs?: number }): Promise<{ result: T; at: number }>;
+  invokeTimed<T = unknown>(event: unknown, options?: { timeoutMs?: number }): Promise<InvokeTiming<T>>;
   /** Everything the process printed so far (the functions log JSON lines). */
   output(): string;
   pid: number;
@@ -40,7 +48,7 @@ export async function startLambda(bundle: string, env: Record<string, string>, c
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   let nextId = 1;
-  const pending = new Map<number, { resolve(v: { result: unknown; at: number }): void; reject(e: Error): void }>();
+  const pending = new Map<number, { resolve(v: InvokeTiming<unknown>): void; reject(e: Error): void }>();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
   const ready = new Promise<number>((resolve, reject) => {
@@ -51,7 +59,7 @@ export async function startLambda(bundle: string, env: Record<string, string>, c
         const waiter = pending.get(msg.id);
         pending.delete(msg.id);
         if (msg.error) waiter?.reject(Object.assign(new Error(msg.error.message), { name: msg.error.name }));
-        else waiter?.resolve({ result: msg.result, at: msg.at });
+        else waiter?.resolve({ result: msg.result, at: msg.at, cpuMs: msg.cpuMs });
       }
     });
     child.once('exit', (code) => {
@@ -64,7 +72,7 @@ export async function startLambda(bundle: string, env: Record<string, string>, c
   const initMs = await ready;
 
   const invokeTimed = <T>(event: unknown, { timeoutMs = 30_000 } = {}) =>
-    new Promise<{ result: T; at: number }>((resolve, reject) => {
+    new Promise<InvokeTiming<T>>((resolve, reject) => {
       const id = nextId++;
       pending.set(id, { resolve: resolve as never, reject });
       child.send({ id, event, timeoutMs });
