@@ -85,11 +85,12 @@ export function createApp({ database, config }: AppDependencies): App {
 
   // Routing by prefix only; each request is then answered by one app with its whole middleware.
   const dispatcher: App = new Hono<AppEnv>();
-  for (const resource of [...API_RESOURCES, UNCLAIMED_V1]) {
+  // Resources of named paths first: they are carved out of a prefix another resource answers.
+  const byPathsFirst = [...API_RESOURCES.filter((r) => r.paths), ...API_RESOURCES.filter((r) => !r.paths), UNCLAIMED_V1];
+  for (const resource of byPathsFirst) {
     const resourceApp = lazyResource(resource);
     const forward = async (c: Context<AppEnv>) => (await resourceApp()).fetch(c.req.raw, c.env);
-    dispatcher.all(resource.prefix, forward);
-    dispatcher.all(`${resource.prefix}/*`, forward);
+    for (const path of resource.paths ?? [resource.prefix, `${resource.prefix}/*`]) dispatcher.all(path, forward);
   }
   dispatcher.all('*', (c) => root.fetch(c.req.raw, c.env));
   return dispatcher;

@@ -9,7 +9,14 @@ import type { Router } from './env';
  * naming it here, or it is served nowhere (the OpenAPI document is built from this list too).
  */
 export interface ApiResource {
+  /** Where its routers are mounted: their paths are relative to it. */
   prefix: string;
+  /**
+   * The request paths it answers (Hono patterns), when not the prefix and everything under it: a
+   * path that many first requests ask for gets a resource of its own, loading only its module.
+   * createApp routes these before the prefixes, so they are carved out of their prefix's resource.
+   */
+  paths?: string[];
   load(): Promise<Router[]>;
 }
 
@@ -18,14 +25,21 @@ export const API_RESOURCES: readonly ApiResource[] = [
   {
     prefix: '/v1/pipelines',
     load: async () => {
-      const [pipelines, versions, runs, history] = await Promise.all([
-        import('./routes/pipelines'),
-        import('./routes/versions'),
-        import('./routes/runs'),
-        import('./routes/pipeline-history'),
-      ]);
-      return [pipelines.pipelineRoutes, versions.versionRoutes, runs.pipelineRunRoutes, history.pipelineHistoryRoutes];
+      const [pipelines, versions] = await Promise.all([import('./routes/pipelines'), import('./routes/versions')]);
+      return [pipelines.pipelineRoutes, versions.versionRoutes];
     },
+  },
+  // Creating a run is what a scheduler's or worker's first request usually is: it loads runs.ts
+  // alone, not the pipeline, version and history routes besides.
+  {
+    prefix: '/v1/pipelines',
+    paths: ['/v1/pipelines/:id/runs'],
+    load: async () => [(await import('./routes/runs')).pipelineRunRoutes],
+  },
+  {
+    prefix: '/v1/pipelines',
+    paths: ['/v1/pipelines/:id/activations', '/v1/pipelines/:id/versions/:a/diff/:b'],
+    load: async () => [(await import('./routes/pipeline-history')).pipelineHistoryRoutes],
   },
   {
     prefix: '/v1/runs',

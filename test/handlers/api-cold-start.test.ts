@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltFunction, REPO_ROOT, bundleEntry, lambdaBuildOptions, loadedOutputs } from '../../infra/build';
 import { LAMBDA_ESBUILD_PLUGINS, lambdaFunction } from '../../infra/bundling';
+import { API_RESOURCES } from '../../functions/api/resources';
 
 const dir = mkdtempSync(join(tmpdir(), 'pipestore-api-init-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,5 +53,14 @@ describe('the API function at init', { timeout: 120_000 }, () => {
     // SST resolves nodejs.plugins against sst.config.ts, at the repository root.
     const { default: plugins } = await import(pathToFileURL(resolve(REPO_ROOT, LAMBDA_ESBUILD_PLUGINS)).href);
     expect(lambdaBuildOptions().plugins).toBe(plugins);
+  });
+});
+
+describe('the first request creating a run', () => {
+  it('is answered by a resource that loads the run routes alone', async () => {
+    const resources = API_RESOURCES.filter((r) => r.paths?.includes('/v1/pipelines/:id/runs'));
+    const { pipelineRunRoutes } = await import('../../functions/api/routes/runs');
+    expect(resources).toHaveLength(1);
+    expect(await resources[0]!.load()).toEqual([pipelineRunRoutes]);
   });
 });
