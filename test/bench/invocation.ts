@@ -173,7 +173,8 @@ export async function benchInvocation(
     const results = { sequential: new Map<Side, Sample[]>(), concurrent: new Map<Side, Sample[]>() };
     const record = (mode: keyof typeof results, side: Side, sample: Sample) => results[mode].set(side, [...(results[mode].get(side) ?? []), sample]);
     const SLICE = 25;
-    const sequentialSides: Side[] = ['api', 'floor', 'dataApi'];
+    // --data-api-runs 0 leaves the Data API out.
+    const sequentialSides: Side[] = options.dataApiRuns > 0 ? ['api', 'floor', 'dataApi'] : ['api', 'floor'];
     for (let round = 0; round < options.rounds; round++) {
       const order = sequentialSides.map((_, i) => sequentialSides[(i + round) % sequentialSides.length]!);
       const acc = new Map<Side, { times: number[]; cpu: number; requests: number }>(order.map((s) => [s, { times: [], cpu: 0, requests: 0 }]));
