@@ -44,11 +44,6 @@ describe('the API function at init', { timeout: 120_000 }, () => {
     expect(api.inputs).toEqual(expect.arrayContaining(['functions/api/resource-app.ts', 'functions/store/store.ts', 'functions/api/routes/runs.ts']));
   });
 
-  it("carries zod's English messages and none of its other locales", () => {
-    const locales = api.inputs.filter((input) => input.includes('node_modules/zod/v4/locales/'));
-    expect(locales.sort()).toEqual(['node_modules/zod/v4/locales/en.js', 'node_modules/zod/v4/locales/index.js']);
-  });
-
   it('is bundled with the plugins SST is given', async () => {
     // SST resolves nodejs.plugins against sst.config.ts, at the repository root.
     const { default: plugins } = await import(pathToFileURL(resolve(REPO_ROOT, LAMBDA_ESBUILD_PLUGINS)).href);
