@@ -40,19 +40,6 @@ export const pageOf = <T extends z.ZodTypeAny>(item: T, name: string) => z.objec
 
 export const Definition = DefinitionSchema;
 
-/** What runs and task runs share: their data, lifecycle timestamps and revision. */
-export const executionFields = {
-  input: z.unknown(),
-  output: z.unknown(),
-  error: z.unknown(),
-  startedAt: z.string().datetime().nullable(),
-  completedAt: z.string().datetime().nullable(),
-  heartbeatAt: z.string().datetime().nullable(),
-  revision: z.number().int(),
-  createdAt: z.string().datetime(),
-  updatedAt: z.string().datetime(),
-};
-
 const problemContent = { 'application/problem+json': { schema: ProblemSchema } };
 const problemResponse = (description: string) => ({ description, content: problemContent });
 

@@ -4,7 +4,7 @@ import { dlq, taskRuns } from '../../db/schema';
 import { NotFoundError } from './errors';
 import { newId } from './ids';
 import { afterCursor, decodeCursor, pageSize, toPage, type PageRequest } from './pagination';
-import { toTaskRun } from './task-runs';
+import { toTaskRun } from './run-views';
 
 type DlqRow = typeof dlq.$inferSelect;
 

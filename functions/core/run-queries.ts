@@ -12,7 +12,7 @@ import type { DbOrTx } from '../../db/client';
 import { type RunStatus, type RunTrigger, pipelineRuns, pipelines, pipelineVersions } from '../../db/schema';
 import { ValidationError } from './errors';
 import { filteredList, pageStart, toPage, type Page, type ProjectListRequest, type Position } from './pagination';
-import { toRun, type Run } from './runs';
+import { toRun, type Run } from './run-views';
 
 export interface RunFilters {
   /** Pipeline ids or names (any of them). */

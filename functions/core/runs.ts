@@ -5,6 +5,7 @@ import { LIVE_STATUSES, type RunStatus, type RunTrigger, TERMINAL_RUN_STATUSES, 
 import { NotFoundError, rejectedTransition } from './errors';
 import { newId } from './ids';
 import { jsonText, runStatement, updateShape } from './statements';
+import { toRun } from './run-views';
 import { decodeCursor, keysetAfter, pageSize, toPage, type PageRequest } from './pagination';
 
 /** Which statuses a run may be in for it to move to each target (README, "Runs, task runs, registry, dead-letter queue"). */
@@ -20,30 +21,6 @@ const RUN_TRANSITIONS: Record<Exclude<RunStatus, 'pending'>, readonly RunStatus[
 // statements, and inside a subquery an unqualified `id` would mean pipeline_versions.id.
 const versionNumber = sql<number>`(select v.number from pipeline_versions v where v.id = "pipeline_runs"."version_id")`.mapWith(Number).as('version_number');
 const runWithVersion = { ...getTableColumns(pipelineRuns), version: versionNumber };
-
-type RunRow = typeof pipelineRuns.$inferSelect;
-
-export const toRun = ({ version, ...run }: RunRow & { version: number }) => ({
-  id: run.id,
-  pipelineId: run.pipelineId,
-  version,
-  status: run.status,
-  currentStage: run.currentStage,
-  stageResults: run.stageResults,
-  input: run.input,
-  output: run.output,
-  error: run.error,
-  startedAt: run.startedAt?.toISOString() ?? null,
-  completedAt: run.completedAt?.toISOString() ?? null,
-  heartbeatAt: run.heartbeatAt?.toISOString() ?? null,
-  trigger: run.trigger,
-  scheduledFor: run.scheduledFor?.toISOString() ?? null,
-  missedSlots: run.missedSlots,
-  revision: run.revision,
-  createdAt: run.createdAt.toISOString(),
-  updatedAt: run.updatedAt.toISOString(),
-});
-export type Run = ReturnType<typeof toRun>;
 
 /**
  * Creates a pending run pinned to the active version, or to the named one. One statement: the

@@ -7,7 +7,7 @@ import type { DbOrTx } from '../../db/client';
 import { type TaskRunStatus, taskRuns } from '../../db/schema';
 import { NotFoundError } from './errors';
 import { afterCursor, filteredList, pageStart, toPage, type Page, type ProjectListRequest } from './pagination';
-import { toTaskRun, type TaskRun } from './task-runs';
+import { toTaskRun, type TaskRun } from './run-views';
 
 export interface TaskRunFilters {
   status?: TaskRunStatus;

@@ -7,6 +7,7 @@ import { newId } from './ids';
 import { afterCursor, decodeCursor, pageSize, toPage, type PageRequest } from './pagination';
 import { type StatementParams, jsonText, runStatement, updateShape } from './statements';
 import { getRunWithDefinition } from './runs';
+import { toTaskRun } from './run-views';
 
 /**
  * Allowed source statuses per target (README, "Runs, task runs, registry, dead-letter queue"). A
@@ -20,30 +21,6 @@ const TASK_TRANSITIONS: Record<Exclude<TaskRunStatus, 'pending'>, readonly TaskR
   skipped: ['pending', 'running'],
   cancelled: ['pending', 'running'],
 };
-
-type TaskRunRow = typeof taskRuns.$inferSelect;
-
-export const toTaskRun = (row: TaskRunRow) => ({
-  id: row.id,
-  runId: row.runId,
-  stageId: row.stageId,
-  taskId: row.taskId,
-  taskName: row.taskName,
-  attempt: row.attempt,
-  status: row.status,
-  progress: row.progress,
-  messages: row.messages,
-  input: row.input,
-  output: row.output,
-  error: row.error,
-  startedAt: row.startedAt?.toISOString() ?? null,
-  completedAt: row.completedAt?.toISOString() ?? null,
-  heartbeatAt: row.heartbeatAt?.toISOString() ?? null,
-  revision: row.revision,
-  createdAt: row.createdAt.toISOString(),
-  updatedAt: row.updatedAt.toISOString(),
-});
-export type TaskRun = ReturnType<typeof toTaskRun>;
 
 // Where (stage, task) is in a definition, as a jsonpath over the definition's JSON.
 const TASK_IN_DEFINITION = `'$.stages[*] ? (@.id == $stage).tasks[*] ? (@.id == $task)'`;

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { RUN_STATUSES, RUN_TRIGGERS } from '../../../db/schema';
+import { RUN_STATUSES } from '../../../db/schema';
 import { INT4_MAX } from '../../core/bounds';
+import { RunSchema } from '../../core/run-views';
 import { ifMatchRevision, projectStore, withETag } from '../http';
 import {
   CreatedHeaders,
@@ -18,28 +19,11 @@ import {
   optionalJsonBody,
   pageOf,
   preconditionFailed,
-  executionFields,
 } from '../schemas';
 import { createRouter } from '../validation';
 
-export const Run = z
-  .object({
-    id: z.string(),
-    pipelineId: z.string(),
-    version: z.number().int().openapi({ description: 'The version number the run is pinned to' }),
-    status: z.enum(RUN_STATUSES),
-    currentStage: z.string().nullable(),
-    stageResults: z.record(z.string(), z.unknown()),
-    trigger: z.enum(RUN_TRIGGERS).openapi({ description: 'How the run was created' }),
-    scheduledFor: z.string().datetime().nullable().openapi({ description: 'The schedule slot that created the run' }),
-    missedSlots: z
-      .number()
-      .int()
-      .nullable()
-      .openapi({ description: 'For a scheduled run: how many earlier slots passed without a run (not back-filled; counted up to 1000)' }),
-    ...executionFields,
-  })
-  .openapi('Run');
+// Core's fields in an object made here: zod-openapi gives `.openapi()` only to schemas made once it has loaded.
+export const Run = z.object(RunSchema.shape).openapi('Run');
 
 const RunPatch = z
   .strictObject({

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { TASK_RUN_STATUSES } from '../../../db/schema';
+import { TaskRunSchema } from '../../core/run-views';
 import { ifMatchRevision, projectStore, withETag } from '../http';
 import {
   CreatedHeaders,
@@ -15,24 +16,11 @@ import {
   notFound,
   pageOf,
   preconditionFailed,
-  executionFields,
 } from '../schemas';
 import { createRouter } from '../validation';
 
-export const TaskRun = z
-  .object({
-    id: z.string(),
-    runId: z.string(),
-    stageId: z.string(),
-    taskId: z.string(),
-    taskName: z.string().nullable(),
-    attempt: z.number().int(),
-    status: z.enum(TASK_RUN_STATUSES),
-    progress: z.number(),
-    messages: z.array(z.string()),
-    ...executionFields,
-  })
-  .openapi('TaskRun');
+// Core's fields in an object made here: zod-openapi gives `.openapi()` only to schemas made once it has loaded.
+export const TaskRun = z.object(TaskRunSchema.shape).openapi('TaskRun');
 
 const StartTaskRun = z
   .strictObject({

@@ -5,8 +5,7 @@ import type { DbOrTx } from '../../../db/client';
 import { dlq, pipelineRuns, pipelines, pipelineVersions, taskRuns } from '../../../db/schema';
 import { toDlqEntry } from '../../core/dlq';
 import { contentHash } from '../../core/hashing';
-import { toRun } from '../../core/runs';
-import { toTaskRun } from '../../core/task-runs';
+import { toRun, toTaskRun } from '../../core/run-views';
 import { FILES, FORMAT, canonicalLine, iso, prettyJson, type DlqRecord, type PipelineFile, type RunRecord, type TaskRunRecord } from './format';
 
 export interface TransferCounts {

@@ -1,6 +1,7 @@
 import type { FC } from 'hono/jsx';
 import { getRun } from '../../core/runs';
-import { listTaskRuns, type TaskRun } from '../../core/task-runs';
+import type { TaskRun } from '../../core/run-views';
+import { listTaskRuns } from '../../core/task-runs';
 import type { PageContext } from '../env';
 import { DefinitionGraph } from '../graph';
 import { Ago, CsrfField, Duration, Empty, Json, Layout, Notice, ShortId, Status } from '../layout';
