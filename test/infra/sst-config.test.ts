@@ -133,29 +133,24 @@ describe('sst.config.ts', () => {
     // The API is updated only once this deploy's migrations have run.
     expect(apiFunction.opts).toEqual({ dependsOn: [invocation.self] });
 
-    const cleanupFunction = d.one('sst.aws.Function', 'CleanupFunction');
-    expect(cleanupFunction.args).toMatchObject({ handler: 'functions/handlers/cleanup.handler' });
-    expect(cleanupFunction.args.link).toEqual([aurora.self]);
-    // Like the API: updated only once this deploy's migrations have run.
-    expect(cleanupFunction.opts).toEqual({ dependsOn: [invocation.self] });
-    const cron = d.one('sst.aws.CronV2', 'Cleanup');
-    expect(cron.args).toMatchObject({
-      schedule: 'rate(15 minutes)',
-      function: cleanupFunction.self.arn,
-      retries: 0,
-      event: { scheduledTime: '<aws.scheduler.scheduled-time>' },
-    });
-    // Lambda's own two retries of an asynchronous invocation are off too.
-    expect(d.one('aws.lambda.FunctionEventInvokeConfig').args).toEqual({ functionName: cleanupFunction.self.name, maximumRetryAttempts: 0 });
-
-    // The schedule tick: every minute, created after the migrations ran, no retries of any kind.
-    const schedulerFunction = d.one('sst.aws.Function', 'SchedulerFunction');
-    expect(schedulerFunction.args).toMatchObject({ handler: 'functions/handlers/scheduler.handler', retries: 0, link: [aurora.self] });
-    expect(schedulerFunction.opts).toEqual({ dependsOn: [invocation.self] });
-    const scheduler = d.one('sst.aws.CronV2', 'Scheduler');
-    expect(scheduler.args).toMatchObject({ schedule: 'rate(1 minute)', retries: 0, event: { scheduledTime: '<aws.scheduler.scheduled-time>' } });
-    expect(scheduler.args.function).toBe(schedulerFunction.self);
-    expect(scheduler.opts).toEqual({ dependsOn: [invocation.self] });
+    // Cleanup and the schedule tick: each function and its schedule created after the migrations
+    // ran, with no retries of any kind (Scheduler's, nor Lambda's own two of an asynchronous invocation).
+    for (const [Name, name, schedule] of [
+      ['Cleanup', 'cleanup', 'rate(15 minutes)'],
+      ['Scheduler', 'scheduler', 'rate(1 minute)'],
+    ] as const) {
+      const fn = d.one('sst.aws.Function', `${Name}Function`);
+      expect(fn.args).toMatchObject({ handler: `functions/handlers/${name}.handler`, link: [aurora.self] });
+      expect(fn.opts).toEqual({ dependsOn: [invocation.self] });
+      const cron = d.one('sst.aws.CronV2', Name);
+      expect(cron.args).toMatchObject({ schedule, retries: 0, event: { source: `pipestore.${name}`, scheduledTime: '<aws.scheduler.scheduled-time>' } });
+      expect(cron.args.function).toBe(fn.self);
+      expect(cron.opts).toEqual({ dependsOn: [invocation.self] });
+      // Lambda's own retries are off too; a config SST's `retries` option made is adopted, not replaced.
+      const invokeConfig = d.one('aws.lambda.FunctionEventInvokeConfig', `${Name}InvokeConfig`);
+      expect(invokeConfig.args).toEqual({ functionName: fn.self.name, maximumRetryAttempts: 0 });
+      expect(invokeConfig.opts).toEqual({ aliases: [{ name: `${Name}FunctionEventInvokeConfig`, parent: fn.self }] });
+    }
 
     for (const fn of d.functions()) {
       expect(fn).toMatchObject({
