@@ -34,10 +34,9 @@ export const Layout: FC<LayoutProps> = ({ title, csrf, refresh, children }) => (
           </nav>
         )}
         {csrf && (
-          <form method="post" action="/console/sign-out">
-            <CsrfField token={csrf} />
-            <button type="submit">Sign out</button>
-          </form>
+          <ActionButton action="/console/sign-out" csrf={csrf} block>
+            Sign out
+          </ActionButton>
         )}
       </header>
       <main data-refresh={refresh ? String(refresh) : undefined}>{children}</main>
@@ -46,6 +45,35 @@ export const Layout: FC<LayoutProps> = ({ title, csrf, refresh, children }) => (
 );
 
 export const CsrfField: FC<{ token: string }> = ({ token }) => <input type="hidden" name={FORM_TOKEN_FIELD} value={token} />;
+
+export interface ActionButtonProps {
+  /** The console action the form posts to. */
+  action: string;
+  /** The session's CSRF token, which every console POST carries. */
+  csrf: string;
+  /** Hidden fields the action reads besides the token (a revision shown, a page to return to). */
+  fields?: Record<string, string>;
+  /** `danger`: an action that deletes or stops something. */
+  variant?: 'danger';
+  /** The button's accessible name, where its text alone would not say what it acts on. */
+  label?: string;
+  /** On a line of its own rather than inline with the text around it. */
+  block?: boolean;
+  children: Child;
+}
+
+/** A form that is one button: a POST of the CSRF token and `fields` to `action`. */
+export const ActionButton: FC<ActionButtonProps> = ({ action, csrf, fields = {}, variant, label, block, children }) => (
+  <form class={block ? undefined : 'inline'} method="post" action={action}>
+    <CsrfField token={csrf} />
+    {Object.entries(fields).map(([name, value]) => (
+      <input type="hidden" name={name} value={value} />
+    ))}
+    <button type="submit" class={variant} aria-label={label}>
+      {children}
+    </button>
+  </form>
+);
 
 /** Status as text and icon (CSS), never color alone. */
 export const Status: FC<{ status: string }> = ({ status }) => <span class={`status s-${status}`}>{status.replace('_', ' ')}</span>;

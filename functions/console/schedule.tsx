@@ -6,7 +6,7 @@
 import type { FC } from 'hono/jsx';
 import { MISSED_SLOTS_CAP } from '../core/cron';
 import { upcomingRuns, type Schedule } from '../core/schedules';
-import { Ago, CsrfField, ShortId, Status, withQuery } from './layout';
+import { ActionButton, Ago, ShortId, Status, withQuery } from './layout';
 
 const formats = new Map<string, Intl.DateTimeFormat>();
 
@@ -49,13 +49,14 @@ const scheduleActions = (pipelineName: string) => `/console/pipelines/${pipeline
  * page to return to (a console path, checked by the action).
  */
 export const ScheduleToggle: FC<{ pipelineName: string; enabled: boolean; csrf: string; back: string }> = ({ pipelineName, enabled, csrf, back }) => (
-  <form class="inline" method="post" action={`${scheduleActions(pipelineName)}/${enabled ? 'pause' : 'resume'}`}>
-    <CsrfField token={csrf} />
-    <input type="hidden" name="back" value={back} />
-    <button type="submit" aria-label={`${enabled ? 'Pause' : 'Resume'} the schedule of ${pipelineName}`}>
-      {enabled ? 'Pause' : 'Resume'}
-    </button>
-  </form>
+  <ActionButton
+    action={`${scheduleActions(pipelineName)}/${enabled ? 'pause' : 'resume'}`}
+    csrf={csrf}
+    fields={{ back }}
+    label={`${enabled ? 'Pause' : 'Resume'} the schedule of ${pipelineName}`}
+  >
+    {enabled ? 'Pause' : 'Resume'}
+  </ActionButton>
 );
 
 const State: FC<{ schedule: Schedule }> = ({ schedule }) => (schedule.enabled ? <span class="sched-on">active</span> : <span class="sched-off">paused</span>);

@@ -1,7 +1,7 @@
 import type { FC } from 'hono/jsx';
 import { listDlq } from '../../core/dlq';
 import type { PageContext } from '../env';
-import { Ago, CsrfField, Empty, Json, Layout, Notice, ShortId } from '../layout';
+import { ActionButton, Ago, Empty, Json, Layout, Notice, ShortId } from '../layout';
 import { Pager } from '../list-controls';
 
 export async function loadDlqPage(ctx: PageContext, query: { cursor?: string }) {
@@ -52,17 +52,13 @@ export const DlqPage: FC<{ data: Data; csrf: string; notice?: string }> = ({ dat
                       <Ago at={e.replayedAt} />
                     </span>
                   ) : (
-                    <form class="inline" method="post" action={`/console/dlq/${e.id}/replay`}>
-                      <CsrfField token={csrf} />
-                      <button type="submit">Replay</button>
-                    </form>
+                    <ActionButton action={`/console/dlq/${e.id}/replay`} csrf={csrf}>
+                      Replay
+                    </ActionButton>
                   )}{' '}
-                  <form class="inline" method="post" action={`/console/dlq/${e.id}/delete`}>
-                    <CsrfField token={csrf} />
-                    <button type="submit" class="danger">
-                      Delete
-                    </button>
-                  </form>
+                  <ActionButton action={`/console/dlq/${e.id}/delete`} csrf={csrf} variant="danger">
+                    Delete
+                  </ActionButton>
                 </td>
               </tr>
             ))}

@@ -7,7 +7,7 @@ import { listSchedules } from '../../core/schedules';
 import { listVersions } from '../../core/versions';
 import type { PageContext } from '../env';
 import { DefinitionGraph } from '../graph';
-import { Ago, CsrfField, Empty, Json, Labels, Layout, Notice, ShortId, withQuery } from '../layout';
+import { ActionButton, Ago, CsrfField, Empty, Json, Labels, Layout, Notice, ShortId, withQuery } from '../layout';
 import { FilterForm, Pager } from '../list-controls';
 import { RunChart } from '../run-chart';
 import { ScheduleDetails } from '../schedule';
@@ -152,12 +152,9 @@ export const PipelinePage: FC<{ data: Data; csrf: string; notice?: string }> = (
                   {v.number !== pipeline.activeVersion && (
                     // Conditional on the revision this page showed: a page gone stale gets a
                     // "changed since you loaded it" notice, never a silent overwrite.
-                    <form class="inline" method="post" action={`${base}/activate`}>
-                      <CsrfField token={csrf} />
-                      <input type="hidden" name="version" value={String(v.number)} />
-                      <input type="hidden" name="revision" value={String(pipeline.revision)} />
-                      <button type="submit">{`Activate v${v.number}`}</button>
-                    </form>
+                    <ActionButton action={`${base}/activate`} csrf={csrf} fields={{ version: String(v.number), revision: String(pipeline.revision) }}>
+                      {`Activate v${v.number}`}
+                    </ActionButton>
                   )}
                 </td>
               </tr>

@@ -4,7 +4,7 @@ import type { TaskRun } from '../../core/run-views';
 import { listTaskRuns } from '../../core/task-runs';
 import type { PageContext } from '../env';
 import { DefinitionGraph } from '../graph';
-import { Ago, CsrfField, Duration, Empty, Json, Layout, Notice, ShortId, Status } from '../layout';
+import { ActionButton, Ago, Duration, Empty, Json, Layout, Notice, ShortId, Status } from '../layout';
 import { isLive } from './shared';
 
 /**
@@ -120,13 +120,9 @@ export const RunPage: FC<{ data: Data; csrf: string; notice?: string }> = ({ dat
         </dl>
       </section>
       {live && (
-        <form method="post" action={`/console/runs/${run.id}/cancel`}>
-          <CsrfField token={csrf} />
-          <input type="hidden" name="revision" value={String(run.revision)} />
-          <button type="submit" class="danger">
-            Cancel run
-          </button>
-        </form>
+        <ActionButton action={`/console/runs/${run.id}/cancel`} csrf={csrf} fields={{ revision: String(run.revision) }} variant="danger" block>
+          Cancel run
+        </ActionButton>
       )}
 
       <h2>Graph</h2>
