@@ -20,7 +20,7 @@ describe('a pipeline schedule', () => {
     const created = await newPipeline(api, key, { schedule: '0 9 * * *', timezone: 'Europe/Berlin' });
     expect(created).toMatchObject({ schedule: '0 9 * * *', timezone: 'Europe/Berlin', scheduleEnabled: true, lastScheduledFor: null });
     // 09:00 in Berlin is 07:00 or 08:00 UTC, within the next day.
-    const next = new Date(created.nextRunAt);
+    const next = new Date(created.nextRunAt ?? '');
     expect(next.getTime()).toBeGreaterThan(Date.now());
     expect(next.getTime() - Date.now()).toBeLessThanOrEqual(24 * 3600_000);
     expect([7, 8]).toContain(next.getUTCHours());

@@ -3,13 +3,15 @@
  * gets the file's app and a project of its own with a key, so no test sees another's rows.
  */
 import { test as base } from 'vitest';
-import { newProject, testApi, type ApiResponse } from './api';
+import { newProject, testApi, type ApiResponse, type TypedClient } from './api';
 
 export interface TestProject {
   id: string;
   key: string;
   keyId: string;
-  /** The app called with this project's key. */
+  /** The typed client with this project's key: the way to send well-formed requests. */
+  client: TypedClient;
+  /** The app called with this project's key, untyped: for hostile or malformed input only. */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
 }
 
@@ -17,5 +19,9 @@ export const test = base
   .extend('api', { scope: 'file' }, () => testApi())
   .extend('project', async ({ api }): Promise<TestProject> => {
     const project = await newProject(api);
-    return { ...project, call: (method, path, body, headers) => api.call(method, path, { token: project.key, body, headers }) };
+    return {
+      ...project,
+      client: api.client(project.key),
+      call: (method, path, body, headers) => api.call(method, path, { token: project.key, body, headers }),
+    };
   });
