@@ -97,6 +97,9 @@ export async function newPipeline(api: TestApi, key: string, overrides: Record<s
   return res.body as CreatedPipeline;
 }
 
+/** The parameters of a typed call to a path whose one parameter is `{id}`: `client.GET('/v1/runs/{id}', withId(run.id))`. */
+export const withId = (id: string) => ({ params: { path: { id } } });
+
 /** What POST /v1/pipelines answers: the pipeline with its first version. */
 export type CreatedPipeline = paths['/v1/pipelines']['post']['responses'][201]['content']['application/json'];
 export type Run = components['schemas']['Run'];
