@@ -1,5 +1,5 @@
 import { describe, expect } from 'vitest';
-import { newPipeline, type Run, withId } from '../support/api';
+import { newPipeline, type Run, withId, withIfMatch } from '../support/api';
 import { test } from '../support/fixtures';
 import { runInStatus } from '../support/runs';
 
@@ -8,7 +8,6 @@ const LEGAL: Record<string, string[]> = {
   pending: ['running', 'cancelled'],
   running: ['succeeded', 'failed', 'cancelled', 'timed_out'],
 };
-const ifMatch = (id: string, revision: string) => ({ params: { path: { id }, header: { 'if-match': revision } } });
 
 describe('pipeline runs', () => {
   test('creates a pending run pinned to the active version, and keeps it pinned after an activation', async ({ api, project: { key, client } }) => {
@@ -100,8 +99,8 @@ describe('pipeline runs', () => {
   test('honours If-Match on transitions', async ({ api, project: { key, client } }) => {
     const pipeline = await newPipeline(api, key);
     const run = await runInStatus(api, key, pipeline.id, 'running');
-    expect((await client.PATCH('/v1/runs/{id}', { ...ifMatch(run.id, '"1"'), body: { status: 'failed' } })).response.status).toBe(412);
-    const ok = await client.PATCH('/v1/runs/{id}', { ...ifMatch(run.id, `"${run.revision}"`), body: { status: 'failed' } });
+    expect((await client.PATCH('/v1/runs/{id}', { ...withIfMatch(run.id, '"1"'), body: { status: 'failed' } })).response.status).toBe(412);
+    const ok = await client.PATCH('/v1/runs/{id}', { ...withIfMatch(run.id, `"${run.revision}"`), body: { status: 'failed' } });
     expect(ok.response.status).toBe(200);
   });
 

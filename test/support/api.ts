@@ -99,6 +99,8 @@ export async function newPipeline(api: TestApi, key: string, overrides: Record<s
 
 /** The parameters of a typed call to a path whose one parameter is `{id}`: `client.GET('/v1/runs/{id}', withId(run.id))`. */
 export const withId = (id: string) => ({ params: { path: { id } } });
+/** The same with an If-Match header: `etag` as sent, e.g. `'"3"'`. */
+export const withIfMatch = (id: string, etag: string) => ({ params: { path: { id }, header: { 'if-match': etag } } });
 
 /** What POST /v1/pipelines answers: the pipeline with its first version. */
 export type CreatedPipeline = paths['/v1/pipelines']['post']['responses'][201]['content']['application/json'];
