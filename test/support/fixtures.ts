@@ -1,6 +1,7 @@
 /**
  * The "fresh project" preamble as a vitest fixture: `test('…', async ({ api, project }) => …)`
- * gets the file's app and a project of its own with a key, so no test sees another's rows.
+ * gets the file's app and a project of its own with a key, so no test sees another's rows, and
+ * `project.client` to call the app with that key, typed by /openapi.json.
  */
 import { test as base } from 'vitest';
 import { newProject, testApi, type ApiResponse, type TypedClient } from './api';
