@@ -16,13 +16,17 @@ export interface TestProject {
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
 }
 
-export const test = base
-  .extend('api', { scope: 'file' }, () => testApi())
-  .extend('project', async ({ api }): Promise<TestProject> => {
-    const project = await newProject(api);
-    return {
-      ...project,
-      client: api.client(project.key),
-      call: (method, path, body, headers) => api.call(method, path, { token: project.key, body, headers }),
-    };
-  });
+/** The fixtures over an app configured with `env` (e.g. `{ CACHE_TTL_MS: '0' }`), one app per file. */
+export const testWith = (env: Record<string, string>) =>
+  base
+    .extend('api', { scope: 'file' }, () => testApi(env))
+    .extend('project', async ({ api }): Promise<TestProject> => {
+      const project = await newProject(api);
+      return {
+        ...project,
+        client: api.client(project.key),
+        call: (method, path, body, headers) => api.call(method, path, { token: project.key, body, headers }),
+      };
+    });
+
+export const test = testWith({});
