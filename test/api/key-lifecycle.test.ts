@@ -4,43 +4,41 @@
  * this one still holds the lookup in memory) gets 401 on writes, never a 500.
  */
 import { eq } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { projects } from '../../db/schema';
-import { ADMIN_TOKEN, newPipeline, newProject, testApi, type TestApi } from '../support/api';
+import { ADMIN_TOKEN, newPipeline, newProject, type TestApi, withId } from '../support/api';
+import { testWith } from '../support/fixtures';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// A long CACHE_TTL_MS: the lookup stays cached well past the key's expiry.
+const test = testWith({ CACHE_TTL_MS: '600000' });
+
+/** A project with a pipeline, a run and a task run, its key's lookup cached; then deleted behind the app's back. */
+async function deletedProject(api: TestApi) {
+  const project = await newProject(api, 'doomed');
+  const client = api.client(project.key);
+  const pipeline = await newPipeline(api, project.key);
+  const run = (await client.POST('/v1/pipelines/{id}/runs', { ...withId(pipeline.id), body: {} })).data!;
+  const task = (await client.POST('/v1/runs/{id}/tasks', { ...withId(run.id), body: { stageId: 'build', taskId: 'compile' } })).data!;
+  await api.database.db.delete(projects).where(eq(projects.id, project.id));
+  return { key: project.key, pipeline, run, task };
+}
+
 describe('API keys at the boundaries', () => {
-  let api: TestApi;
-  beforeAll(async () => {
-    // A long CACHE_TTL_MS: the lookup stays cached well past the key's expiry.
-    api = await testApi({ CACHE_TTL_MS: '600000' });
-  });
-
-  it('an expiring key works until expiresAt and not a moment later, though its lookup is cached', async () => {
-    const project = await newProject(api, 'expiring-key');
+  test('an expiring key works until expiresAt and not a moment later, though its lookup is cached', async ({ api, project }) => {
     const expiresAt = new Date(Date.now() + 1_500);
-    const created = await api.call('POST', `/v1/projects/${project.id}/keys`, { token: ADMIN_TOKEN, body: { expiresAt: expiresAt.toISOString() } });
-    expect(created.status).toBe(201);
-    const token = created.body.key as string;
-    expect((await api.call('GET', '/v1/pipelines', { token })).status).toBe(200);
+    const created = await api.client(ADMIN_TOKEN).POST('/v1/projects/{id}/keys', { ...withId(project.id), body: { expiresAt: expiresAt.toISOString() } });
+    expect(created.response.status).toBe(201);
+    const client = api.client(created.data!.key);
+    expect((await client.GET('/v1/pipelines')).response.status).toBe(200);
     await sleep(Math.max(0, expiresAt.getTime() - Date.now() - 300));
-    expect((await api.call('GET', '/v1/pipelines', { token })).status).toBe(200);
+    expect((await client.GET('/v1/pipelines')).response.status).toBe(200);
     await sleep(Math.max(0, expiresAt.getTime() - Date.now() + 10));
-    const expired = await api.call('GET', '/v1/pipelines', { token });
-    expect(expired.status).toBe(401);
-    expect(expired.headers.get('www-authenticate')).toBe('Bearer');
+    const expired = await client.GET('/v1/pipelines');
+    expect(expired.response.status).toBe(401);
+    expect(expired.response.headers.get('www-authenticate')).toBe('Bearer');
   });
-
-  /** A project with a pipeline, a run and a task run, its key's lookup cached; then deleted behind the app's back. */
-  async function deletedProject() {
-    const project = await newProject(api, 'doomed');
-    const pipeline = await newPipeline(api, project.key);
-    const run = (await api.call('POST', `/v1/pipelines/${pipeline.id}/runs`, { token: project.key, body: {} })).body;
-    const task = (await api.call('POST', `/v1/runs/${run.id}/tasks`, { token: project.key, body: { stageId: 'build', taskId: 'compile' } })).body;
-    await api.database.db.delete(projects).where(eq(projects.id, project.id));
-    return { key: project.key, pipeline, run, task };
-  }
 
   const writes: [string, string, (f: Awaited<ReturnType<typeof deletedProject>>) => string, unknown, boolean][] = [
     // [method, label, path, body, creates a row naming only the project (under a pipeline or run,
@@ -62,8 +60,9 @@ describe('API keys at the boundaries', () => {
     ['POST', 'replay a DLQ entry', () => '/v1/dlq/dlq_00000000000000000000000000/replay', undefined, false],
   ];
 
-  it.each(writes)("a deleted project's key: %s %s is refused, never 5xx", async (method, _, path, body, creates) => {
-    const fixture = await deletedProject();
+  // A table of every kind of write, sent untyped.
+  test.for(writes)("a deleted project's key: %s %s is refused, never 5xx", async ([method, , path, body, creates], { api }) => {
+    const fixture = await deletedProject(api);
     const res = await api.call(method, path(fixture), { token: fixture.key, body });
     // Creating a row for the vanished project: 401 (the key went with it). Writing to a row that
     // went with it: 404 from the cached lookup's view, or 401 once the lookup is dropped.
@@ -74,9 +73,9 @@ describe('API keys at the boundaries', () => {
     if (creates) expect((await api.call('GET', '/v1/pipelines', { token: fixture.key })).status).toBe(401);
   });
 
-  it("a deleted project's key: every POST with an Idempotency-Key is 401 (the key's claim names the project)", async () => {
+  test("a deleted project's key: every POST with an Idempotency-Key is 401 (the key's claim names the project)", async ({ api }) => {
     for (const [method, label, path, body] of writes.filter(([m]) => m === 'POST')) {
-      const fixture = await deletedProject();
+      const fixture = await deletedProject(api);
       const res = await api.call(method, path(fixture), { token: fixture.key, body, headers: { 'Idempotency-Key': 'k' } });
       expect(res.status, label).toBe(401);
     }

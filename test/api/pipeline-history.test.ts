@@ -2,42 +2,41 @@
  * The history of active versions (GET /v1/pipelines/{id}/activations), also under concurrent
  * activations, and the structural diff of two versions (GET …/versions/{a}/diff/{b}).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { newPipeline, newProject, simpleDefinition, testApi, type TestApi } from '../support/api';
+import { describe, expect } from 'vitest';
+import type { components } from '../../functions/client/generated/openapi';
+import { newPipeline, newProject, simpleDefinition, type TestApi, type TypedClient, withId } from '../support/api';
+import { test } from '../support/fixtures';
 
 describe('activation history', () => {
-  let api: TestApi;
-  let project: Awaited<ReturnType<typeof newProject>>;
-  beforeAll(async () => {
-    api = await testApi();
-    project = await newProject(api);
-  });
-  const call = (method: string, path: string, body?: unknown, token = project.key) => api.call(method, path, { token, body });
-
-  async function pipelineWithVersions(count: number) {
-    const pipeline = await newPipeline(api, project.key);
+  async function pipelineWithVersions(api: TestApi, key: string, count: number) {
+    const pipeline = await newPipeline(api, key);
+    const client = api.client(key);
     for (let n = 2; n <= count; n++) {
-      expect((await call('POST', `/v1/pipelines/${pipeline.id}/versions`, { definition: simpleDefinition(`-v${n}`) })).status).toBe(201);
+      expect(
+        (await client.POST('/v1/pipelines/{id}/versions', { ...withId(pipeline.id), body: { definition: simpleDefinition(`-v${n}`) } })).response.status,
+      ).toBe(201);
     }
-    return pipeline as { id: string; name: string };
+    return pipeline;
   }
 
-  async function history(idOrName: string) {
-    const items: { fromVersion: number | null; toVersion: number; keyId: string | null; id: number; activatedAt: string }[] = [];
-    let cursor: string | null = null;
+  async function history(client: TypedClient, idOrName: string) {
+    const items: components['schemas']['Activation'][] = [];
+    let cursor: string | undefined;
     do {
-      const res = await call('GET', `/v1/pipelines/${idOrName}/activations?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      expect(res.status, JSON.stringify(res.body)).toBe(200);
-      items.push(...res.body.items);
-      cursor = res.body.nextCursor;
+      const res = await client.GET('/v1/pipelines/{id}/activations', { params: { path: { id: idOrName }, query: { limit: 3, cursor } } });
+      expect(res.response.status, JSON.stringify(res.error)).toBe(200);
+      items.push(...res.data!.items);
+      cursor = res.data!.nextCursor ?? undefined;
     } while (cursor);
     return items;
   }
 
-  it('records creation and every change (from, to, key, time), newest first; a no-op activation is no change', async () => {
-    const pipeline = await pipelineWithVersions(3);
-    for (const version of [3, 3, 1, 2]) expect((await call('POST', `/v1/pipelines/${pipeline.id}/activate`, { version })).status).toBe(200);
-    const items = await history(pipeline.name);
+  test('records creation and every change (from, to, key, time), newest first; a no-op activation is no change', async ({ api, project }) => {
+    const { client } = project;
+    const pipeline = await pipelineWithVersions(api, project.key, 3);
+    for (const version of [3, 3, 1, 2])
+      expect((await client.POST('/v1/pipelines/{id}/activate', { ...withId(pipeline.id), body: { version } })).response.status).toBe(200);
+    const items = await history(client, pipeline.name);
     expect(items.map((a) => [a.fromVersion, a.toVersion])).toEqual([
       [1, 2],
       [3, 1],
@@ -49,24 +48,27 @@ describe('activation history', () => {
     expect([...times].sort((a, b) => b - a)).toEqual(times);
   });
 
-  it('keeps an unbroken chain under concurrent activations: each from is the previous to, the last to is active', async () => {
-    const pipeline = await pipelineWithVersions(5);
+  test('keeps an unbroken chain under concurrent activations: each from is the previous to, the last to is active', async ({
+    api,
+    project: { key, client },
+  }) => {
+    const pipeline = await pipelineWithVersions(api, key, 5);
     const versions = Array.from({ length: 24 }, (_, i) => 1 + ((i * 3) % 5));
-    const results = await Promise.all(versions.map((version) => call('POST', `/v1/pipelines/${pipeline.id}/activate`, { version })));
-    expect(results.map((r) => r.status)).toEqual(versions.map(() => 200));
-    const oldestFirst = (await history(pipeline.id)).reverse();
+    const results = await Promise.all(versions.map((version) => client.POST('/v1/pipelines/{id}/activate', { ...withId(pipeline.id), body: { version } })));
+    expect(results.map((r) => r.response.status)).toEqual(versions.map(() => 200));
+    const oldestFirst = (await history(client, pipeline.id)).reverse();
     expect(oldestFirst[0]).toMatchObject({ fromVersion: null, toVersion: 1 });
     for (let i = 1; i < oldestFirst.length; i++) {
       expect(oldestFirst[i]!.fromVersion).toBe(oldestFirst[i - 1]!.toVersion);
       expect(oldestFirst[i]!.fromVersion).not.toBe(oldestFirst[i]!.toVersion);
     }
-    const active = (await call('GET', `/v1/pipelines/${pipeline.id}`)).body.activeVersion;
+    const active = (await client.GET('/v1/pipelines/{id}', withId(pipeline.id))).data!.activeVersion;
     expect(oldestFirst.at(-1)!.toVersion).toBe(active);
     // The responses, in revision order, are the order the activations committed in: exactly the
     // changes among them are in the history, in that order.
-    const committed = results.map((r) => r.body).sort((a, b) => a.revision - b.revision);
-    const changes: [number, number][] = [];
-    let previous = 1;
+    const committed = results.map((r) => r.data!).sort((a, b) => a.revision - b.revision);
+    const changes: [number | null, number | null][] = [];
+    let previous: number | null = 1;
     for (const { activeVersion } of committed) {
       if (activeVersion !== previous) changes.push([previous, activeVersion]);
       previous = activeVersion;
@@ -74,25 +76,22 @@ describe('activation history', () => {
     expect(oldestFirst.slice(1).map((a) => [a.fromVersion, a.toVersion])).toEqual(changes);
   });
 
-  it('404 for an unknown pipeline or one of another project; 400 for a bad cursor', async () => {
-    const pipeline = await pipelineWithVersions(1);
-    expect((await call('GET', '/v1/pipelines/pl_unknown/activations')).status).toBe(404);
-    const stranger = await newProject(api, 'stranger');
-    expect((await call('GET', `/v1/pipelines/${pipeline.id}/activations`, undefined, stranger.key)).status).toBe(404);
-    const res = await call('GET', `/v1/pipelines/${pipeline.id}/activations?cursor=nope`);
-    expect(res.status).toBe(400);
-    expect(res.body.errors[0].path).toBe('query.cursor');
+  test('404 for an unknown pipeline or one of another project; 400 for a bad cursor', async ({ api, project: { key, client } }) => {
+    const pipeline = await pipelineWithVersions(api, key, 1);
+    expect((await client.GET('/v1/pipelines/{id}/activations', withId('pl_unknown'))).response.status).toBe(404);
+    const stranger = api.client((await newProject(api, 'stranger')).key);
+    expect((await stranger.GET('/v1/pipelines/{id}/activations', withId(pipeline.id))).response.status).toBe(404);
+    const res = await client.GET('/v1/pipelines/{id}/activations', { params: { path: { id: pipeline.id }, query: { cursor: 'nope' } } });
+    expect(res.response.status).toBe(400);
+    expect(res.error?.errors?.[0]?.path).toBe('query.cursor');
   });
 });
 
 describe('version diff', () => {
-  let api: TestApi;
-  let key: string;
-  let pipeline: { id: string; name: string; version: { hash: string } };
-  beforeAll(async () => {
-    api = await testApi();
-    key = (await newProject(api)).key;
-    pipeline = await newPipeline(api, key);
+  /** A pipeline with three versions: simpleDefinition, a changed and extended one, and a one-stage one. */
+  async function threeVersions(api: TestApi, key: string) {
+    const pipeline = await newPipeline(api, key);
+    const client = api.client(key);
     const v2 = {
       stages: [
         {
@@ -106,24 +105,27 @@ describe('version diff', () => {
         { id: 'publish', dependsOn: ['build'], tasks: [{ id: 'upload', task: 's3.put' }] },
       ],
     };
-    expect((await api.call('POST', `/v1/pipelines/${pipeline.id}/versions`, { token: key, body: { definition: v2 } })).status).toBe(201);
-    expect((await api.call('POST', `/v1/pipelines/${pipeline.id}/versions`, { token: key, body: { definition: { stages: [{ id: 'only' }] } } })).status).toBe(
-      201,
-    );
-  });
-  const diff = (a: string, b: string, idOrName = pipeline.id, token = key) => api.call('GET', `/v1/pipelines/${idOrName}/versions/${a}/diff/${b}`, { token });
+    expect((await client.POST('/v1/pipelines/{id}/versions', { ...withId(pipeline.id), body: { definition: v2 } })).response.status).toBe(201);
+    expect(
+      (await client.POST('/v1/pipelines/{id}/versions', { ...withId(pipeline.id), body: { definition: { stages: [{ id: 'only' }] } } })).response.status,
+    ).toBe(201);
+    return pipeline;
+  }
+  const diff = (client: TypedClient, idOrName: string, a: string, b: string) =>
+    client.GET('/v1/pipelines/{id}/versions/{a}/diff/{b}', { params: { path: { id: idOrName, a, b } } });
 
-  it('names added, removed and changed stages and tasks by id, then each changed field by JSONPath', async () => {
-    const res = await diff('1', '2');
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({
+  test('names added, removed and changed stages and tasks by id, then each changed field by JSONPath', async ({ api, project: { key, client } }) => {
+    const pipeline = await threeVersions(api, key);
+    const res = await diff(client, pipeline.id, '1', '2');
+    expect(res.response.status).toBe(200);
+    expect(res.data).toMatchObject({
       from: { number: 1 },
       to: { number: 2 },
       identical: false,
       stages: { added: ['publish'], removed: [], changed: ['fetch', 'build'] },
       tasks: { added: ['fetch/checksum', 'publish/upload'], removed: [], changed: ['build/compile'] },
     });
-    expect(res.body.changes).toEqual(
+    expect(res.data!.changes).toEqual(
       expect.arrayContaining([
         { type: 'changed', path: '$.stages[?(@.id=="build")].tasks[?(@.id=="compile")].config.optimize', from: true, to: false },
         { type: 'added', path: '$.stages[?(@.id=="build")].tasks[?(@.id=="compile")].config.level', to: 2 },
@@ -136,28 +138,30 @@ describe('version diff', () => {
         },
       ]),
     );
-    expect(res.body.changes).toHaveLength(4);
-    expect(res.body.text.from).toContain('"optimize": true');
-    expect(res.body.text.to.split('\n').length).toBeGreaterThan(10);
+    expect(res.data!.changes).toHaveLength(4);
+    expect(res.data!.text.from).toContain('"optimize": true');
+    expect(res.data!.text.to.split('\n').length).toBeGreaterThan(10);
   });
 
-  it('diffs the other way round, by name and by content hash; the same version is identical', async () => {
-    const back = await diff('3', pipeline.version.hash, pipeline.name);
-    expect(back.status).toBe(200);
-    expect(back.body.stages).toEqual({ added: ['fetch', 'build'], removed: ['only'], changed: [] });
-    expect(back.body.tasks.added).toEqual(['fetch/download', 'build/compile']);
-    const same = await diff('2', '2');
-    expect(same.body).toMatchObject({ identical: true, changes: [], stages: { added: [], removed: [], changed: [] } });
+  test('diffs the other way round, by name and by content hash; the same version is identical', async ({ api, project: { key, client } }) => {
+    const pipeline = await threeVersions(api, key);
+    const back = await diff(client, pipeline.name, '3', pipeline.version.hash);
+    expect(back.response.status).toBe(200);
+    expect(back.data!.stages).toEqual({ added: ['fetch', 'build'], removed: ['only'], changed: [] });
+    expect(back.data!.tasks.added).toEqual(['fetch/download', 'build/compile']);
+    const same = await diff(client, pipeline.id, '2', '2');
+    expect(same.data).toMatchObject({ identical: true, changes: [], stages: { added: [], removed: [], changed: [] } });
   });
 
-  it('404 for an unknown version, pipeline, or another project; 400 for what is not a version', async () => {
-    expect((await diff('1', '99')).status).toBe(404);
-    expect((await diff('1', '2', 'pl_unknown')).status).toBe(404);
-    const stranger = (await newProject(api, 'stranger')).key;
-    expect((await diff('1', '2', pipeline.id, stranger)).status).toBe(404);
-    const bad = await diff('latest', '2');
-    expect(bad.status).toBe(400);
-    expect(bad.body.errors[0].path).toBe('param.a');
-    expect((await diff('1', '99999999999')).body.errors[0].path).toBe('param.b');
+  test('404 for an unknown version, pipeline, or another project; 400 for what is not a version', async ({ api, project: { key, client } }) => {
+    const pipeline = await threeVersions(api, key);
+    expect((await diff(client, pipeline.id, '1', '99')).response.status).toBe(404);
+    expect((await diff(client, 'pl_unknown', '1', '2')).response.status).toBe(404);
+    const stranger = api.client((await newProject(api, 'stranger')).key);
+    expect((await diff(stranger, pipeline.id, '1', '2')).response.status).toBe(404);
+    const bad = await diff(client, pipeline.id, 'latest', '2');
+    expect(bad.response.status).toBe(400);
+    expect(bad.error?.errors?.[0]?.path).toBe('param.a');
+    expect((await diff(client, pipeline.id, '1', '99999999999')).error?.errors?.[0]?.path).toBe('param.b');
   });
 });

@@ -4,42 +4,44 @@
  * is never ambiguous.
  */
 import { describe, expect } from 'vitest';
-import { newPipeline, newProject, simpleDefinition } from '../support/api';
+import { newPipeline, newProject, simpleDefinition, withId, withIfMatch } from '../support/api';
 import { test } from '../support/fixtures';
 
 describe('pipelines by name', () => {
-  test('updates, versions, activates by hash, runs and deletes a pipeline named in the path', async ({ api, project: { key, call } }) => {
+  test('updates, versions, activates by hash, runs and deletes a pipeline named in the path', async ({ api, project: { key, client } }) => {
     const pipeline = await newPipeline(api, key, { name: 'named-one' });
-    const base = `/v1/pipelines/${pipeline.name}`;
+    const byName = withId(pipeline.name);
 
-    const patched = await call('PATCH', base, { description: 'by name' }, { 'If-Match': '"1"' });
-    expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ id: pipeline.id, description: 'by name', revision: 2 });
+    const patched = await client.PATCH('/v1/pipelines/{id}', { ...withIfMatch(pipeline.name, '"1"'), body: { description: 'by name' } });
+    expect(patched.response.status).toBe(200);
+    expect(patched.data).toMatchObject({ id: pipeline.id, description: 'by name', revision: 2 });
 
-    const v2 = await call('POST', `${base}/versions`, { definition: simpleDefinition('-v2') });
-    expect(v2.status).toBe(201);
-    expect(v2.body).toMatchObject({ pipelineId: pipeline.id, number: 2 });
-    expect((await call('GET', `${base}/versions`)).body.items.map((v: { number: number }) => v.number)).toEqual([2, 1]);
-    expect((await call('GET', `${base}/versions/${v2.body.hash}`)).body.number).toBe(2);
+    const v2 = await client.POST('/v1/pipelines/{id}/versions', { ...byName, body: { definition: simpleDefinition('-v2') } });
+    expect(v2.response.status).toBe(201);
+    expect(v2.data).toMatchObject({ pipelineId: pipeline.id, number: 2 });
+    expect((await client.GET('/v1/pipelines/{id}/versions', byName)).data!.items.map((v) => v.number)).toEqual([2, 1]);
+    const byHashPath = { params: { path: { id: pipeline.name, numberOrHash: v2.data!.hash } } };
+    expect((await client.GET('/v1/pipelines/{id}/versions/{numberOrHash}', byHashPath)).data!.number).toBe(2);
 
-    const byHash = await call('POST', `${base}/activate`, { version: v2.body.hash });
-    expect(byHash.status).toBe(200);
-    expect(byHash.body.activeVersion).toBe(2);
-    const byNumber = await call('POST', `${base}/activate`, { version: 1 });
-    expect(byNumber.body.activeVersion).toBe(1);
-    const unknownHash = await call('POST', `${base}/activate`, { version: 'f'.repeat(64) });
-    expect(unknownHash.status).toBe(404);
+    const byHash = await client.POST('/v1/pipelines/{id}/activate', { ...byName, body: { version: v2.data!.hash } });
+    expect(byHash.response.status).toBe(200);
+    expect(byHash.data!.activeVersion).toBe(2);
+    const byNumber = await client.POST('/v1/pipelines/{id}/activate', { ...byName, body: { version: 1 } });
+    expect(byNumber.data!.activeVersion).toBe(1);
+    const unknownHash = await client.POST('/v1/pipelines/{id}/activate', { ...byName, body: { version: 'f'.repeat(64) } });
+    expect(unknownHash.response.status).toBe(404);
 
-    const run = await call('POST', `${base}/runs`, {});
-    expect(run.status).toBe(201);
-    expect(run.body).toMatchObject({ pipelineId: pipeline.id, version: 1 });
-    expect((await call('GET', `${base}/runs`)).body.items.map((r: { id: string }) => r.id)).toEqual([run.body.id]);
+    const run = await client.POST('/v1/pipelines/{id}/runs', { ...byName, body: {} });
+    expect(run.response.status).toBe(201);
+    expect(run.data).toMatchObject({ pipelineId: pipeline.id, version: 1 });
+    expect((await client.GET('/v1/pipelines/{id}/runs', byName)).data!.items.map((r) => r.id)).toEqual([run.data!.id]);
 
-    expect((await call('DELETE', base)).status).toBe(204);
-    expect((await call('GET', `/v1/pipelines/${pipeline.id}`)).status).toBe(404);
+    expect((await client.DELETE('/v1/pipelines/{id}', byName)).response.status).toBe(204);
+    expect((await client.GET('/v1/pipelines/{id}', withId(pipeline.id))).response.status).toBe(404);
   });
 
   test("answers 404 to an unknown name and to another project's pipeline by name", async ({ api, project: { call } }) => {
+    // A table of routes and bodies, sent untyped.
     const other = await newProject(api, 'names-other');
     await newPipeline(api, other.key, { name: 'theirs' });
     for (const [method, path, body] of [
@@ -56,10 +58,10 @@ describe('pipelines by name', () => {
     }
   });
 
-  test('refuses an activate version that is neither a number nor a hash with 400', async ({ api, project: { key, call } }) => {
+  test('refuses an activate version that is neither a number nor a hash with 400', async ({ api, project: { key, client } }) => {
     const pipeline = await newPipeline(api, key);
-    const res = await call('POST', `/v1/pipelines/${pipeline.id}/activate`, { version: 'v1' });
-    expect(res.status).toBe(400);
-    expect(res.body.errors[0].path).toBe('version');
+    const res = await client.POST('/v1/pipelines/{id}/activate', { ...withId(pipeline.id), body: { version: 'v1' } });
+    expect(res.response.status).toBe(400);
+    expect(res.error?.errors?.[0]?.path).toBe('version');
   });
 });

@@ -1,104 +1,112 @@
 import { eq } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { apiKeys } from '../../db/schema';
-import { ADMIN_TOKEN, newPipeline, newProject, testApi, type TestApi } from '../support/api';
+import { ADMIN_TOKEN, newPipeline, type TestApi, type TypedClient, withId, withIfMatch } from '../support/api';
+import { test } from '../support/fixtures';
+
+const adminOf = (api: TestApi) => api.client(ADMIN_TOKEN);
+const createProject = async (admin: TypedClient, name: string) => (await admin.POST('/v1/projects', { body: { name } })).data!;
+const createKey = async (admin: TypedClient, projectId: string, body: { name?: string; expiresAt?: string } = {}) =>
+  (await admin.POST('/v1/projects/{id}/keys', { ...withId(projectId), body })).data!;
+const revokeKey = (admin: TypedClient, projectId: string, keyId: string) =>
+  admin.DELETE('/v1/projects/{id}/keys/{keyId}', { params: { path: { id: projectId, keyId } } });
+/** The status a project key gets for a read. */
+const readStatus = async (api: TestApi, key: string) => (await api.client(key).GET('/v1/pipelines')).response.status;
 
 describe('projects and API keys', () => {
-  let api: TestApi;
-  beforeAll(async () => {
-    api = await testApi();
-  });
-  const admin = (method: string, path: string, body?: unknown) => api.call(method, path, { token: ADMIN_TOKEN, body });
-
-  it('creates a project and returns its id and name', async () => {
-    const res = await admin('POST', '/v1/projects', { name: 'Acme data' });
-    expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ id: expect.stringMatching(/^proj_/), name: 'Acme data' });
+  test('creates a project and returns its id and name', async ({ api }) => {
+    const res = await adminOf(api).POST('/v1/projects', { body: { name: 'Acme data' } });
+    expect(res.response.status).toBe(201);
+    expect(res.data).toMatchObject({ id: expect.stringMatching(/^proj_/), name: 'Acme data' });
   });
 
-  it('shows a key once and stores only its SHA-256, prefix and last four', async () => {
-    const project = (await admin('POST', '/v1/projects', { name: 'keys' })).body;
-    const res = await admin('POST', `/v1/projects/${project.id}/keys`, { name: 'ci' });
-    expect(res.status).toBe(201);
-    expect(res.headers.get('cache-control')).toBe('no-store');
-    const { id, key } = res.body;
+  test('shows a key once and stores only its SHA-256, prefix and last four', async ({ api }) => {
+    const admin = adminOf(api);
+    const project = await createProject(admin, 'keys');
+    const res = await admin.POST('/v1/projects/{id}/keys', { ...withId(project.id), body: { name: 'ci' } });
+    expect(res.response.status).toBe(201);
+    expect(res.response.headers.get('cache-control')).toBe('no-store');
+    const { id, key } = res.data!;
     expect(key).toMatch(/^ps_[A-Za-z0-9_-]{43}$/);
-    expect(res.body).toMatchObject({ id: expect.stringMatching(/^key_/), name: 'ci', lastFour: key.slice(-4) });
+    expect(res.data).toMatchObject({ id: expect.stringMatching(/^key_/), name: 'ci', lastFour: key.slice(-4) });
 
     const [stored] = await api.database.db.select().from(apiKeys).where(eq(apiKeys.id, id));
     expect(Object.values(stored!)).not.toContain(key);
     expect(stored!.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(stored!.prefix).toBe(key.slice(0, 10));
-    expect((await api.call('GET', '/v1/pipelines', { token: key })).status).toBe(200);
+    expect(await readStatus(api, key)).toBe(200);
   });
 
-  it('creates a key without a body too', async () => {
-    const project = (await admin('POST', '/v1/projects', { name: 'no-body' })).body;
-    expect((await api.call('POST', `/v1/projects/${project.id}/keys`, { token: ADMIN_TOKEN })).status).toBe(201);
+  test('creates a key without a body too', async ({ api }) => {
+    const admin = adminOf(api);
+    const project = await createProject(admin, 'no-body');
+    expect((await admin.POST('/v1/projects/{id}/keys', withId(project.id))).response.status).toBe(201);
   });
 
-  it('rejects a key for a project that does not exist with 404', async () => {
-    expect((await admin('POST', '/v1/projects/proj_missing/keys', {})).status).toBe(404);
+  test('rejects a key for a project that does not exist with 404', async ({ api }) => {
+    expect((await adminOf(api).POST('/v1/projects/{id}/keys', { ...withId('proj_missing'), body: {} })).response.status).toBe(404);
   });
 
-  it('makes a revoked key useless immediately, and revoking twice is fine', async () => {
-    const project = (await admin('POST', '/v1/projects', { name: 'revoke' })).body;
-    const { id, key } = (await admin('POST', `/v1/projects/${project.id}/keys`, {})).body;
-    expect((await admin('DELETE', `/v1/projects/${project.id}/keys/${id}`)).status).toBe(204);
-    expect((await admin('DELETE', `/v1/projects/${project.id}/keys/${id}`)).status).toBe(204);
-    expect((await api.call('GET', '/v1/pipelines', { token: key })).status).toBe(401);
+  test('makes a revoked key useless immediately, and revoking twice is fine', async ({ api }) => {
+    const admin = adminOf(api);
+    const project = await createProject(admin, 'revoke');
+    const { id, key } = await createKey(admin, project.id);
+    expect((await revokeKey(admin, project.id, id)).response.status).toBe(204);
+    expect((await revokeKey(admin, project.id, id)).response.status).toBe(204);
+    expect(await readStatus(api, key)).toBe(401);
   });
 
-  it("does not revoke a key through another project's path", async () => {
-    const a = (await admin('POST', '/v1/projects', { name: 'a' })).body;
-    const b = (await admin('POST', '/v1/projects', { name: 'b' })).body;
-    const { id, key } = (await admin('POST', `/v1/projects/${a.id}/keys`, {})).body;
-    expect((await admin('DELETE', `/v1/projects/${b.id}/keys/${id}`)).status).toBe(404);
-    expect((await api.call('GET', '/v1/pipelines', { token: key })).status).toBe(200);
+  test("does not revoke a key through another project's path", async ({ api }) => {
+    const admin = adminOf(api);
+    const a = await createProject(admin, 'a');
+    const b = await createProject(admin, 'b');
+    const { id, key } = await createKey(admin, a.id);
+    expect((await revokeKey(admin, b.id, id)).response.status).toBe(404);
+    expect(await readStatus(api, key)).toBe(200);
   });
 
-  it('rejects an expired key', async () => {
-    const project = (await admin('POST', '/v1/projects', { name: 'expiry' })).body;
-    const past = (await admin('POST', `/v1/projects/${project.id}/keys`, { expiresAt: '2020-01-01T00:00:00Z' })).body;
-    const future = (await admin('POST', `/v1/projects/${project.id}/keys`, { expiresAt: '2999-01-01T00:00:00Z' })).body;
-    expect((await api.call('GET', '/v1/pipelines', { token: past.key })).status).toBe(401);
-    expect((await api.call('GET', '/v1/pipelines', { token: future.key })).status).toBe(200);
+  test('rejects an expired key', async ({ api }) => {
+    const admin = adminOf(api);
+    const project = await createProject(admin, 'expiry');
+    const past = await createKey(admin, project.id, { expiresAt: '2020-01-01T00:00:00Z' });
+    const future = await createKey(admin, project.id, { expiresAt: '2999-01-01T00:00:00Z' });
+    expect(await readStatus(api, past.key)).toBe(401);
+    expect(await readStatus(api, future.key)).toBe(200);
   });
 
-  it('pages through projects with a cursor, oldest first, without repeats', async () => {
+  test('pages through projects with a cursor, oldest first, without repeats', async ({ api }) => {
+    const admin = adminOf(api);
     const created: string[] = [];
-    for (let i = 0; i < 3; i++) created.push((await admin('POST', '/v1/projects', { name: `page-${i}` })).body.id);
+    for (let i = 0; i < 3; i++) created.push((await createProject(admin, `page-${i}`)).id);
     const seen: string[] = [];
-    let cursor: string | null = null;
+    let cursor: string | undefined;
     do {
-      const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await admin(
-        'GET',
-        `/v1/projects?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-      );
-      expect(res.body.items.length).toBeLessThanOrEqual(2);
-      seen.push(...res.body.items.map((p) => p.id));
-      cursor = res.body.nextCursor;
+      const res = await admin.GET('/v1/projects', { params: { query: { limit: 2, cursor } } });
+      expect(res.data!.items.length).toBeLessThanOrEqual(2);
+      seen.push(...res.data!.items.map((p) => p.id));
+      cursor = res.data!.nextCursor ?? undefined;
     } while (cursor);
     expect(new Set(seen).size).toBe(seen.length);
     // Other tests create projects at the same time: ours appear once each, in creation order.
     expect(seen.filter((id) => created.includes(id))).toEqual(created);
   });
 
-  it('rejects a project without a name', async () => {
-    const res = await admin('POST', '/v1/projects', { name: '  ' });
-    expect(res.status).toBe(400);
-    expect(res.body.errors).toEqual([{ path: 'name', message: expect.any(String) }]);
+  test('rejects a project without a name', async ({ api }) => {
+    const res = await adminOf(api).POST('/v1/projects', { body: { name: '  ' } });
+    expect(res.response.status).toBe(400);
+    expect(res.error?.errors).toEqual([{ path: 'name', message: expect.any(String) }]);
   });
 
-  it("lists a project's keys oldest first with prefix, last four and state, never the key or its hash", async () => {
-    const project = (await admin('POST', '/v1/projects', { name: 'listed keys' })).body;
-    const first = (await admin('POST', `/v1/projects/${project.id}/keys`, { name: 'ci' })).body;
-    const second = (await admin('POST', `/v1/projects/${project.id}/keys`, {})).body;
-    await admin('DELETE', `/v1/projects/${project.id}/keys/${second.id}`);
+  test("lists a project's keys oldest first with prefix, last four and state, never the key or its hash", async ({ api }) => {
+    const admin = adminOf(api);
+    const project = await createProject(admin, 'listed keys');
+    const first = await createKey(admin, project.id, { name: 'ci' });
+    const second = await createKey(admin, project.id);
+    await revokeKey(admin, project.id, second.id);
 
-    const res = await admin('GET', `/v1/projects/${project.id}/keys?limit=1`);
-    expect(res.status).toBe(200);
-    expect(res.body.items).toEqual([
+    const res = await admin.GET('/v1/projects/{id}/keys', { params: { path: { id: project.id }, query: { limit: 1 } } });
+    expect(res.response.status).toBe(200);
+    expect(res.data!.items).toEqual([
       {
         id: first.id,
         projectId: project.id,
@@ -110,35 +118,35 @@ describe('projects and API keys', () => {
         revokedAt: null,
       },
     ]);
-    const next = await admin('GET', `/v1/projects/${project.id}/keys?cursor=${encodeURIComponent(res.body.nextCursor)}`);
-    expect(next.body.items.map((k: { id: string }) => k.id)).toEqual([second.id]);
-    expect(next.body.items[0].revokedAt).toEqual(expect.any(String));
-    expect(next.body.nextCursor).toBeNull();
-    const text = JSON.stringify([res.body, next.body]);
+    const next = await admin.GET('/v1/projects/{id}/keys', { params: { path: { id: project.id }, query: { cursor: res.data!.nextCursor! } } });
+    expect(next.data!.items.map((k) => k.id)).toEqual([second.id]);
+    expect(next.data!.items[0]!.revokedAt).toEqual(expect.any(String));
+    expect(next.data!.nextCursor).toBeNull();
+    const text = JSON.stringify([res.data, next.data]);
     expect(text).not.toContain(first.key);
     expect(text).not.toContain(second.key);
     expect(text).not.toMatch(/"hash"/);
   });
 
-  it('answers 404 for the keys of a project that does not exist', async () => {
-    expect((await admin('GET', '/v1/projects/proj_missing/keys')).status).toBe(404);
+  test('answers 404 for the keys of a project that does not exist', async ({ api }) => {
+    expect((await adminOf(api).GET('/v1/projects/{id}/keys', withId('proj_missing'))).response.status).toBe(404);
   });
 
-  it('deletes a project with everything in it; a stale If-Match is 412, a second delete 404', async () => {
-    const project = await newProject(api, 'doomed');
-    const created = await admin('POST', '/v1/projects', { name: 'etag' });
-    expect(created.headers.get('etag')).toBe('"1"');
-    expect(created.headers.get('location')).toBe(`/v1/projects/${created.body.id}`);
+  test('deletes a project with everything in it; a stale If-Match is 412, a second delete 404', async ({ api, project }) => {
+    const admin = adminOf(api);
+    const created = await admin.POST('/v1/projects', { body: { name: 'etag' } });
+    expect(created.response.headers.get('etag')).toBe('"1"');
+    expect(created.response.headers.get('location')).toBe(`/v1/projects/${created.data!.id}`);
     await newPipeline(api, project.key);
 
-    const stale = await api.call('DELETE', `/v1/projects/${project.id}`, { token: ADMIN_TOKEN, headers: { 'If-Match': '"2"' } });
-    expect(stale.status).toBe(412);
-    expect((await api.call('GET', '/v1/pipelines', { token: project.key })).status).toBe(200);
+    const stale = await admin.DELETE('/v1/projects/{id}', withIfMatch(project.id, '"2"'));
+    expect(stale.response.status).toBe(412);
+    expect(await readStatus(api, project.key)).toBe(200);
 
-    const deleted = await api.call('DELETE', `/v1/projects/${project.id}`, { token: ADMIN_TOKEN, headers: { 'If-Match': '"1"' } });
-    expect(deleted.status).toBe(204);
-    expect((await api.call('GET', '/v1/pipelines', { token: project.key })).status).toBe(401);
-    expect((await admin('GET', `/v1/projects/${project.id}/keys`)).status).toBe(404);
-    expect((await admin('DELETE', `/v1/projects/${project.id}`)).status).toBe(404);
+    const deleted = await admin.DELETE('/v1/projects/{id}', withIfMatch(project.id, '"1"'));
+    expect(deleted.response.status).toBe(204);
+    expect(await readStatus(api, project.key)).toBe(401);
+    expect((await admin.GET('/v1/projects/{id}/keys', withId(project.id))).response.status).toBe(404);
+    expect((await admin.DELETE('/v1/projects/{id}', withId(project.id))).response.status).toBe(404);
   });
 });

@@ -2,65 +2,63 @@
  * Schedules through the API: a pipeline's schedule with its time zone and pause switch, what its
  * responses say about the next and last fire, GET /v1/schedules, and bad input named by field.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { components } from '../../functions/client/generated/openapi';
 import { tickSchedules } from '../../functions/core/schedules';
 import { definePipeline } from '../../functions/sdk';
-import { type TestApi, newPipeline, newProject, simpleDefinition, testApi } from '../support/api';
-
-let api: TestApi;
-beforeAll(async () => {
-  api = await testApi();
-});
+import { newPipeline, newProject, simpleDefinition, type TypedClient, withId } from '../support/api';
+import { test } from '../support/fixtures';
 
 const nextMinute = (from: Date) => new Date(Math.floor(from.getTime() / 60_000) * 60_000 + 60_000);
 
 describe('a pipeline schedule', () => {
-  it('takes a time zone and a pause switch, and shows when it fires next', async () => {
-    const { key } = await newProject(api);
+  test('takes a time zone and a pause switch, and shows when it fires next', async ({ api, project: { key, client } }) => {
     const created = await newPipeline(api, key, { schedule: '0 9 * * *', timezone: 'Europe/Berlin' });
     expect(created).toMatchObject({ schedule: '0 9 * * *', timezone: 'Europe/Berlin', scheduleEnabled: true, lastScheduledFor: null });
     // 09:00 in Berlin is 07:00 or 08:00 UTC, within the next day.
-    const next = new Date(created.nextRunAt);
+    const next = new Date(created.nextRunAt ?? '');
     expect(next.getTime()).toBeGreaterThan(Date.now());
     expect(next.getTime() - Date.now()).toBeLessThanOrEqual(24 * 3600_000);
     expect([7, 8]).toContain(next.getUTCHours());
 
-    const paused = await api.call('PATCH', `/v1/pipelines/${created.id}`, { token: key, body: { scheduleEnabled: false } });
-    expect(paused.status).toBe(200);
-    expect(paused.body).toMatchObject({ schedule: '0 9 * * *', scheduleEnabled: false, nextRunAt: null });
-    const resumed = await api.call('PATCH', `/v1/pipelines/${created.id}`, { token: key, body: { scheduleEnabled: true, timezone: 'UTC' } });
-    expect(resumed.body).toMatchObject({ scheduleEnabled: true, timezone: 'UTC' });
-    expect(new Date(resumed.body.nextRunAt).getUTCHours()).toBe(9);
+    const paused = await client.PATCH('/v1/pipelines/{id}', { ...withId(created.id), body: { scheduleEnabled: false } });
+    expect(paused.response.status).toBe(200);
+    expect(paused.data).toMatchObject({ schedule: '0 9 * * *', scheduleEnabled: false, nextRunAt: null });
+    const resumed = await client.PATCH('/v1/pipelines/{id}', { ...withId(created.id), body: { scheduleEnabled: true, timezone: 'UTC' } });
+    expect(resumed.data).toMatchObject({ scheduleEnabled: true, timezone: 'UTC' });
+    expect(new Date(resumed.data?.nextRunAt ?? '').getUTCHours()).toBe(9);
   });
 
-  it('defaults to UTC, enabled; a pipeline without a schedule has no next run', async () => {
-    const { key } = await newProject(api);
+  test('defaults to UTC, enabled; a pipeline without a schedule has no next run', async ({ api, project: { key } }) => {
     expect(await newPipeline(api, key)).toMatchObject({ schedule: null, timezone: 'UTC', scheduleEnabled: true, nextRunAt: null });
   });
 
-  const create = (key: string, body: Record<string, unknown>) =>
-    api.call('POST', '/v1/pipelines', { token: key, body: { name: 'bad-schedule', definition: simpleDefinition(), ...body } });
+  const create = (client: TypedClient, body: Partial<components['schemas']['CreatePipeline']>) =>
+    client.POST('/v1/pipelines', { body: { name: 'bad-schedule', definition: simpleDefinition(), ...body } });
 
-  it.each([['Mars/Olympus_Mons'], ['CEST'], ['+01:00'], ['']])('an unknown time zone %j is a 400 naming timezone', async (timezone) => {
-    const { key } = await newProject(api);
-    const res = await create(key, { schedule: '0 3 * * *', timezone });
-    expect(res.status).toBe(400);
-    expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(['timezone']);
-  });
+  test.for([['Mars/Olympus_Mons'], ['CEST'], ['+01:00'], ['']])(
+    'an unknown time zone %j is a 400 naming timezone',
+    async ([timezone], { project: { client } }) => {
+      const res = await create(client, { schedule: '0 3 * * *', timezone });
+      expect(res.response.status).toBe(400);
+      expect(res.error?.errors?.map((e) => e.path)).toEqual(['timezone']);
+    },
+  );
 
-  it.each([['*/10 * * * * *'], ['0 0 3 * * * 2030']])('a seconds (or years) cron %j is refused: at most once a minute', async (schedule) => {
-    const { key } = await newProject(api);
-    const res = await create(key, { schedule });
-    expect(res.status).toBe(400);
-    expect(res.body.errors).toEqual([{ path: 'schedule', message: expect.stringContaining('seconds are not supported') }]);
-  });
+  test.for([['*/10 * * * * *'], ['0 0 3 * * * 2030']])(
+    'a seconds (or years) cron %j is refused: at most once a minute',
+    async ([schedule], { project: { client } }) => {
+      const res = await create(client, { schedule });
+      expect(res.response.status).toBe(400);
+      expect(res.error?.errors).toEqual([{ path: 'schedule', message: expect.stringContaining('seconds are not supported') }]);
+    },
+  );
 
-  it('PATCH checks the same: a bad zone is a 400 naming timezone', async () => {
-    const { key } = await newProject(api);
+  test('PATCH checks the same: a bad zone is a 400 naming timezone', async ({ api, project: { key, client } }) => {
     const pipeline = await newPipeline(api, key, { schedule: '0 3 * * *' });
-    const res = await api.call('PATCH', `/v1/pipelines/${pipeline.id}`, { token: key, body: { timezone: 'Nowhere/Special' } });
-    expect(res.status).toBe(400);
-    expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(['timezone']);
+    const res = await client.PATCH('/v1/pipelines/{id}', { ...withId(pipeline.id), body: { timezone: 'Nowhere/Special' } });
+    expect(res.response.status).toBe(400);
+    expect(res.error?.errors?.map((e) => e.path)).toEqual(['timezone']);
   });
 
   it('definePipeline checks them where the file is evaluated', () => {
@@ -75,15 +73,17 @@ describe('a pipeline schedule', () => {
 });
 
 describe('GET /v1/schedules', () => {
-  it('lists the scheduled pipelines with expression, zone, enabled flag, next fire and last run', async () => {
-    const { id: projectId, key } = await newProject(api);
+  test('lists the scheduled pipelines with expression, zone, enabled flag, next fire and last run', async ({
+    api,
+    project: { id: projectId, key, client },
+  }) => {
     const minutely = await newPipeline(api, key, { schedule: '* * * * *' });
     const paused = await newPipeline(api, key, { schedule: '0 3 * * *', timezone: 'Asia/Tokyo', scheduleEnabled: false });
     await newPipeline(api, key); // unscheduled: not listed
 
-    const before = await api.call('GET', '/v1/schedules', { token: key });
-    expect(before.status).toBe(200);
-    expect(before.body).toEqual({
+    const before = await client.GET('/v1/schedules');
+    expect(before.response.status).toBe(200);
+    expect(before.data).toEqual({
       items: [
         {
           pipelineId: minutely.id,
@@ -103,27 +103,26 @@ describe('GET /v1/schedules', () => {
     const tick = await tickSchedules({ db: api.database.db, now: new Date(slot.getTime() + 5_000), projectId });
     expect(tick.fired.map((f) => f.pipelineId)).toEqual([minutely.id]);
 
-    const after = await api.call('GET', '/v1/schedules?limit=1', { token: key });
-    expect(after.body.items[0]).toMatchObject({
+    const after = await client.GET('/v1/schedules', { params: { query: { limit: 1 } } });
+    expect(after.data!.items[0]).toMatchObject({
       pipelineId: minutely.id,
       lastRun: { id: tick.fired[0]!.runId, status: 'pending', scheduledFor: slot.toISOString(), missedSlots: 0 },
     });
-    expect(after.body.nextCursor).toEqual(expect.any(String));
-    const page2 = await api.call('GET', `/v1/schedules?limit=1&cursor=${encodeURIComponent(after.body.nextCursor)}`, { token: key });
-    expect(page2.body.items.map((s: { pipelineId: string }) => s.pipelineId)).toEqual([paused.id]);
+    expect(after.data!.nextCursor).toEqual(expect.any(String));
+    const page2 = await client.GET('/v1/schedules', { params: { query: { limit: 1, cursor: after.data!.nextCursor! } } });
+    expect(page2.data!.items.map((s) => s.pipelineId)).toEqual([paused.id]);
 
     // The run the schedule made, as the API shows it.
-    const run = await api.call('GET', `/v1/runs/${tick.fired[0]!.runId}`, { token: key });
-    expect(run.body).toMatchObject({ trigger: 'schedule', scheduledFor: slot.toISOString(), missedSlots: 0, version: 1 });
-    const pipeline = await api.call('PATCH', `/v1/pipelines/${minutely.id}`, { token: key, body: { description: 'fired once' } });
-    expect(pipeline.body.lastScheduledFor).toBe(slot.toISOString());
+    const run = await client.GET('/v1/runs/{id}', withId(tick.fired[0]!.runId!));
+    expect(run.data).toMatchObject({ trigger: 'schedule', scheduledFor: slot.toISOString(), missedSlots: 0, version: 1 });
+    const pipeline = await client.PATCH('/v1/pipelines/{id}', { ...withId(minutely.id), body: { description: 'fired once' } });
+    expect(pipeline.data?.lastScheduledFor).toBe(slot.toISOString());
   });
 
-  it("never lists another project's schedules", async () => {
-    const owner = await newProject(api);
+  test("never lists another project's schedules", async ({ api, project: owner }) => {
     const stranger = await newProject(api);
     await newPipeline(api, owner.key, { schedule: '0 3 * * *' });
-    const res = await api.call('GET', '/v1/schedules', { token: stranger.key });
-    expect(res.body).toEqual({ items: [], nextCursor: null });
+    const res = await api.client(stranger.key).GET('/v1/schedules');
+    expect(res.data).toEqual({ items: [], nextCursor: null });
   });
 });

@@ -2,8 +2,10 @@
  * GET /v1/task-runs/{id} and GET /v1/task-runs: task runs followed across the runs of a project.
  */
 import { sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { newPipeline, newProject, testApi, type TestApi } from '../support/api';
+import { describe, expect } from 'vitest';
+import type { operations } from '../../functions/client/generated/openapi';
+import { newPipeline, newProject, withId } from '../support/api';
+import { test as projectTest } from '../support/fixtures';
 import { runInStatus } from '../support/runs';
 
 interface Fixture {
@@ -12,98 +14,100 @@ interface Fixture {
   status: string;
   createdAt: string;
 }
+type Filter = NonNullable<operations['listProjectTaskRuns']['parameters']['query']>;
 
-describe('task runs across a project', () => {
-  let api: TestApi;
-  let key: string;
+/**
+ * One project's twelve task runs over three runs, with spread creation times, built once for the
+ * file: every test only reads them.
+ */
+const test = projectTest.extend('taskRuns', { scope: 'file' }, async ({ api }) => {
+  const { key } = await newProject(api);
+  const client = api.client(key);
   const taskRuns: Fixture[] = [];
-
-  beforeAll(async () => {
-    api = await testApi();
-    key = (await newProject(api)).key;
-    const call = (method: string, path: string, body?: unknown) => api.call(method, path, { token: key, body });
-    const pipeline = await newPipeline(api, key);
-    let i = 0;
-    for (let r = 0; r < 3; r++) {
-      const run = await runInStatus(api, key, pipeline.id, 'running');
-      // Failures at attempt 3 exhaust the default budget: each one is dead-lettered.
-      for (const [stageId, taskId] of [
-        ['fetch', 'download'],
-        ['build', 'compile'],
-      ] as const) {
-        for (const status of ['succeeded', 'failed']) {
-          const started = await call('POST', `/v1/runs/${run.id}/tasks`, { stageId, taskId, status: 'running', attempt: status === 'failed' ? 3 : 1 });
-          expect(started.status).toBe(201);
-          await call('PATCH', `/v1/task-runs/${started.body.id}`, { status });
-          const createdAt = new Date(Date.parse('2026-02-01T00:00:00Z') + ((i++ * 5) % 9) * 1000).toISOString();
-          await api.database.db.execute(sql`update task_runs set created_at = ${createdAt}::timestamptz where id = ${started.body.id}`);
-          taskRuns.push({ id: started.body.id, taskId, status, createdAt });
-        }
+  const pipeline = await newPipeline(api, key);
+  let i = 0;
+  for (let r = 0; r < 3; r++) {
+    const run = await runInStatus(api, key, pipeline.id, 'running');
+    // Failures at attempt 3 exhaust the default budget: each one is dead-lettered.
+    for (const [stageId, taskId] of [
+      ['fetch', 'download'],
+      ['build', 'compile'],
+    ] as const) {
+      for (const status of ['succeeded', 'failed'] as const) {
+        const started = await client.POST('/v1/runs/{id}/tasks', {
+          ...withId(run.id),
+          body: { stageId, taskId, status: 'running', attempt: status === 'failed' ? 3 : 1 },
+        });
+        expect(started.response.status).toBe(201);
+        const id = started.data!.id;
+        await client.PATCH('/v1/task-runs/{id}', { ...withId(id), body: { status } });
+        const createdAt = new Date(Date.parse('2026-02-01T00:00:00Z') + ((i++ * 5) % 9) * 1000).toISOString();
+        await api.database.db.execute(sql`update task_runs set created_at = ${createdAt}::timestamptz where id = ${id}`);
+        taskRuns.push({ id, taskId, status, createdAt });
       }
     }
-  });
-
-  const get = (path: string, token = key) => api.call('GET', path, { token });
-
-  async function collect(query: string) {
-    const ids: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const res = await get(`/v1/task-runs?${[query, 'limit=2', cursor && `cursor=${encodeURIComponent(cursor)}`].filter(Boolean).join('&')}`);
-      expect(res.status, JSON.stringify(res.body)).toBe(200);
-      ids.push(...res.body.items.map((t: { id: string }) => t.id));
-      cursor = res.body.nextCursor;
-    } while (cursor);
-    return ids;
   }
-  const expected = (keep: (t: Fixture) => boolean) =>
+  return { client, list: taskRuns };
+});
+
+describe('task runs across a project', () => {
+  const expected = (taskRuns: Fixture[], keep: (t: Fixture) => boolean) =>
     taskRuns
       .filter(keep)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || (b.id < a.id ? -1 : 1))
       .map((t) => t.id);
 
-  it('gets one task run, with its ETag; 404 for an unknown one or another project', async () => {
-    const res = await get(`/v1/task-runs/${taskRuns[0]!.id}`);
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: taskRuns[0]!.id, taskId: 'download', status: 'succeeded' });
-    expect(res.headers.get('etag')).toBe(`"${res.body.revision}"`);
-    expect((await get('/v1/task-runs/tr_unknown')).status).toBe(404);
-    const stranger = await newProject(api, 'stranger');
-    expect((await get(`/v1/task-runs/${taskRuns[0]!.id}`, stranger.key)).status).toBe(404);
-    expect((await get('/v1/task-runs', stranger.key)).body.items).toEqual([]);
+  test('gets one task run, with its ETag; 404 for an unknown one or another project', async ({ api, taskRuns: { client, list } }) => {
+    const res = await client.GET('/v1/task-runs/{id}', withId(list[0]!.id));
+    expect(res.response.status).toBe(200);
+    expect(res.data).toMatchObject({ id: list[0]!.id, taskId: 'download', status: 'succeeded' });
+    expect(res.response.headers.get('etag')).toBe(`"${res.data!.revision}"`);
+    expect((await client.GET('/v1/task-runs/{id}', withId('tr_unknown'))).response.status).toBe(404);
+    const stranger = api.client((await newProject(api, 'stranger')).key);
+    expect((await stranger.GET('/v1/task-runs/{id}', withId(list[0]!.id))).response.status).toBe(404);
+    expect((await stranger.GET('/v1/task-runs')).data!.items).toEqual([]);
   });
 
-  it.each([
-    ['no filter', '', () => true],
-    ['status', 'status=failed', (t: Fixture) => t.status === 'failed'],
-    ['taskId', 'taskId=compile', (t: Fixture) => t.taskId === 'compile'],
-    ['status and taskId', 'status=failed&taskId=download', (t: Fixture) => t.status === 'failed' && t.taskId === 'download'],
-    ['a task nobody has', 'taskId=nothing', () => false],
-  ])('lists by %s, newest first, across pages', async (_, query, keep) => {
-    expect(await collect(query)).toEqual(expected(keep));
+  test.for([
+    ['no filter', {}, () => true],
+    ['status', { status: 'failed' }, (t: Fixture) => t.status === 'failed'],
+    ['taskId', { taskId: 'compile' }, (t: Fixture) => t.taskId === 'compile'],
+    ['status and taskId', { status: 'failed', taskId: 'download' }, (t: Fixture) => t.status === 'failed' && t.taskId === 'download'],
+    ['a task nobody has', { taskId: 'nothing' }, () => false],
+  ] as [string, Filter, (t: Fixture) => boolean][])('lists by %s, newest first, across pages', async ([, filter, keep], { taskRuns: { client, list } }) => {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const res = await client.GET('/v1/task-runs', { params: { query: { ...filter, limit: 2, cursor } } });
+      expect(res.response.status, JSON.stringify(res.error)).toBe(200);
+      ids.push(...res.data!.items.map((t) => t.id));
+      cursor = res.data!.nextCursor ?? undefined;
+    } while (cursor);
+    expect(ids).toEqual(expected(list, keep));
   });
 
-  it('follows a DLQ entry to the failing task across runs', async () => {
-    const entry = (await get('/v1/dlq')).body.items[0];
-    const failing = await get(`/v1/task-runs/${entry.taskRunId}`);
-    expect(failing.body.status).toBe('failed');
-    const sameTask = await get(`/v1/task-runs?taskId=${failing.body.taskId}&status=failed`);
-    expect(sameTask.body.items.map((t: { id: string }) => t.id)).toContain(entry.taskRunId);
+  test('follows a DLQ entry to the failing task across runs', async ({ taskRuns: { client } }) => {
+    const entry = (await client.GET('/v1/dlq')).data!.items[0]!;
+    const failing = await client.GET('/v1/task-runs/{id}', withId(entry.taskRunId));
+    expect(failing.data!.status).toBe('failed');
+    const sameTask = await client.GET('/v1/task-runs', { params: { query: { taskId: failing.data!.taskId, status: 'failed' } } });
+    expect(sameTask.data!.items.map((t) => t.id)).toContain(entry.taskRunId);
   });
 
-  it.each([
+  // Query strings the parameters' schemas refuse, so sent untyped.
+  test.for([
     ['status=broken', 'query.status'],
     ['taskId=', 'query.taskId'],
     ['cursor=x.y', 'query.cursor'],
-  ])('400 for %s', async (query, path) => {
-    const res = await get(`/v1/task-runs?${query}`);
+  ])('400 for %s', async ([query, path], { project: { call } }) => {
+    const res = await call('GET', `/v1/task-runs?${query}`);
     expect(res.status).toBe(400);
     expect(res.body.errors[0].path).toBe(path);
   });
 
-  it('refuses a cursor reused with another filter', async () => {
-    const cursor = encodeURIComponent((await get('/v1/task-runs?status=failed&limit=1')).body.nextCursor);
-    expect((await get(`/v1/task-runs?status=failed&limit=1&cursor=${cursor}`)).status).toBe(200);
-    expect((await get(`/v1/task-runs?status=succeeded&limit=1&cursor=${cursor}`)).status).toBe(400);
+  test('refuses a cursor reused with another filter', async ({ taskRuns: { client } }) => {
+    const cursor = (await client.GET('/v1/task-runs', { params: { query: { status: 'failed', limit: 1 } } })).data!.nextCursor!;
+    expect((await client.GET('/v1/task-runs', { params: { query: { status: 'failed', limit: 1, cursor } } })).response.status).toBe(200);
+    expect((await client.GET('/v1/task-runs', { params: { query: { status: 'succeeded', limit: 1, cursor } } })).response.status).toBe(400);
   });
 });

@@ -1,53 +1,48 @@
 import { and, count, eq } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { dlq, services, tasks } from '../../db/schema';
-import { newPipeline, newProject, testApi, type TestApi } from '../support/api';
+import type { components } from '../../functions/client/generated/openapi';
+import { newPipeline, newProject, type TestApi, type TypedClient, withId } from '../support/api';
+import { test } from '../support/fixtures';
 import { runInStatus } from '../support/runs';
 
-const TASK_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'];
+type TaskRunStatus = components['schemas']['TaskRun']['status'];
+const TASK_STATUSES: TaskRunStatus[] = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'];
 const LEGAL: Record<string, string[]> = {
   pending: ['running', 'skipped', 'cancelled'],
   running: ['succeeded', 'failed', 'skipped', 'cancelled'],
 };
 
-describe('task runs and the dead-letter queue', () => {
-  let api: TestApi;
-  let project: Awaited<ReturnType<typeof newProject>>;
-  let pipelineId: string;
-  let runId: string;
+/** A pipeline of the project of `key` with a running run. */
+async function runningRun(api: TestApi, key: string) {
+  const pipelineId = (await newPipeline(api, key)).id;
+  return { pipelineId, runId: (await runInStatus(api, key, pipelineId, 'running')).id };
+}
 
-  beforeAll(async () => {
-    api = await testApi();
-    project = await newProject(api);
-    pipelineId = (await newPipeline(api, project.key)).id;
-    runId = (await runInStatus(api, project.key, pipelineId, 'running')).id;
-  });
-  const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
-    api.call(method, path, { token: project.key, body, headers });
-
-  let attemptCounter = 100;
-  /** A task run of the "compile" task (registry name "compile") driven into `status`. */
-  const taskInStatus = async (status: string, attempt = attemptCounter++) => {
-    const start = await call('POST', `/v1/runs/${runId}/tasks`, { stageId: 'build', taskId: 'compile', attempt });
-    expect(start.status).toBe(201);
-    const path = `/v1/task-runs/${start.body.id}`;
-    const steps: Record<string, string[]> = {
-      pending: [],
-      running: ['running'],
-      succeeded: ['running', 'succeeded'],
-      failed: ['running', 'failed'],
-      skipped: ['skipped'],
-      cancelled: ['cancelled'],
-    };
-    let current = start.body;
-    for (const step of steps[status]!) current = (await call('PATCH', path, { status: step })).body;
-    return current as { id: string; revision: number; status: string };
+let attemptCounter = 100;
+/** A task run of the "compile" task (registry name "compile") driven into `status`. */
+async function taskInStatus(client: TypedClient, runId: string, status: TaskRunStatus, attempt = attemptCounter++) {
+  const start = await client.POST('/v1/runs/{id}/tasks', { ...withId(runId), body: { stageId: 'build', taskId: 'compile', attempt } });
+  expect(start.response.status).toBe(201);
+  const steps: Record<TaskRunStatus, ('running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled')[]> = {
+    pending: [],
+    running: ['running'],
+    succeeded: ['running', 'succeeded'],
+    failed: ['running', 'failed'],
+    skipped: ['skipped'],
+    cancelled: ['cancelled'],
   };
+  let current = start.data!;
+  for (const step of steps[status]) current = (await client.PATCH('/v1/task-runs/{id}', { ...withId(current.id), body: { status: step } })).data!;
+  return current;
+}
 
-  it('starts a task run of a task in the pinned definition, with its registry name', async () => {
-    const res = await call('POST', `/v1/runs/${runId}/tasks`, { stageId: 'fetch', taskId: 'download', input: { url: 'x' } });
-    expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({
+describe('task runs and the dead-letter queue', () => {
+  test('starts a task run of a task in the pinned definition, with its registry name', async ({ api, project: { key, client } }) => {
+    const { runId } = await runningRun(api, key);
+    const res = await client.POST('/v1/runs/{id}/tasks', { ...withId(runId), body: { stageId: 'fetch', taskId: 'download', input: { url: 'x' } } });
+    expect(res.response.status).toBe(201);
+    expect(res.data).toMatchObject({
       id: expect.stringMatching(/^tr_/),
       runId,
       stageId: 'fetch',
@@ -59,83 +54,89 @@ describe('task runs and the dead-letter queue', () => {
       messages: [],
       input: { url: 'x' },
     });
-    expect((await call('POST', `/v1/runs/${runId}/tasks`, { stageId: 'fetch', taskId: 'download' })).status).toBe(409);
+    expect((await client.POST('/v1/runs/{id}/tasks', { ...withId(runId), body: { stageId: 'fetch', taskId: 'download' } })).response.status).toBe(409);
   });
 
-  it('refuses unknown stages and tasks (400) and finished runs (409)', async () => {
-    const stage = await call('POST', `/v1/runs/${runId}/tasks`, { stageId: 'deploy', taskId: 'x' });
-    expect(stage.status).toBe(400);
-    expect(stage.body.errors[0].path).toBe('stageId');
-    const task = await call('POST', `/v1/runs/${runId}/tasks`, { stageId: 'fetch', taskId: 'nope' });
-    expect(task.body.errors[0].path).toBe('taskId');
-    const done = await runInStatus(api, project.key, pipelineId, 'succeeded');
-    expect((await call('POST', `/v1/runs/${done.id}/tasks`, { stageId: 'fetch', taskId: 'download' })).status).toBe(409);
-    expect((await call('POST', '/v1/runs/run_missing/tasks', { stageId: 'fetch', taskId: 'download' })).status).toBe(404);
+  test('refuses unknown stages and tasks (400) and finished runs (409)', async ({ api, project: { key, client } }) => {
+    const { pipelineId, runId } = await runningRun(api, key);
+    const stage = await client.POST('/v1/runs/{id}/tasks', { ...withId(runId), body: { stageId: 'deploy', taskId: 'x' } });
+    expect(stage.response.status).toBe(400);
+    expect(stage.error?.errors?.[0]?.path).toBe('stageId');
+    const task = await client.POST('/v1/runs/{id}/tasks', { ...withId(runId), body: { stageId: 'fetch', taskId: 'nope' } });
+    expect(task.error?.errors?.[0]?.path).toBe('taskId');
+    const done = await runInStatus(api, key, pipelineId, 'succeeded');
+    expect((await client.POST('/v1/runs/{id}/tasks', { ...withId(done.id), body: { stageId: 'fetch', taskId: 'download' } })).response.status).toBe(409);
+    expect((await client.POST('/v1/runs/{id}/tasks', { ...withId('run_missing'), body: { stageId: 'fetch', taskId: 'download' } })).response.status).toBe(404);
   });
 
   describe('state machine', () => {
     for (const from of TASK_STATUSES) {
       for (const to of TASK_STATUSES.filter((s) => s !== 'pending')) {
         const legal = LEGAL[from]?.includes(to) ?? false;
-        it(`${from} -> ${to} is ${legal ? 'allowed' : 'a 409'}`, async () => {
-          const task = await taskInStatus(from);
-          const res = await call('PATCH', `/v1/task-runs/${task.id}`, { status: to });
+        test(`${from} -> ${to} is ${legal ? 'allowed' : 'a 409'}`, async ({ api, project: { key, client } }) => {
+          const { runId } = await runningRun(api, key);
+          const task = await taskInStatus(client, runId, from);
+          const res = await client.PATCH('/v1/task-runs/{id}', { ...withId(task.id), body: { status: to } });
           if (legal) {
-            expect(res.status).toBe(200);
-            expect(res.body.status).toBe(to);
-            expect(res.body.completedAt === null).toBe(to === 'running');
+            expect(res.response.status).toBe(200);
+            expect(res.data?.status).toBe(to);
+            expect(res.data?.completedAt === null).toBe(to === 'running');
           } else {
-            expect(res.status).toBe(409);
-            expect(res.body).toMatchObject({ code: 'illegal_transition', currentStatus: from });
+            expect(res.response.status).toBe(409);
+            expect(res.error).toMatchObject({ code: 'illegal_transition', currentStatus: from });
           }
         });
       }
     }
   });
 
-  it('reports progress and appends messages', async () => {
-    const task = await taskInStatus('running');
-    await call('PATCH', `/v1/task-runs/${task.id}`, { progress: 0.25, messages: ['downloaded'] });
-    const res = await call('PATCH', `/v1/task-runs/${task.id}`, { progress: 0.5, messages: ['compiled', 'linked'] });
-    expect(res.body).toMatchObject({ progress: 0.5, messages: ['downloaded', 'compiled', 'linked'] });
-    expect((await call('PATCH', `/v1/task-runs/${task.id}`, { status: 'succeeded' })).body.progress).toBe(1);
+  test('reports progress and appends messages', async ({ api, project: { key, client } }) => {
+    const { runId } = await runningRun(api, key);
+    const task = await taskInStatus(client, runId, 'running');
+    await client.PATCH('/v1/task-runs/{id}', { ...withId(task.id), body: { progress: 0.25, messages: ['downloaded'] } });
+    const res = await client.PATCH('/v1/task-runs/{id}', { ...withId(task.id), body: { progress: 0.5, messages: ['compiled', 'linked'] } });
+    expect(res.data).toMatchObject({ progress: 0.5, messages: ['downloaded', 'compiled', 'linked'] });
+    expect((await client.PATCH('/v1/task-runs/{id}', { ...withId(task.id), body: { status: 'succeeded' } })).data?.progress).toBe(1);
   });
 
-  it.each([
+  // Out-of-range and wrongly typed patches, sent untyped on purpose.
+  test.for([
     [{ progress: 1.5 }, 'progress'],
     [{ progress: -0.1 }, 'progress'],
     [{ messages: [42] }, 'messages.0'],
     [{ messages: 'hello' }, 'messages'],
     [{ status: 'done' }, 'status'],
-  ])('refuses %j with 400 and changes nothing', async (patch, path) => {
-    const task = await taskInStatus('running');
+  ] as const)('refuses %j with 400 and changes nothing', async ([patch, path], { api, project: { key, client, call } }) => {
+    const { runId } = await runningRun(api, key);
+    const task = await taskInStatus(client, runId, 'running');
     const res = await call('PATCH', `/v1/task-runs/${task.id}`, patch);
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(path);
-    expect((await call('GET', `/v1/runs/${runId}/tasks?limit=200`)).body.items.find((t: { id: string }) => t.id === task.id)).toMatchObject({
-      revision: task.revision,
-      progress: 0,
-      messages: [],
-    });
+    const listed = await client.GET('/v1/runs/{id}/tasks', { params: { path: { id: runId }, query: { limit: 200 } } });
+    expect(listed.data!.items.find((t) => t.id === task.id)).toMatchObject({ revision: task.revision, progress: 0, messages: [] });
   });
 
-  it('dead-letters the third failure of a task with max_attempts 3, and replay gives attempt 4', async () => {
+  test('dead-letters the third failure of a task with max_attempts 3, and replay gives attempt 4', async ({ api, project }) => {
+    const { client } = project;
     const { db } = api.database;
     await db.insert(services).values({ projectId: project.id, id: 'builder' });
     await db.insert(tasks).values({ projectId: project.id, id: 'compile', serviceId: 'builder', codeHash: 'h', maxAttempts: 3 });
-    const run = await runInStatus(api, project.key, pipelineId, 'running');
+    const { runId } = await runningRun(api, project.key);
     const failAttempt = async (attempt: number) => {
-      const started = await call('POST', `/v1/runs/${run.id}/tasks`, { stageId: 'build', taskId: 'compile', attempt, status: 'running' });
-      const failed = await call('PATCH', `/v1/task-runs/${started.body.id}`, { status: 'failed', error: { message: `boom ${attempt}` } });
-      expect(failed.status).toBe(200);
-      return failed.body;
+      const started = await client.POST('/v1/runs/{id}/tasks', { ...withId(runId), body: { stageId: 'build', taskId: 'compile', attempt, status: 'running' } });
+      const failed = await client.PATCH('/v1/task-runs/{id}', {
+        ...withId(started.data!.id),
+        body: { status: 'failed', error: { message: `boom ${attempt}` } },
+      });
+      expect(failed.response.status).toBe(200);
+      return failed.data!;
     };
     const dlqCount = async () =>
       (
         await db
           .select({ n: count() })
           .from(dlq)
-          .where(and(eq(dlq.projectId, project.id), eq(dlq.runId, run.id)))
+          .where(and(eq(dlq.projectId, project.id), eq(dlq.runId, runId)))
       )[0]!.n;
 
     await failAttempt(1);
@@ -144,38 +145,41 @@ describe('task runs and the dead-letter queue', () => {
     const third = await failAttempt(3);
     expect(await dlqCount()).toBe(1);
 
-    const entries = (await call('GET', '/v1/dlq')).body.items.filter((e: { runId: string }) => e.runId === run.id);
+    const entries = (await client.GET('/v1/dlq')).data!.items.filter((e) => e.runId === runId);
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ taskRunId: third.id, attempts: 3, error: { message: 'boom 3' }, replayedAt: null });
-    const entry = (await call('GET', `/v1/dlq/${entries[0].id}`)).body;
+    const entry = (await client.GET('/v1/dlq/{id}', withId(entries[0]!.id))).data!;
     expect(entry.payload).toMatchObject({ stageId: 'build', taskId: 'compile', taskName: 'compile' });
 
-    const replay = await call('POST', `/v1/dlq/${entry.id}/replay`);
-    expect(replay.status).toBe(201);
-    expect(replay.body).toMatchObject({ attempt: 4, status: 'pending', stageId: 'build', taskId: 'compile' });
-    const again = await call('POST', `/v1/dlq/${entry.id}/replay`);
-    expect(again.status).toBe(200);
-    expect(again.body.id).toBe(replay.body.id);
-    expect((await call('GET', `/v1/dlq/${entry.id}`)).body).toMatchObject({ replayTaskRunId: replay.body.id, replayedAt: expect.any(String) });
+    const replay = await client.POST('/v1/dlq/{id}/replay', withId(entry.id));
+    expect(replay.response.status).toBe(201);
+    expect(replay.data).toMatchObject({ attempt: 4, status: 'pending', stageId: 'build', taskId: 'compile' });
+    const again = await client.POST('/v1/dlq/{id}/replay', withId(entry.id));
+    expect(again.response.status).toBe(200);
+    expect(again.data?.id).toBe(replay.data?.id);
+    expect((await client.GET('/v1/dlq/{id}', withId(entry.id))).data).toMatchObject({ replayTaskRunId: replay.data?.id, replayedAt: expect.any(String) });
 
-    expect((await call('DELETE', `/v1/dlq/${entry.id}`)).status).toBe(204);
-    expect((await call('POST', `/v1/dlq/${entry.id}/replay`)).status).toBe(404);
-    expect((await call('GET', `/v1/dlq/${entry.id}`)).status).toBe(404);
-    expect((await call('DELETE', `/v1/dlq/${entry.id}`)).status).toBe(404);
+    expect((await client.DELETE('/v1/dlq/{id}', withId(entry.id))).response.status).toBe(204);
+    expect((await client.POST('/v1/dlq/{id}/replay', withId(entry.id))).response.status).toBe(404);
+    expect((await client.GET('/v1/dlq/{id}', withId(entry.id))).response.status).toBe(404);
+    expect((await client.DELETE('/v1/dlq/{id}', withId(entry.id))).response.status).toBe(404);
   });
 
-  it('concurrent replays of one entry create one task run', async () => {
+  test('concurrent replays of one entry create one task run', async ({ api, project: { client } }) => {
     const other = await newProject(api, 'replays');
-    const pipeline = await newPipeline(api, other.key);
-    const run = await runInStatus(api, other.key, pipeline.id, 'running');
-    const otherCall = (method: string, path: string, body?: unknown) => api.call(method, path, { token: other.key, body });
+    const otherClient = api.client(other.key);
+    const { runId } = await runningRun(api, other.key);
     // Unregistered task: the default budget of 3 applies, so attempt 3 dead-letters.
-    const started = await otherCall('POST', `/v1/runs/${run.id}/tasks`, { stageId: 'build', taskId: 'compile', attempt: 3, status: 'running' });
-    await otherCall('PATCH', `/v1/task-runs/${started.body.id}`, { status: 'failed' });
-    const [entry] = (await otherCall('GET', '/v1/dlq')).body.items;
-    const results = await Promise.all(Array.from({ length: 10 }, () => otherCall('POST', `/v1/dlq/${entry.id}/replay`)));
-    expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
-    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
-    expect((await call('GET', `/v1/dlq/${entry.id}`)).status).toBe(404);
+    const started = await otherClient.POST('/v1/runs/{id}/tasks', {
+      ...withId(runId),
+      body: { stageId: 'build', taskId: 'compile', attempt: 3, status: 'running' },
+    });
+    await otherClient.PATCH('/v1/task-runs/{id}', { ...withId(started.data!.id), body: { status: 'failed' } });
+    const [entry] = (await otherClient.GET('/v1/dlq')).data!.items;
+    const results = await Promise.all(Array.from({ length: 10 }, () => otherClient.POST('/v1/dlq/{id}/replay', withId(entry!.id))));
+    expect(new Set(results.map((r) => r.data?.id)).size).toBe(1);
+    expect(results.filter((r) => r.response.status === 201)).toHaveLength(1);
+    // Not visible to another project.
+    expect((await client.GET('/v1/dlq/{id}', withId(entry!.id))).response.status).toBe(404);
   });
 });

@@ -2,17 +2,31 @@
  * Test fixtures for the HTTP API: an app over the worker's database, and a fresh project with its
  * own key per test, so tests never see each other's rows.
  */
+import createClient, { type Client } from 'openapi-fetch';
 import { loadConfig } from '../../functions/config';
 import type { Database } from '../../db/client';
 import { createApp } from '../../functions/api/app';
+import type { components, paths } from '../../functions/client/generated/openapi';
 import { testDatabase } from './database';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
+/**
+ * The app as a typed client: openapi-fetch over the generated `paths`, so a test's paths, path and
+ * query parameters, headers and bodies are checked against /openapi.json, and `data` (2xx) and
+ * `error` (the problem of a 4xx/5xx) are typed. Requests go to `app.request` in-process.
+ */
+export type TypedClient = Client<paths>;
+
 export interface TestApi {
   app: ReturnType<typeof createApp>;
   database: Database;
-  /** app.request with JSON in and out. */
+  /** A typed client sending `token` (a project key or the admin token) as its bearer token. */
+  client(token?: string): TypedClient;
+  /**
+   * app.request with JSON in and out, untyped on purpose: for input the typed client would refuse
+   * to send (malformed JSON, wrong types, unknown fields, made-up paths) and for raw headers.
+   */
   call(method: string, path: string, options?: { body?: unknown; token?: string; headers?: Record<string, string> }): Promise<ApiResponse>;
 }
 
@@ -29,6 +43,12 @@ export async function testApi(env: Record<string, string> = {}, database?: Datab
   return {
     app,
     database,
+    client: (token) =>
+      createClient<paths>({
+        baseUrl: 'http://localhost',
+        headers: token ? { Authorization: `Bearer ${token}` } : {},
+        fetch: async (request) => app.request(request),
+      }),
     async call(method, path, { body, token, headers = {} } = {}) {
       const res = await app.request(path, {
         method,
@@ -74,5 +94,14 @@ export async function newPipeline(api: TestApi, key: string, overrides: Record<s
     body: { name: `pipe-${Math.random().toString(36).slice(2, 10)}`, definition: simpleDefinition(), ...overrides },
   });
   if (res.status !== 201) throw new Error(`pipeline creation failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
+  return res.body as CreatedPipeline;
 }
+
+/** The parameters of a typed call to a path whose one parameter is `{id}`: `client.GET('/v1/runs/{id}', withId(run.id))`. */
+export const withId = (id: string) => ({ params: { path: { id } } });
+/** The same with an If-Match header: `etag` as sent, e.g. `'"3"'`. */
+export const withIfMatch = (id: string, etag: string) => ({ params: { path: { id }, header: { 'if-match': etag } } });
+
+/** What POST /v1/pipelines answers: the pipeline with its first version. */
+export type CreatedPipeline = paths['/v1/pipelines']['post']['responses'][201]['content']['application/json'];
+export type Run = components['schemas']['Run'];

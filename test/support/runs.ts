@@ -1,4 +1,4 @@
-import type { TestApi } from './api';
+import type { Run, TestApi } from './api';
 
 /** Drives a new run of `pipelineId` into `status` through legal transitions only. */
 export async function runInStatus(api: TestApi, key: string, pipelineId: string, status: string) {
@@ -19,5 +19,5 @@ export async function runInStatus(api: TestApi, key: string, pipelineId: string,
     if (res.status !== 200) throw new Error(`could not move run to ${step}: ${JSON.stringify(res.body)}`);
     current = res.body;
   }
-  return current as { id: string; status: string; revision: number };
+  return current as Run;
 }
