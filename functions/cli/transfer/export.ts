@@ -37,6 +37,24 @@ async function* pages<T extends { id: string }>(size: number, fetch: (after: str
   }
 }
 
+/** The tables read whole for a project, each keyed by `id` and scoped by `project_id`. */
+type ProjectTable = typeof pipelines | typeof pipelineVersions | typeof pipelineRuns;
+
+/** A project's rows of `table` in keyset pages by id. */
+function projectPages<T extends ProjectTable>(tx: DbOrTx, table: T, projectId: string, size: number) {
+  const scoped = table as ProjectTable;
+  return pages(
+    size,
+    (after, limit) =>
+      tx
+        .select()
+        .from(scoped)
+        .where(and(eq(scoped.projectId, projectId), after === undefined ? undefined : gt(scoped.id, after)))
+        .orderBy(scoped.id)
+        .limit(limit) as Promise<T['$inferSelect'][]>,
+  );
+}
+
 /**
  * Writes the project's pipelines, versions, images and runs as the tree of format.ts into `dir`
  * (which must exist and be empty). Reads run in one read-only REPEATABLE READ transaction, so the
@@ -77,14 +95,7 @@ type VersionIndex = Map<string, { number: number; hash: string }>;
 /** The pipelines' metadata; their versions are attached by writeImages. */
 async function readPipelines({ tx, projectId, counts }: ExportJob): Promise<Map<string, ExportedPipeline>> {
   const byId = new Map<string, ExportedPipeline>();
-  const pipelinePages = pages(PAGE.pipelines, (after, limit) =>
-    tx
-      .select()
-      .from(pipelines)
-      .where(and(eq(pipelines.projectId, projectId), after === undefined ? undefined : gt(pipelines.id, after)))
-      .orderBy(pipelines.id)
-      .limit(limit),
-  );
+  const pipelinePages = projectPages(tx, pipelines, projectId, PAGE.pipelines);
   for await (const page of pipelinePages) {
     for (const p of page) {
       byId.set(p.id, {
@@ -114,14 +125,7 @@ async function writeImages(job: ExportJob, byId: Map<string, ExportedPipeline>):
   await mkdir(join(dir, FILES.images));
   const images = new Set<string>();
   const versionHashes: VersionIndex = new Map();
-  const versionPages = pages(PAGE.versions, (after, limit) =>
-    tx
-      .select()
-      .from(pipelineVersions)
-      .where(and(eq(pipelineVersions.projectId, projectId), after === undefined ? undefined : gt(pipelineVersions.id, after)))
-      .orderBy(pipelineVersions.id)
-      .limit(limit),
-  );
+  const versionPages = projectPages(tx, pipelineVersions, projectId, PAGE.versions);
   for await (const page of versionPages) {
     for (const v of page) {
       const pipeline = byId.get(v.pipelineId);
@@ -166,14 +170,7 @@ async function writeRuns(job: ExportJob, names: Map<string, string>, versions: V
   const { tx, projectId, dir, counts } = job;
   await mkdir(join(dir, FILES.runs));
   const written = new Map<string, string[]>();
-  const runPages = pages(PAGE.runs, (after, limit) =>
-    tx
-      .select()
-      .from(pipelineRuns)
-      .where(and(eq(pipelineRuns.projectId, projectId), after === undefined ? undefined : gt(pipelineRuns.id, after)))
-      .orderBy(pipelineRuns.id)
-      .limit(limit),
-  );
+  const runPages = projectPages(tx, pipelineRuns, projectId, PAGE.runs);
   for await (const page of runPages) {
     const pageTasks = await tx
       .select()
